@@ -1,0 +1,3 @@
+from xlrate.cli import main
+
+main()

@@ -1,0 +1,138 @@
+"""HCPCS code and modifier normalisation, shared by every importer and the pricing engine.
+
+Real files store codes in every shape: Excel turns the anesthesia code ``00100`` into the
+number 100, a CSV round trip writes ``99213.0``, people type ``g0008`` or ``99 213``. All of
+them become the five-character code CMS uses. Modifiers come blank, as two spaces, as the
+number 26, or as free text that is not a modifier at all (``Office setting``): the last is
+kept as a note, never guessed into a modifier.
+
+Canonical forms:
+- code: five upper-case characters, e.g. ``99213``, ``00100``, ``G0008``, ``0001F``.
+- modifiers: two-character modifiers joined with ``-`` in the order given, e.g. ``26``,
+  ``25-59``; the empty string when there is none.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from xlrate.errors import CodeError
+
+# CPT category I (5 digits), category II/III, PLA and MAAA codes (4 digits + F/T/U/M), and
+# HCPCS level II (a letter and 4 digits, which includes the dental D codes).
+HCPCS_RE = re.compile(r"^(?:\d{4}[0-9FTUM]|[A-Z]\d{4})$")
+MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+_MODIFIER_SPLIT_RE = re.compile(r"[\s,:;/+\-]+")
+_CODE_MOD_RE = re.compile(r"^\s*([A-Za-z0-9. ]+?)\s*(?:[-:]\s*(.*))?$")
+
+MODIFIER_SEPARATOR = "-"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return False
+
+
+def clean_code(value: object) -> str:
+    """Return ``value`` as a five-character HCPCS-shaped string, or ``""`` when blank.
+
+    Does not validate: use :func:`is_valid_code` or :func:`normalize_code` for that.
+    """
+    if _is_missing(value):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            value = int(value)
+        else:
+            return str(value)
+    if isinstance(value, int):
+        text = str(value)
+        return text.zfill(5) if len(text) < 5 else text
+    text = str(value).strip().upper().replace(" ", "").replace("\u00a0", "")
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if text.isdigit() and 0 < len(text) < 5:
+        # A number that lost its leading zeros on the way through Excel.
+        text = text.zfill(5)
+    return text
+
+
+def is_valid_code(code: str) -> bool:
+    """True when ``code`` (already cleaned) has the shape of a HCPCS / CPT code."""
+    return bool(HCPCS_RE.match(code))
+
+
+def normalize_code(value: object) -> str:
+    """Clean ``value`` and check it is a HCPCS code; raise :class:`CodeError` otherwise."""
+    code = clean_code(value)
+    if not is_valid_code(code):
+        raise CodeError(
+            f"{value!r} is not a HCPCS/CPT code: expected 5 characters such as 99213, "
+            "00100, 0001F or G0008"
+        )
+    return code
+
+
+@dataclass(frozen=True)
+class Modifiers:
+    """Modifiers parsed from a cell: the valid ones, and any text that was not a modifier."""
+
+    codes: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        return MODIFIER_SEPARATOR.join(self.codes)
+
+
+def parse_modifiers(value: object) -> Modifiers:
+    """Parse a modifier cell: blank, ``26``, 26 (a number), ``26 51``, ``HF:99``, free text.
+
+    Text that is not a list of two-character modifiers is returned as ``note`` with no
+    modifiers, so a fee schedule's ``Office setting`` never becomes a fake modifier.
+    """
+    if _is_missing(value):
+        return Modifiers(())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value).zfill(2)
+        return Modifiers((text,)) if MODIFIER_RE.match(text) else Modifiers((), str(value))
+    raw = str(value).strip()
+    if not raw:
+        return Modifiers(())
+    parts = [p for p in _MODIFIER_SPLIT_RE.split(raw.upper()) if p]
+    if parts and all(MODIFIER_RE.match(p) for p in parts):
+        return Modifiers(tuple(parts))
+    return Modifiers((), raw)
+
+
+def normalize_modifiers(value: object) -> str:
+    """Canonical modifier string (``""``, ``26``, ``25-59``); raise on text that is not one."""
+    mods = parse_modifiers(value)
+    if mods.note:
+        raise CodeError(
+            f"{value!r} is not a modifier: expected two-character modifiers such as 26, TC "
+            "or 25, separated by '-' or spaces"
+        )
+    return mods.text
+
+
+def split_code_modifier(text: str) -> tuple[str, str]:
+    """Split ``99214-25`` / ``76145-26`` / ``27447-50-51`` into (code, modifiers).
+
+    Raises :class:`CodeError` naming the text when the code part is not a HCPCS code.
+    """
+    match = _CODE_MOD_RE.match(str(text))
+    if not match:
+        raise CodeError(f"{text!r} is not a code: write it as 99213 or 99214-25")
+    code = normalize_code(match.group(1))
+    mods = normalize_modifiers(match.group(2)) if match.group(2) else ""
+    return code, mods

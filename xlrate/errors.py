@@ -1,0 +1,59 @@
+"""The one exception family of xlrate.
+
+Every error a user can cause derives from :class:`XlrateError`; its message names the
+input (file, row, column, value) and says what to do next. The CLI and the Excel skin show
+the message as one line, never a traceback.
+
+    XlrateError
+    ├── InputError            bad value typed or passed (code, modifier, locality, year, option)
+    │   ├── CodeError         a HCPCS code or modifier that is not valid syntax
+    │   └── LocalityError     unknown locality id, ZIP or search with no match
+    ├── DataError             the Medicare data needed is not available (year, release, GPCIs)
+    ├── LayoutError           a CMS file whose columns do not match any known layout
+    ├── ImportFileError       a practice file (fee schedule, 835) that cannot be read
+    ├── UpdateError           download / verification / install of a CMS release failed
+    ├── ReportError           the workbook could not be written
+    └── ShareError            email or shared-copy preparation failed
+"""
+
+from __future__ import annotations
+
+
+class XlrateError(Exception):
+    """Base class: a problem the user can fix, with a message that says how."""
+
+
+class InputError(XlrateError, ValueError):
+    """A value passed by the user is not valid."""
+
+
+class CodeError(InputError):
+    """A HCPCS code or modifier is not valid syntax."""
+
+
+class LocalityError(InputError):
+    """A locality id, ZIP code or locality search could not be resolved."""
+
+
+class DataError(XlrateError):
+    """The Medicare data asked for (year, release, GPCIs) is not available."""
+
+
+class LayoutError(XlrateError):
+    """A CMS file's columns match no known layout for its release."""
+
+
+class ImportFileError(XlrateError):
+    """A practice file (fee schedule, 835 remittance) cannot be read."""
+
+
+class UpdateError(XlrateError):
+    """Downloading, verifying or installing a CMS release failed."""
+
+
+class ReportError(XlrateError):
+    """The analysis workbook could not be written."""
+
+
+class ShareError(XlrateError):
+    """The shared copy or the email could not be prepared or sent."""
