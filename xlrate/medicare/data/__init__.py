@@ -1,0 +1,1 @@
+"""Embedded Medicare data, built by scripts/build_embedded_data.py."""
