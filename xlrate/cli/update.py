@@ -1,0 +1,85 @@
+"""``xlrate medicare``: refresh the Medicare data from CMS, or install a zip downloaded by hand."""
+
+from __future__ import annotations
+
+import click
+
+from xlrate.errors import XlrateError
+
+
+@click.group("medicare")
+def medicare_group() -> None:
+    """Get newer Medicare data from CMS.
+
+    \b
+    Examples:
+      xlrate medicare update                        the newest release CMS lists
+      xlrate medicare update --year 2026 --release C
+      xlrate medicare install rvu26c.zip            a zip you downloaded yourself
+    """
+
+
+@medicare_group.command("update")
+@click.option("--year", type=int, help="Calendar year of the release, e.g. 2026.")
+@click.option(
+    "--release",
+    metavar="A|B|C|D",
+    help="Quarterly release: A (January), B (April), C (July), D (October). Default: the newest.",
+)
+@click.option(
+    "--zip-file",
+    is_flag=True,
+    help="Also refresh CMS's ZIP code to carrier locality file.",
+)
+@click.option("--sha256", metavar="HEX", help="Refuse the RVU zip unless it has this checksum.")
+@click.option("--force", is_flag=True, help="Download again even if CMS says it is unchanged.")
+@click.option(
+    "--timeout", type=float, default=30.0, show_default=True, help="Network timeout in seconds."
+)
+def update_cmd(
+    year: int | None,
+    release: str | None,
+    zip_file: bool,
+    sha256: str | None,
+    force: bool,
+    timeout: float,
+) -> None:
+    """Download a quarterly RVU release from CMS, verify it and install it.
+
+    The release in use stays until the new one is completely installed; if anything
+    fails, nothing changes. Set XLRATE_CMS_BASE_URL to use a mirror.
+
+    \b
+    Example:
+      xlrate medicare update --year 2025 --release D
+    """
+    from xlrate.medicare.update import HttpOptions, update_release, update_zip_localities
+
+    options = HttpOptions(timeout=timeout)
+    try:
+        result = update_release(year, release, sha256=sha256, force=force, options=options)
+        click.echo(result.message)
+        if zip_file:
+            click.echo(update_zip_localities(force=force, options=options).message)
+    except XlrateError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@medicare_group.command("install")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--release", "release_id", metavar="ID", help="Expected release id, e.g. 2025D.")
+@click.option("--sha256", metavar="HEX", help="Refuse the zip unless it has this checksum.")
+def install_cmd(path: str, release_id: str | None, sha256: str | None) -> None:
+    """Verify and install a CMS zip you downloaded yourself (an RVU bundle such as
+    rvu25d.zip, or the ZIP code to carrier locality zip).
+
+    \b
+    Example:
+      xlrate medicare install ~/Downloads/rvu25d.zip
+    """
+    from xlrate.medicare.update import install_zip
+
+    try:
+        click.echo(install_zip(path, release_id=release_id, sha256=sha256).message)
+    except XlrateError as exc:
+        raise click.ClickException(str(exc)) from exc
