@@ -1,0 +1,483 @@
+"""The macro workbook: ``xlrate addin build`` writes ``xlrate.xlsm``.
+
+The workbook is the analysis template (``workbook/template.xlsx``) plus:
+
+- our own VBA, kept as text in ``workbook/vba/`` (the button macros and the
+  ``Workbook_Open`` that gives the functions their help text);
+- xlwings' standalone VBA module (``xlwings.bas``, and ``Dictionary.cls`` that it needs on
+  Mac), read from the installed xlwings package so the VBA always matches the Python side;
+- the UDF wrapper module that xlwings' own generator
+  (:func:`xlwings.udfs.generate_vba_wrapper`) writes for :mod:`xlrate.excel.functions`,
+  so the functions work without an "Import Functions" click;
+- one Forms button per macro, bound in the drawing, VML and control parts as Excel binds
+  them;
+- a hidden ``xlwings.conf`` sheet naming the UDF module (and the interpreter, if given).
+
+Nothing needs "Trust access to the VBA project object model": the VBA project is written
+into the file with pyopenvba (pure Python, any OS), not through Excel.
+
+xlwings' generator lives in ``xlwings.udfs``, which imports pywin32 at the top. Off
+Windows we stand in for exactly those three COM modules while the generator runs and
+remove the stand-ins afterwards; the generator itself, and our functions module, run
+unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import re
+import shutil
+import sys
+import tempfile
+import types
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from xlrate.errors import ReportError
+
+FUNCTIONS_MODULE = "xlrate.excel.functions"
+UDF_WRAPPER_MODULE = "xlwings_udfs"
+HELP_MODULE = "xlrate_function_help"
+CONF_SHEET = "xlwings.conf"
+DEFAULT_OUTPUT = "xlrate.xlsm"
+
+_MACRO_ENABLED = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+_WORKBOOK_MAIN = re.compile(
+    r'(<Override[^>]*PartName="/xl/workbook.xml"[^>]*ContentType=")[^"]*(")'
+)
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+@dataclass(frozen=True)
+class Button:
+    macro: str
+    caption: str
+
+
+#: The buttons, in the order they appear, each bound to a macro in workbook/vba.
+BUTTONS: tuple[Button, ...] = (
+    Button("RefreshMedicareRates", "Refresh Medicare rates"),
+    Button("RebuildAnalysis", "Rebuild analysis"),
+    Button("PrepareToShare", "Prepare to share"),
+    Button("EmailWorkbook", "Email"),
+)
+
+#: Sheets the buttons go on, first one present wins (else the first sheet).
+BUTTON_SHEETS = ("Summary", "Settings", "Start")
+
+
+def repo_dir() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def vba_source_dir() -> Path:
+    """Our VBA source: ``workbook/vba`` in the checkout."""
+    path = repo_dir() / "workbook" / "vba"
+    if not path.is_dir():
+        raise ReportError(f"VBA source folder {path} is missing: reinstall xlrate from source")
+    return path
+
+
+def default_template() -> Path | None:
+    path = repo_dir() / "workbook" / "template.xlsx"
+    return path if path.is_file() else None
+
+
+def xlwings_vba_module() -> str:
+    """xlwings' standalone VBA module, from the installed xlwings."""
+    return (resources.files("xlwings") / "xlwings.bas").read_text(encoding="utf-8")
+
+
+def xlwings_dictionary_class() -> str:
+    """The Dictionary class xlwings' module uses on Mac (Scripting.Dictionary on Windows)."""
+    return (resources.files("xlwings") / "addin" / "Dictionary.cls").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# xlwings' generator, on any OS
+# --------------------------------------------------------------------------------------
+
+_COM_MODULES = ("pythoncom", "pywintypes", "win32com", "win32com.client")
+
+
+def _com_stand_ins() -> dict[str, types.ModuleType]:
+    """Minimal pythoncom / pywintypes / win32com.client: what ``xlwings.udfs`` touches at import."""
+
+    def no_com(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("COM is not available: this is a stand-in for the VBA generator")
+
+    pythoncom = types.ModuleType("pythoncom")
+    pythoncom.CoInitialize = lambda: None  # type: ignore[attr-defined]
+    pywintypes = types.ModuleType("pywintypes")
+    pywintypes.com_error = type("com_error", (Exception,), {})  # type: ignore[attr-defined]
+    win32com = types.ModuleType("win32com")
+    win32com.__path__ = []
+    client = types.ModuleType("win32com.client")
+    client.Dispatch = no_com  # type: ignore[attr-defined]
+    win32com.client = client  # type: ignore[attr-defined]
+    return {
+        "pythoncom": pythoncom,
+        "pywintypes": pywintypes,
+        "win32com": win32com,
+        "win32com.client": client,
+    }
+
+
+@contextlib.contextmanager
+def xlwings_udfs() -> Iterator[types.ModuleType]:
+    """``xlwings.udfs`` imported, with COM stand-ins where pywin32 is absent; tidied after."""
+    import xlwings
+
+    watched = (*_COM_MODULES, "xlwings.udfs")
+    before = {name: sys.modules.get(name) for name in watched}
+    had_attr = hasattr(xlwings, "udfs")
+    try:
+        import pythoncom  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        sys.modules.update(_com_stand_ins())
+    try:
+        module = importlib.import_module("xlwings.udfs")
+        yield module
+    finally:
+        for name, previous in before.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+        if not had_attr and hasattr(xlwings, "udfs"):
+            delattr(xlwings, "udfs")
+
+
+@contextlib.contextmanager
+def functions_with_metadata() -> Iterator[types.ModuleType]:
+    """The functions module with xlwings' real decorators applied (``__xlfunc__`` set).
+
+    On Windows that is the imported module. Elsewhere xlwings' decorators are no-ops, so
+    a fresh copy of the module is executed with ``xw.func``/``arg``/``ret`` pointing at
+    ``xlwings.udfs``' decorators, exactly what they are on Windows.
+    """
+    import xlwings
+
+    from xlrate.excel import functions
+
+    if all(hasattr(f, "__xlfunc__") for f in functions.FUNCTIONS.values()):
+        yield functions
+        return
+    with xlwings_udfs() as udfs:
+        saved = {name: getattr(xlwings, name) for name in ("func", "arg", "ret")}
+        xlwings.func, xlwings.arg, xlwings.ret = udfs.xlfunc, udfs.xlarg, udfs.xlret
+        spec_name = "xlrate.excel._functions_for_vba"
+        try:
+            spec = importlib.util.spec_from_file_location(spec_name, functions.__file__)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec_name] = module  # dataclasses look their module up while executing
+            spec.loader.exec_module(module)
+        finally:
+            sys.modules.pop(spec_name, None)
+            for name, value in saved.items():
+                setattr(xlwings, name, value)
+        yield module
+
+
+class _BookName:
+    """What the generator asks of the workbook: its name (``.xlam`` -> ActiveWorkbook)."""
+
+    def __init__(self, name: str) -> None:
+        self.Name = name
+
+
+def udf_wrapper_module(workbook_name: str = DEFAULT_OUTPUT) -> str:
+    """The ``xlwings_udfs`` VBA module, as xlwings' "Import Functions" writes it."""
+    buffer = io.StringIO()
+    with xlwings_udfs() as udfs, functions_with_metadata() as module:
+        writer = udfs.VBAWriter(buffer)
+        writer.writeln(f'Attribute VB_Name = "{UDF_WRAPPER_MODULE}"')
+        writer.writeln("'Autogenerated code by xlwings - changes will be lost with next import!")
+        writer.writeln("""#Const App = "Microsoft Excel" 'Adjust when using outside of Excel""")
+        udfs.generate_vba_wrapper(FUNCTIONS_MODULE, module, buffer, _BookName(workbook_name))
+    return buffer.getvalue()
+
+
+def _vba_string(text: str) -> str:
+    return '"' + " ".join(text.split()).replace('"', '""')[:255] + '"'
+
+
+def function_help_module() -> str:
+    """``RegisterXlrateFunctions``: descriptions, argument help and category via MacroOptions.
+
+    xlwings' import does this through COM at import time; a built workbook does it when
+    it opens, from the same metadata.
+    """
+    lines = [
+        f'Attribute VB_Name = "{HELP_MODULE}"',
+        "' Generated by `xlrate addin build` from xlrate.excel.functions: do not edit.",
+        "Option Explicit",
+        "",
+        "Public Sub RegisterXlrateFunctions()",
+        "    Dim wasSaved As Boolean",
+        "    wasSaved = ThisWorkbook.Saved",
+        "    On Error Resume Next",
+    ]
+    with functions_with_metadata() as module:
+        for name in module.FUNCTIONS:
+            info = getattr(module, name).__xlfunc__
+            docs = [
+                _vba_string(arg["doc"])
+                for arg in info["args"]
+                if not arg["vba"] and arg["name"] != "caller"
+            ]
+            lines += [
+                "    Application.MacroOptions _",
+                f'        Macro:="{name}", _',
+                f"        Description:={_vba_string(info['ret']['doc'])}, _",
+                f'        Category:="{info["category"]}", _',
+                "        ArgumentDescriptions:=Array( _",
+                *[f"            {doc}, _" for doc in docs[:-1]],
+                f"            {docs[-1]})",
+            ]
+    lines += ["    ThisWorkbook.Saved = wasSaved", "End Sub", ""]
+    return "\r\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# The package
+# --------------------------------------------------------------------------------------
+
+
+def _base_workbook(template: Path | None) -> Any:
+    import openpyxl
+
+    if template is not None:
+        try:
+            return openpyxl.load_workbook(template)
+        except Exception as exc:
+            raise ReportError(f"cannot read the template {template}: {exc}") from exc
+    return _minimal_base()
+
+
+def _minimal_base() -> Any:
+    """A small workbook with the settings the functions read, for when no template exists."""
+    import openpyxl
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    ws["A1"] = "xlrate: payer rates against Medicare"
+    ws["A3"], ws["B3"] = "Locality", "NATIONAL"
+    ws["A4"], ws["B4"] = "Medicare year", None
+    ws["A5"], ws["B5"] = "Setting", "nonfacility"
+    for name, ref in (("Locality", "B3"), ("MedicareYear", "B4"), ("Setting", "B5")):
+        col, row = ref[0], ref[1:]
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Summary!${col}${row}")
+    ws["A7"], ws["B7"], ws["C7"], ws["D7"] = "Code", "Payer rate", "Medicare", "% of Medicare"
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 14
+    return wb
+
+
+def _button_sheet(wb: Any) -> Any:
+    for name in BUTTON_SHEETS:
+        if name in wb.sheetnames:
+            return wb[name]
+    return wb.worksheets[0]
+
+
+def _right_of_content_points(ws: Any) -> float:
+    """Points from the left edge to just right of the sheet's used columns."""
+    from openpyxl.utils import get_column_letter
+
+    total = 0.0
+    for index in range(1, max(ws.max_column, 4) + 1):
+        dim = ws.column_dimensions.get(get_column_letter(index))
+        width = dim.width if dim is not None and dim.width else 8.43
+        total += (width * 7 + 5) * 0.75  # Calibri 11: 7 px per character, 5 px padding
+    return total + 12
+
+
+def _add_conf_sheet(wb: Any, interpreter: str | None) -> None:
+    if CONF_SHEET in wb.sheetnames:
+        del wb[CONF_SHEET]
+    ws = wb.create_sheet(CONF_SHEET)
+    rows = [("UDF Modules", FUNCTIONS_MODULE)]
+    if interpreter:
+        key = "Interpreter_Mac" if sys.platform == "darwin" else "Interpreter_Win"
+        rows.append((key, interpreter))
+    for r, (key, value) in enumerate(rows, start=1):
+        ws.cell(r, 1, key)
+        ws.cell(r, 2, value)
+    ws.sheet_state = "hidden"
+
+
+def _rewrite_package(path: Path) -> None:
+    """Make the package macro-enabled and declare ``r:`` where a sheet uses it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                text = data.decode("utf-8")
+                text = _WORKBOOK_MAIN.sub(rf"\g<1>{_MACRO_ENABLED}\g<2>", text)
+                data = text.encode("utf-8")
+            elif item.filename.startswith("xl/worksheets/sheet") and item.filename.endswith(".xml"):
+                text = data.decode("utf-8")
+                root_end = text.find(">", text.find("<worksheet"))
+                root = text[:root_end]
+                if "xmlns:r=" not in root:
+                    text = root + f' xmlns:r="{_R_NS}"' + text[root_end:]
+                    data = text.encode("utf-8")
+            dst.writestr(item, data)
+    path.write_bytes(buffer.getvalue())
+
+
+def _check_package(path: Path) -> None:
+    """Every XML part parses: Excel refuses a file with one that does not."""
+    from defusedxml import ElementTree
+
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.endswith((".xml", ".rels", ".vml")):
+                try:
+                    ElementTree.fromstring(z.read(name))
+                except Exception as exc:
+                    raise ReportError(
+                        f"built workbook part {name} is not valid XML: {exc}"
+                    ) from exc
+
+
+def _add_buttons(path: Path, sheet_name: str, left: float) -> None:
+    from pyopenvba.apps.excel import ExcelApplication
+
+    app = ExcelApplication.open(path, with_vba=False)
+    sheet = app.sheet(sheet_name)
+    top = 12.0
+    for button in BUTTONS:
+        sheet.add_button(
+            name=f"btn{button.macro}",
+            left=left,
+            top=top,
+            width=170,
+            height=28,
+            text=button.caption,
+            macro=button.macro,
+        )
+        top += 36
+    app.save(path)
+
+
+def _read_vba_sources() -> tuple[list[tuple[str, str]], str]:
+    """Our standard modules (name, source) and the ThisWorkbook body."""
+    folder = vba_source_dir()
+    modules = []
+    for bas in sorted(folder.glob("*.bas")):
+        modules.append((bas.stem, bas.read_text(encoding="utf-8")))
+    this_workbook = folder / "ThisWorkbook.cls"
+    body = this_workbook.read_text(encoding="utf-8") if this_workbook.is_file() else ""
+    return modules, body
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def _add_vba(path: Path, output: Path, workbook_name: str) -> None:
+    from pyopenvba import ExcelFile
+    from pyopenvba.vba import VBAModuleKind
+
+    modules, this_workbook = _read_vba_sources()
+    with ExcelFile(path) as book:
+        project = book.add_vba_project()
+        project.add_module("xlwings", _crlf(xlwings_vba_module()))
+        project.add_module(
+            "Dictionary", _crlf(xlwings_dictionary_class()), kind=VBAModuleKind.other
+        )
+        for name, source in modules:
+            project.add_module(name, _crlf(source))
+        project.add_module(UDF_WRAPPER_MODULE, _crlf(udf_wrapper_module(workbook_name)))
+        project.add_module(HELP_MODULE, _crlf(function_help_module()))
+        if this_workbook:
+            document = next(m.name for m in project.modules if m.name.lower() == "thisworkbook")
+            book.set_module(document, _crlf(this_workbook))
+        book.save(output)
+
+
+def build_addin(
+    output: Path | str = DEFAULT_OUTPUT,
+    *,
+    template: Path | str | None = None,
+    interpreter: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the macro workbook to ``output`` and return its path.
+
+    ``template`` defaults to ``workbook/template.xlsx`` (a small built-in base when that
+    does not exist). ``interpreter`` is the Python that xlwings starts (written to the
+    ``xlwings.conf`` sheet); without it xlwings uses its own config or ``python`` on PATH.
+    """
+    output = Path(output)
+    if output.suffix.lower() != ".xlsm":
+        raise ReportError(f"{output} must end in .xlsm: Excel keeps macros only in .xlsm files")
+    if output.exists() and not force:
+        raise ReportError(f"{output} exists: pass --force to overwrite it")
+    template_path = Path(template) if template is not None else default_template()
+    if template_path is not None and not template_path.is_file():
+        raise ReportError(f"template {template_path} not found")
+    wb = _base_workbook(template_path)
+    sheet = _button_sheet(wb)
+    left = _right_of_content_points(sheet)
+    _add_conf_sheet(wb, interpreter)
+    with tempfile.TemporaryDirectory(prefix="xlrate-addin-") as tmp:
+        staged = Path(tmp) / "staged.xlsm"
+        wb.save(staged)
+        _rewrite_package(staged)
+        _add_buttons(staged, sheet.title, left)
+        _rewrite_package(staged)
+        finished = Path(tmp) / output.name
+        _add_vba(staged, finished, output.name)
+        _check_package(finished)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(finished, output)
+    return output
+
+
+# --------------------------------------------------------------------------------------
+# xlwings' own add-in, for users who prefer it
+# --------------------------------------------------------------------------------------
+
+
+def install_instructions() -> str:
+    """How to use xlwings' add-in instead of the macro workbook."""
+    return "\n".join(
+        [
+            "To use the xlrate functions from any workbook through xlwings' add-in (Windows):",
+            "  1. xlwings addin install",
+            f'  2. In Excel, xlwings ribbon tab > UDF Modules: "{FUNCTIONS_MODULE}"',
+            "     (or add the line to ~/.xlwings/xlwings.conf:",
+            f'      "UDF MODULES","{FUNCTIONS_MODULE}")',
+            "  3. xlwings ribbon tab > Interpreter: the python of the environment with xlrate",
+            "  4. Click Import Functions once per workbook (needs File > Options > Trust",
+            "     Center > Macro Settings > Trust access to the VBA project object model).",
+            "The workbook from `xlrate addin build` needs none of this: its functions are",
+            "already wired.",
+        ]
+    )
+
+
+def install_user_config(config_path: Path | None = None) -> Path:
+    """Add ``UDF MODULES`` = the functions module to xlwings' user config file."""
+    import xlwings
+
+    path = Path(config_path) if config_path else Path(xlwings.USER_CONFIG_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    lines = [line for line in lines if not line.upper().startswith('"UDF MODULES"')]
+    lines.append(f'"UDF MODULES","{FUNCTIONS_MODULE}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
