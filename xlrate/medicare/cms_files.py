@@ -35,7 +35,9 @@ from xlrate.errors import LayoutError
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
 _MONTH_TO_QUARTER = {"JANUARY": "A", "APRIL": "B", "JULY": "C", "OCTOBER": "D"}
-_RELEASE_RE = re.compile(r"(20\d\d)\s+NATIONAL PHYSICIAN FEE SCHEDULE.*?(JANUARY|APRIL|JULY|OCTOBER)")
+_RELEASE_RE = re.compile(
+    r"(20\d\d)\s+NATIONAL PHYSICIAN FEE SCHEDULE.*?(JANUARY|APRIL|JULY|OCTOBER)"
+)
 _RELEASED_RE = re.compile(r"RELEASED\s+(\d{1,2})/(\d{1,2})/(\d{4})")
 _RELEASE_ID_RE = re.compile(r"^(20\d\d)([A-D])$")
 
@@ -94,10 +96,10 @@ def _column_maps() -> dict[str, dict[str, tuple[dict[str, str], frozenset[str]]]
     for table in {r["table"] for r in rows}:
         maps[table] = {}
         for layout in layouts:
-            mapping = {
-                r[layout]: r["standard"] for r in rows if r["table"] == table and r[layout]
-            }
-            kept = frozenset(r["standard"] for r in rows if r["table"] == table and r["keep"] == "1")
+            mapping = {r[layout]: r["standard"] for r in rows if r["table"] == table and r[layout]}
+            kept = frozenset(
+                r["standard"] for r in rows if r["table"] == table and r["keep"] == "1"
+            )
             maps[table][layout] = (mapping, kept)
     return maps
 
@@ -105,7 +107,9 @@ def _column_maps() -> dict[str, dict[str, tuple[dict[str, str], frozenset[str]]]
 @cache
 def _file_patterns() -> dict[str, tuple[str, bool]]:
     text = resources.files("xlrate.medicare.layouts").joinpath("files.csv").read_text("utf-8")
-    return {r["table"]: (r["pattern"], r["required"] == "1") for r in csv.DictReader(io.StringIO(text))}
+    return {
+        r["table"]: (r["pattern"], r["required"] == "1") for r in csv.DictReader(io.StringIO(text))
+    }
 
 
 def normalize_header(name: str) -> str:
@@ -190,7 +194,12 @@ def _frame_after(text: str, header_index: int, width: int) -> pd.DataFrame:
 
 def scaled(values: pd.Series, places: int, what: str, source: str) -> np.ndarray:
     """Exact integers ``value x 10**places``; raise when a value has more decimals."""
-    cleaned = values.astype(str).str.strip().str.replace(",", "", regex=False).str.replace("$", "", regex=False)
+    cleaned = (
+        values.astype(str)
+        .str.strip()
+        .str.replace(",", "", regex=False)
+        .str.replace("$", "", regex=False)
+    )
     cleaned = cleaned.where(cleaned != "", "0")
     numbers = pd.to_numeric(cleaned, errors="coerce")
     bad = numbers.isna()
@@ -200,7 +209,9 @@ def scaled(values: pd.Series, places: int, what: str, source: str) -> np.ndarray
     factor = 10**places
     ints = np.rint(numbers.to_numpy(dtype="float64") * factor)
     if np.any(np.abs(numbers.to_numpy(dtype="float64") * factor - ints) > 1e-6):
-        raise LayoutError(f"{source}: {what} has more than {places} decimals; the engine cannot price it exactly")
+        raise LayoutError(
+            f"{source}: {what} has more than {places} decimals; the engine cannot price it exactly"
+        )
     return ints.astype(np.int64)
 
 
@@ -215,50 +226,86 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
     """Return (rvu table, year, quarter letter, release date ISO) from a PPRRVU csv."""
     text = _decode(data)
     head = _csv_rows(text, limit=40)
-    header_index = next((i for i, r in enumerate(head) if [c.strip().upper() for c in r[:2]] == ["HCPCS", "MOD"]), None)
+    header_index = next(
+        (i for i, r in enumerate(head) if [c.strip().upper() for c in r[:2]] == ["HCPCS", "MOD"]),
+        None,
+    )
     if header_index is None:
-        raise LayoutError(f"{source}: no header line starting 'HCPCS,MOD' in the first 40 lines: not a PPRRVU file")
+        raise LayoutError(
+            f"{source}: no header line starting 'HCPCS,MOD' in the first 40 lines: not a PPRRVU file"
+        )
     banner = " ".join(" ".join(r) for r in head[:header_index]).upper()
     match = _RELEASE_RE.search(banner)
     if not match:
         raise LayoutError(f"{source}: the banner does not say which year and release this is")
     year, quarter = int(match.group(1)), _MONTH_TO_QUARTER[match.group(2)]
     released = _RELEASED_RE.search(banner)
-    release_date = f"{released.group(3)}-{int(released.group(1)):02d}-{int(released.group(2)):02d}" if released else ""
+    release_date = (
+        f"{released.group(3)}-{int(released.group(1)):02d}-{int(released.group(2)):02d}"
+        if released
+        else ""
+    )
     # Stacked header: the lines after the RELEASED banner down to the HCPCS line.
-    first = max((i for i, r in enumerate(head[:header_index]) if any("RELEASED" in c.upper() for c in r)), default=header_index - 5)
+    first = max(
+        (i for i, r in enumerate(head[:header_index]) if any("RELEASED" in c.upper() for c in r)),
+        default=header_index - 5,
+    )
     width = len(head[header_index])
     headers = []
     for j in range(width):
-        parts = [head[i][j].strip() for i in range(first + 1, header_index + 1) if j < len(head[i]) and head[i][j].strip()]
+        parts = [
+            head[i][j].strip()
+            for i in range(first + 1, header_index + 1)
+            if j < len(head[i]) and head[i][j].strip()
+        ]
         headers.append(" ".join(parts))
     columns = map_columns(headers, "pprrvu", year, source)
     frame = _frame_after(text, header_index, width)
     frame = frame.rename(columns=columns)[list(columns.values())]
     frame = frame[frame["code"].str.strip() != ""]
-    out = pd.DataFrame({"code": frame["code"].str.strip().str.upper(), "modifier": frame["modifier"].str.strip().str.upper()})
+    out = pd.DataFrame(
+        {
+            "code": frame["code"].str.strip().str.upper(),
+            "modifier": frame["modifier"].str.strip().str.upper(),
+        }
+    )
     out["status_code"] = frame["status_code"].str.strip().str.upper()
     for col in ("work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility", "mp_rvu"):
         out[col] = scaled(frame[col], 2, col.replace("_", " "), source)
     out["na_nonfacility"] = frame["na_nonfacility"].str.strip().str.upper().eq("NA")
     out["na_facility"] = frame["na_facility"].str.strip().str.upper().eq("NA")
-    for col in ("pctc", "global_days", "mult_proc", "bilat_surg", "asst_surg", "co_surg", "team_surg"):
+    for col in (
+        "pctc",
+        "global_days",
+        "mult_proc",
+        "bilat_surg",
+        "asst_surg",
+        "co_surg",
+        "team_surg",
+    ):
         out[col] = frame[col].str.strip()
     out["conversion_factor"] = scaled(frame["conversion_factor"], 4, "conversion factor", source)
     bad = ~out["code"].str.fullmatch(r"[0-9A-Z]{5}")
     if bad.any():
-        raise LayoutError(f"{source}: row with HCPCS {out['code'][bad].iloc[0]!r} is not a 5-character code")
+        raise LayoutError(
+            f"{source}: row with HCPCS {out['code'][bad].iloc[0]!r} is not a 5-character code"
+        )
     return out.reset_index(drop=True), year, quarter, release_date
 
 
-def _simple_table(data: bytes, source: str, table: str, year: int, first_header: str) -> pd.DataFrame:
+def _simple_table(
+    data: bytes, source: str, table: str, year: int, first_header: str
+) -> pd.DataFrame:
     text = _decode(data)
     head = _csv_rows(text, limit=30)
     header_index = next(
-        (i for i, r in enumerate(head) if r and normalize_header(r[0]).startswith(first_header)), None
+        (i for i, r in enumerate(head) if r and normalize_header(r[0]).startswith(first_header)),
+        None,
     )
     if header_index is None:
-        raise LayoutError(f"{source}: no {table.upper()} header line (starting '{first_header}') in the first 30 lines")
+        raise LayoutError(
+            f"{source}: no {table.upper()} header line (starting '{first_header}') in the first 30 lines"
+        )
     headers = head[header_index]
     columns = map_columns(headers, table, year, source)
     frame = _frame_after(text, header_index, len(headers))
@@ -275,7 +322,9 @@ def read_gpci(data: bytes, source: str, year: int) -> pd.DataFrame:
     out["pe_gpci"] = scaled(frame["pe_gpci"], 3, "PE GPCI", source)
     out["mp_gpci"] = scaled(frame["mp_gpci"], 3, "MP GPCI", source)
     if out["locality"].duplicated().any():
-        raise LayoutError(f"{source}: locality {out['locality'][out['locality'].duplicated()].iloc[0]} appears twice")
+        raise LayoutError(
+            f"{source}: locality {out['locality'][out['locality'].duplicated()].iloc[0]} appears twice"
+        )
     return out.reset_index(drop=True)
 
 
@@ -301,7 +350,12 @@ def read_anes(data: bytes, source: str, year: int) -> pd.DataFrame:
 def read_oppscap(data: bytes, source: str, year: int) -> pd.DataFrame:
     frame = _simple_table(data, source, "oppscap", year, "HCPCS")
     frame = frame[frame["code"].str.strip() != ""]
-    out = pd.DataFrame({"code": frame["code"].str.strip().str.upper(), "modifier": frame["modifier"].str.strip().str.upper()})
+    out = pd.DataFrame(
+        {
+            "code": frame["code"].str.strip().str.upper(),
+            "modifier": frame["modifier"].str.strip().str.upper(),
+        }
+    )
     out["locality"] = _locality_ids(frame["mac"], frame["locality_number"])
     out["cap_facility"] = scaled(frame["cap_facility"], 2, "OPPS facility price", source)
     out["cap_nonfacility"] = scaled(frame["cap_nonfacility"], 2, "OPPS non-facility price", source)
@@ -313,7 +367,14 @@ def read_zip5(data: bytes, source: str) -> pd.DataFrame:
     lines = [ln for ln in _decode(data).splitlines() if ln.strip()]
     if not lines:
         raise LayoutError(f"{source}: empty ZIP5 file")
-    bad = next((i for i, ln in enumerate(lines) if len(ln) < 21 or not ln[2:7].isdigit() or not ln[7:12].strip().isdigit()), None)
+    bad = next(
+        (
+            i
+            for i, ln in enumerate(lines)
+            if len(ln) < 21 or not ln[2:7].isdigit() or not ln[7:12].strip().isdigit()
+        ),
+        None,
+    )
     if bad is not None:
         raise LayoutError(
             f"{source}: line {bad + 1} is not a ZIP5 record (state 1-2, ZIP 3-7, carrier 8-12, "
@@ -324,7 +385,9 @@ def read_zip5(data: bytes, source: str) -> pd.DataFrame:
         {
             "zip": s.str[2:7],
             "state": s.str[0:2],
-            "locality": s.str[7:12].str.strip().str.zfill(5) + "-" + s.str[12:14].str.strip().str.zfill(2),
+            "locality": s.str[7:12].str.strip().str.zfill(5)
+            + "-"
+            + s.str[12:14].str.strip().str.zfill(2),
             "rural": s.str[14:15].str.strip(),
             "plus4": s.str[20:21].eq("1"),
             "quarter": s.str[75:80].str.strip(),
@@ -346,7 +409,9 @@ class _Source:
             self.names = {p.name: p for p in self.path.iterdir() if p.is_file()}
         elif zipfile.is_zipfile(self.path):
             self._zip = zipfile.ZipFile(self.path)
-            self.names = {Path(i.filename).name: i.filename for i in self._zip.infolist() if not i.is_dir()}
+            self.names = {
+                Path(i.filename).name: i.filename for i in self._zip.infolist() if not i.is_dir()
+            }
         else:
             raise LayoutError(f"{self.path}: not a folder or a zip file of CMS files")
 
@@ -367,7 +432,9 @@ class _Source:
 def parse_release_id(release_id: str) -> tuple[int, str]:
     match = _RELEASE_ID_RE.match(release_id.strip().upper())
     if not match:
-        raise LayoutError(f"{release_id!r} is not a release id: write it as 2025D (year and quarter A-D)")
+        raise LayoutError(
+            f"{release_id!r} is not a release id: write it as 2025D (year and quarter A-D)"
+        )
     return int(match.group(1)), match.group(2)
 
 
@@ -400,7 +467,9 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
         files.append(_source_file(main_name, "pprrvu", main_data))
         cfs = rvu["conversion_factor"].unique()
         if len(cfs) != 1:
-            raise LayoutError(f"{main_name}: the CONV FACTOR column holds several values {sorted(cfs)[:3]}")
+            raise LayoutError(
+                f"{main_name}: the CONV FACTOR column holds several values {sorted(cfs)[:3]}"
+            )
         qp_cf = None
         if qp and non_qp:
             qp_name, qp_data = qp[0]
@@ -408,7 +477,12 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
             qp_cf = _format_cf(int(qp_rvu["conversion_factor"].iloc[0]))
             files.append(_source_file(qp_name, "pprrvu_qp", qp_data))
         tables: dict[str, pd.DataFrame | None] = {"pprrvu": rvu.drop(columns=["conversion_factor"])}
-        readers = {"gpci": read_gpci, "locco": read_locco, "anes": read_anes, "oppscap": read_oppscap}
+        readers = {
+            "gpci": read_gpci,
+            "locco": read_locco,
+            "anes": read_anes,
+            "oppscap": read_oppscap,
+        }
         for table, reader in readers.items():
             found = take(table)
             if not found:
@@ -436,4 +510,6 @@ def _format_cf(scaled_cf: int) -> str:
 
 
 def _source_file(name: str, table: str, data: bytes) -> SourceFile:
-    return SourceFile(name=name, table=table, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    return SourceFile(
+        name=name, table=table, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data)
+    )

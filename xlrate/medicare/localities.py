@@ -129,11 +129,20 @@ def locality_table(release: MedicareRelease | None = None) -> list[Locality]:
     counties: dict[str, list[str]] = {}
     locco = rel.table("locco")
     if locco:
-        for loc, area, cty in zip(locco["locality"].tolist(), locco["area"].tolist(), locco["counties"].tolist(), strict=True):
-            counties.setdefault(loc, []).append(f"{area}: {cty}" if area and area != "STATEWIDE" else cty)
+        for loc, area, cty in zip(
+            locco["locality"].tolist(),
+            locco["area"].tolist(),
+            locco["counties"].tolist(),
+            strict=True,
+        ):
+            counties.setdefault(loc, []).append(
+                f"{area}: {cty}" if area and area != "STATEWIDE" else cty
+            )
     return [
         Locality(loc, state, name, "; ".join(counties.get(loc, [])))
-        for loc, state, name in zip(gpci["locality"].tolist(), gpci["state"].tolist(), gpci["name"].tolist(), strict=True)
+        for loc, state, name in zip(
+            gpci["locality"].tolist(), gpci["state"].tolist(), gpci["name"].tolist(), strict=True
+        )
     ]
 
 

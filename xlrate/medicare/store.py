@@ -104,7 +104,9 @@ def resolve_release(year: int | str | None = None, release: str | None = None) -
     """Pick the release for ``year`` / ``release``; the newest complete one when both are None."""
     infos = list_releases()
     if not infos:
-        raise DataError("no Medicare release is available: reinstall xlrate (the embedded data is missing)")
+        raise DataError(
+            "no Medicare release is available: reinstall xlrate (the embedded data is missing)"
+        )
     years = sorted({i.year for i in infos})
     if release is not None and len(str(release).strip()) == 5:
         release_id = str(release).strip().upper()
@@ -118,7 +120,9 @@ def resolve_release(year: int | str | None = None, release: str | None = None) -
     try:
         year_int = int(float(year))
     except (TypeError, ValueError):
-        raise DataError(f"{year!r} is not a year: installed years are {', '.join(map(str, years))}") from None
+        raise DataError(
+            f"{year!r} is not a year: installed years are {', '.join(map(str, years))}"
+        ) from None
     of_year = [i for i in infos if i.year == year_int]
     if not of_year:
         raise DataError(
@@ -201,10 +205,20 @@ class MedicareRelease:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
         rows = np.array(
-            [self.rvu_index.get((c, m), -1) for c, m in zip(self.arrays["oppscap.code"].tolist(), self.arrays["oppscap.modifier"].tolist(), strict=True)],
+            [
+                self.rvu_index.get((c, m), -1)
+                for c, m in zip(
+                    self.arrays["oppscap.code"].tolist(),
+                    self.arrays["oppscap.modifier"].tolist(),
+                    strict=True,
+                )
+            ],
             dtype=np.int64,
         )
-        locs = np.array([self.locality_index.get(loc, -1) for loc in self.arrays["oppscap.locality"].tolist()], dtype=np.int64)
+        locs = np.array(
+            [self.locality_index.get(loc, -1) for loc in self.arrays["oppscap.locality"].tolist()],
+            dtype=np.int64,
+        )
         keep = (rows >= 0) & (locs >= 0)
         keys = rows[keep] * (len(self.localities) + 1) + locs[keep]
         order = np.argsort(keys, kind="stable")
@@ -218,7 +232,13 @@ class MedicareRelease:
     def anesthesia_cf(self) -> dict[str, int]:
         if "anes.locality" not in self.arrays:
             return {}
-        return dict(zip(self.arrays["anes.locality"].tolist(), self.arrays["anes.anesthesia_cf"].tolist(), strict=True))
+        return dict(
+            zip(
+                self.arrays["anes.locality"].tolist(),
+                self.arrays["anes.anesthesia_cf"].tolist(),
+                strict=True,
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<MedicareRelease {self.release_id} ({self.info.source})>"
@@ -253,7 +273,9 @@ def clear_cache() -> None:
 class ZipTable:
     """ZIP5 -> locality, with the plus-four (split ZIP) flag."""
 
-    def __init__(self, quarter: str, path: Path, arrays: dict[str, np.ndarray], provenance: dict[str, Any]):
+    def __init__(
+        self, quarter: str, path: Path, arrays: dict[str, np.ndarray], provenance: dict[str, Any]
+    ):
         self.quarter = quarter
         self.path = path
         self.provenance = provenance
@@ -267,7 +289,9 @@ class ZipTable:
 def load_zip_table() -> ZipTable:
     found = _scan("zip5")
     if not found:
-        raise DataError("no ZIP code to locality file is available: reinstall xlrate or run `xlrate medicare update`")
+        raise DataError(
+            "no ZIP code to locality file is available: reinstall xlrate or run `xlrate medicare update`"
+        )
     quarter = sorted(found)[-1]
     source, path = found[quarter]
     cached = _zip_cache.get(str(path))
@@ -308,7 +332,9 @@ def bundle_arrays(bundle: Bundle) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _atomic_write_dir(target: Path, arrays: dict[str, np.ndarray], provenance: dict[str, Any]) -> None:
+def _atomic_write_dir(
+    target: Path, arrays: dict[str, np.ndarray], provenance: dict[str, Any]
+) -> None:
     """Write a release folder beside ``target`` and rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -317,7 +343,9 @@ def _atomic_write_dir(target: Path, arrays: dict[str, np.ndarray], provenance: d
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
             fh.flush()
             os.fsync(fh.fileno())
-        (tmp / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", "utf-8")
+        (tmp / PROVENANCE_FILE).write_text(
+            json.dumps(provenance, indent=2, sort_keys=True) + "\n", "utf-8"
+        )
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -337,7 +365,9 @@ def _atomic_write_dir(target: Path, arrays: dict[str, np.ndarray], provenance: d
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def install_bundle(bundle: Bundle, provenance: dict[str, Any] | None = None, root: Path | None = None) -> ReleaseInfo:
+def install_bundle(
+    bundle: Bundle, provenance: dict[str, Any] | None = None, root: Path | None = None
+) -> ReleaseInfo:
     """Install a parsed bundle as a release (atomically) and return its info.
 
     ``provenance`` adds to the bundle's own (source URL, download time, zip sha256...).
@@ -349,8 +379,17 @@ def install_bundle(bundle: Bundle, provenance: dict[str, Any] | None = None, roo
     merged.update(provenance or {})
     _atomic_write_dir(base / bundle.release_id, bundle_arrays(bundle), merged)
     clear_cache()
-    return next(i for i in list_releases() if i.release_id == bundle.release_id) if root is None else ReleaseInfo(
-        bundle.release_id, bundle.year, bundle.quarter, base / bundle.release_id, "embedded", merged
+    return (
+        next(i for i in list_releases() if i.release_id == bundle.release_id)
+        if root is None
+        else ReleaseInfo(
+            bundle.release_id,
+            bundle.year,
+            bundle.quarter,
+            base / bundle.release_id,
+            "embedded",
+            merged,
+        )
     )
 
 
