@@ -1,0 +1,721 @@
+"""X12 835 remittance advice: what each payer actually paid, per code, with no PHI.
+
+Why our own parser and not a library
+------------------------------------
+We looked at the maintained options on PyPI: ``pyx12`` (a HIPAA *validator*: it walks the
+file against the 4010/5010 implementation-guide maps and reports every deviation),
+``linuxforhealth-x12`` (5010 only, builds a pydantic model of each whole transaction),
+``badx12`` and ``edi-835-parser`` (small, unmaintained or whole-file). None fits:
+
+- The files a practice gets are *not* valid enough for a validating parser. The real samples
+  in ``tests/data/practice/era835`` declare ``:`` as the component separator and use ``>``,
+  start every segment with ``~``, carry a BOM and indentation, or have no ISA at all. A
+  validator either rejects them or needs the same pre-cleaning we would write anyway.
+- We need nine segment types (ISA/GS/ST/N1/CLP/CAS/SVC/AMT and the trailers) and a running
+  sum, not a tree: a 100 MB file must take seconds and constant memory. Building a model per
+  transaction, or validating every element, costs an order of magnitude more.
+- The privacy rule is easiest to keep when the parser never stores a name, member id or
+  claim number: ours reads CLP01 and NM1 only to skip them.
+- No new dependency to audit and pin for a ~400-line module.
+
+What it handles (see DOMAIN.md section 3): delimiters from the ISA (element separator =
+4th character, component separator = ISA16, segment terminator = the character after it,
+or the next non-blank character when a newline follows ISA16); files with no ISA (GS or ST
+first: ``*``, ``~`` or newline, ``:``); BOM, CRLF, indentation, one-line files, segments
+that *start* with ``~``; several interchanges (each ISA may change the delimiters),
+transactions and payers per file; a component separator that differs from ISA16 (the
+separator actually used in SVC01 wins); reversals (CLP02 = 22) netting out;
+multi-triplet CAS; AMT*B6 or allowed = paid + PR adjustments; units default 1.
+
+Errors: a file that is not an 835 or whose envelope is broken (ISA not fixed width, GS
+truncated, ST of another transaction set, SE/GE/IEA count or control number mismatch, file
+ending inside an envelope) raises :class:`ImportFileError` naming the file and segment
+number. One broken segment inside a good file (a CLP without amounts, an SVC whose code
+composite is split) is skipped with a warning naming file, segment number and id; the
+segments it owned are not counted and ``EraResult.skipped_segments`` says how many were
+skipped. No warning or error ever quotes a claim number, name or member id.
+
+Totals (``EraResult``):
+- ``by_code``: one row per payer, code (SVC01, the code the payment is for) and modifiers:
+  ``lines, units, billed (SVC02), allowed, paid (SVC03)``. ``allowed`` is AMT*B6 when the
+  line has it, else paid + the line's PR (patient responsibility) adjustments.
+- ``by_payer``: one row per payer (N1*PR name): ``claims, lines`` and the claim-level
+  ``billed (CLP03), paid (CLP04)``, i.e. what the payer paid including claim-level
+  adjustments (so it can differ from the sum of ``by_code``); ``allowed`` is the sum of the
+  line allowed amounts, or for a claim without service lines (institutional remits) its
+  paid + claim-level PR adjustments.
+- A reversal claim (CLP02 = 22) counts -1 claim and each of its lines -1 line (units
+  negated when the file gives them positive), so a claim and its reversal net to zero.
+- Provider-level adjustments (PLB) are not per code: they are reported in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from xlrate.errors import ImportFileError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EraResult", "read_era"]
+
+CHUNK_SIZE = 1 << 20
+UNKNOWN_PAYER = "(no payer name)"
+_NUMBER_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+_SEGMENT_ID_RE = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+# Positions of the element separator in the fixed-width (106-character) ISA segment.
+_ISA_SEPARATOR_POSITIONS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_BOM = "\u00ef\u00bb\u00bf"  # the UTF-8 BOM read as latin-1
+_MAX_WARNINGS = 200
+
+
+@dataclass
+class EraResult:
+    """Aggregated remittance totals: nothing in here identifies a patient or a claim."""
+
+    by_code: pd.DataFrame
+    by_payer: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    skipped_segments: int = 0
+    files: list[str] = field(default_factory=list)
+    segments: int = 0
+
+
+@dataclass
+class _Delimiters:
+    element: str
+    component: str
+    terminator: str
+
+
+class _BrokenSegment(Exception):
+    """One segment cannot be read; the caller skips it with a warning."""
+
+
+def _num(text: str, what: str) -> Decimal:
+    text = text.strip()
+    if not _NUMBER_RE.match(text):
+        raise _BrokenSegment(f"{what} is {text!r}, not a number")
+    return Decimal(text)
+
+
+def _fail(name: str, number: int, segment_id: str, problem: str, fix: str) -> ImportFileError:
+    where = f"segment {number} ({segment_id})" if segment_id else f"segment {number}"
+    return ImportFileError(f"{name}: {where}: {problem}. {fix}")
+
+
+_FIX_SENDER = "Ask the clearinghouse or payer to resend the 835."
+
+
+def _isa_delimiters(text: str, name: str, number: int) -> tuple[_Delimiters, int]:
+    """Delimiters from an ISA at the start of ``text``; also how many characters it spans."""
+    if len(text) < 106:
+        raise _fail(
+            name,
+            number,
+            "ISA",
+            "the ISA segment is cut short (X12 requires 106 characters)",
+            _FIX_SENDER,
+        )
+    element = text[3]
+    if element.isalnum() or element.isspace():
+        raise _fail(
+            name,
+            number,
+            "ISA",
+            f"{element!r} cannot be an element separator",
+            "This is not an X12 file.",
+        )
+    bad = [p for p in _ISA_SEPARATOR_POSITIONS if text[p] != element]
+    if bad:
+        fields = text.split(element, 16)[1:16]
+        detail = ""
+        for index, (value, width) in enumerate(zip(fields, _ISA_WIDTHS, strict=False), 1):
+            if len(value) != width:
+                detail = (
+                    f" (ISA{index:02d} is {len(value)} character(s) long where X12 "
+                    f"requires {width})"
+                )
+                break
+        raise _fail(
+            name,
+            number,
+            "ISA",
+            "the ISA fields are not padded to their fixed widths, so its separators cannot be "
+            f"read{detail}",
+            _FIX_SENDER,
+        )
+    component = text[104]
+    terminator = text[105]
+    span = 106
+    if terminator in "\r\n":
+        # A newline after ISA16: either the newline ends segments, or the real terminator
+        # follows it (files where every segment starts with '~').
+        rest = text[105:]
+        stripped = rest.lstrip()
+        if stripped and not stripped[0].isalnum():
+            terminator = stripped[0]
+            span = 105 + (len(rest) - len(stripped)) + 1
+        else:
+            terminator = "\n"
+    if component.isalnum() or component == element:
+        raise _fail(
+            name, number, "ISA", f"ISA16 {component!r} cannot be a component separator", _FIX_SENDER
+        )
+    if terminator.isalnum() or terminator in (element, component) or terminator == " ":
+        raise _fail(name, number, "ISA", f"{terminator!r} cannot end segments", _FIX_SENDER)
+    return _Delimiters(element, component, terminator), span
+
+
+def _start_delimiters(head: str, name: str) -> _Delimiters:
+    if head.startswith("ISA"):
+        return _isa_delimiters(head, name, 1)[0]
+    if head[:2] in ("GS", "ST") and len(head) > 2 and not head[2].isalnum():
+        element = head[2]
+        terminator = "~" if "~" in head and element != "~" else "\n"
+        return _Delimiters(element, ":" if element != ":" else ">", terminator)
+    shown = "".join(c if c.isprintable() else "?" for c in head[:12])
+    raise ImportFileError(
+        f"{name}: segment 1: this is not an X12 835 remittance file (it starts with "
+        f"{shown!r}, an 835 starts with ISA, GS or ST). Export the 835 (ERA) file from the "
+        "clearinghouse, not a PDF or a report."
+    )
+
+
+def _segments(stream: BinaryIO, name: str) -> Iterator[tuple[str, _Delimiters]]:
+    """Yield (segment text, delimiters in force), reading the file in chunks."""
+    head = stream.read(CHUNK_SIZE)
+    if not head.strip():
+        raise ImportFileError(f"{name}: the file is empty. Choose the 835 file itself.")
+    buf = head.decode("latin-1")
+    if buf.startswith(_BOM):
+        buf = buf[len(_BOM) :]
+    buf = buf.lstrip()
+    delims = _start_delimiters(buf, name)
+    eof = False
+    yielded = 0
+    while True:
+        term = delims.terminator
+        parts = buf.split(term)
+        tail = "" if eof else parts.pop()
+        restarted = False
+        for index, raw in enumerate(parts):
+            segment = raw.strip()
+            if not segment:
+                continue
+            if segment[:3] == "ISA" and not (
+                len(segment) == 105
+                and segment[3] == delims.element
+                and segment[104] == delims.component
+            ):
+                # An interchange with other delimiters: read them from the raw text.
+                rest = term.join(parts[index:]).lstrip()
+                if not eof:
+                    rest += term + tail
+                    if len(rest) < 256:
+                        more = stream.read(CHUNK_SIZE)
+                        if more:
+                            rest += more.decode("latin-1")
+                        else:
+                            eof = True
+                delims, span = _isa_delimiters(rest, name, yielded + 1)
+                yielded += 1
+                yield rest[:105], delims
+                buf = rest[span:]
+                restarted = True
+                break
+            yielded += 1
+            yield segment, delims
+        if restarted:
+            continue
+        if eof:
+            return
+        chunk = stream.read(CHUNK_SIZE)
+        if chunk:
+            buf = tail + chunk.decode("latin-1")
+        else:
+            eof = True
+            buf = tail
+
+
+@dataclass
+class _Line:
+    code: str
+    modifiers: str
+    billed: Decimal
+    paid: Decimal
+    units: Decimal
+    patient_resp: Decimal = _ZERO
+    allowed: Decimal | None = None
+
+
+@dataclass
+class _Claim:
+    reversal: bool
+    billed: Decimal
+    paid: Decimal
+    patient_resp: Decimal = _ZERO
+    lines: list[_Line] = field(default_factory=list)
+
+
+class _Totals:
+    """Running sums shared by every file of one :func:`read_era` call."""
+
+    def __init__(self) -> None:
+        # (payer, code, modifiers) -> [lines, units, billed, allowed, paid]
+        self.by_code: dict[tuple[str, str, str], list[Decimal]] = {}
+        # payer -> [claims, lines, billed, allowed, paid]
+        self.by_payer: dict[str, list[Decimal]] = {}
+        self.changed_codes: dict[tuple[str, str], int] = {}
+        self.plb: dict[str, Decimal] = {}
+
+    def add_claim(self, payer: str, claim: _Claim) -> None:
+        sign = -_ONE if claim.reversal else _ONE
+        allowed_total = _ZERO
+        for line in claim.lines:
+            allowed = line.allowed if line.allowed is not None else line.paid + line.patient_resp
+            allowed_total += allowed
+            units = line.units
+            if claim.reversal and units > 0:
+                units = -units
+            key = (payer, line.code, line.modifiers)
+            row = self.by_code.get(key)
+            if row is None:
+                self.by_code[key] = [sign, units, line.billed, allowed, line.paid]
+            else:
+                row[0] += sign
+                row[1] += units
+                row[2] += line.billed
+                row[3] += allowed
+                row[4] += line.paid
+        if not claim.lines:
+            allowed_total = claim.paid + claim.patient_resp
+        prow = self.by_payer.get(payer)
+        nlines = sign * len(claim.lines)
+        if prow is None:
+            self.by_payer[payer] = [sign, nlines, claim.billed, allowed_total, claim.paid]
+        else:
+            prow[0] += sign
+            prow[1] += nlines
+            prow[2] += claim.billed
+            prow[3] += allowed_total
+            prow[4] += claim.paid
+
+
+class _FileParser:
+    """The state machine for one file. Reads CLP01/NM1 only to drop them."""
+
+    def __init__(self, name: str, totals: _Totals, warnings: list[str]) -> None:
+        self.name = name
+        self.totals = totals
+        self.warnings = warnings
+        self.skipped = 0
+        self.number = 0
+        # envelope state
+        self.isa_control: str | None = None
+        self.gs_control: str | None = None
+        self.gs_transactions = 0
+        self.isa_groups = 0
+        self.st_control: str | None = None
+        self.st_start = 0
+        self.st_seen = 0
+        # content state
+        self.payer = UNKNOWN_PAYER
+        self.claim: _Claim | None = None
+        self.line: _Line | None = None
+        self.in_broken = False  # inside a claim or line whose opening segment was skipped
+
+    # -- helpers ------------------------------------------------------------------------
+    def refuse(self, segment_id: str, problem: str, fix: str = _FIX_SENDER) -> ImportFileError:
+        return _fail(self.name, self.number, segment_id, problem, fix)
+
+    def skip(self, segment_id: str, reason: str) -> None:
+        self.skipped += 1
+        if len(self.warnings) < _MAX_WARNINGS:
+            self.warnings.append(
+                f"{self.name}: segment {self.number} ({segment_id}) skipped: {reason}"
+            )
+
+    def close_claim(self) -> None:
+        if self.claim is not None:
+            self.totals.add_claim(self.payer, self.claim)
+        self.claim = None
+        self.line = None
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self, segments: Iterable[tuple[str, _Delimiters]]) -> None:
+        handlers = {
+            "ISA": self.on_isa,
+            "IEA": self.on_iea,
+            "GS": self.on_gs,
+            "GE": self.on_ge,
+            "ST": self.on_st,
+            "SE": self.on_se,
+            "N1": self.on_n1,
+            "CLP": self.on_clp,
+            "SVC": self.on_svc,
+            "CAS": self.on_cas,
+            "AMT": self.on_amt,
+            "PLB": self.on_plb,
+        }
+        for segment, delims in segments:
+            self.number += 1
+            cut = segment.find(delims.element)
+            segment_id = segment if cut < 0 else segment[:cut]
+            handler = handlers.get(segment_id)
+            if handler is None:
+                if not _SEGMENT_ID_RE.match(segment_id):
+                    shown = "".join(c if c.isprintable() else "?" for c in segment_id[:8])
+                    self.skip("?", f"{shown!r} is not an X12 segment id")
+                elif (
+                    self.st_control is None
+                    and self.gs_control is None
+                    and (self.isa_control is None and self.number == 1)
+                ):
+                    raise self.refuse(segment_id, "the file does not start with ISA, GS or ST")
+                continue
+            elements = segment.split(delims.element)
+            try:
+                handler(elements, delims)
+            except _BrokenSegment as exc:
+                self.skip(segment_id, str(exc))
+        self.finish()
+
+    def finish(self) -> None:
+        if self.st_control is not None:
+            raise self.refuse(
+                "",
+                f"the file ends inside transaction ST {self.st_control} (no SE): it looks "
+                "truncated",
+                "Download the 835 again from the clearinghouse.",
+            )
+        if self.gs_control is not None:
+            raise self.refuse(
+                "",
+                "the file ends inside a functional group (no GE): it looks truncated",
+                "Download the 835 again from the clearinghouse.",
+            )
+        if self.isa_control is not None:
+            raise self.refuse(
+                "",
+                "the file ends inside an interchange (no IEA): it looks truncated",
+                "Download the 835 again from the clearinghouse.",
+            )
+        if self.st_seen == 0:
+            raise self.refuse(
+                "",
+                "no 835 transaction (ST*835) in the file",
+                "Choose an 835 remittance (ERA) file.",
+            )
+
+    # -- envelope -----------------------------------------------------------------------
+    def on_isa(self, e: list[str], d: _Delimiters) -> None:
+        if self.isa_control is not None or self.gs_control is not None:
+            raise self.refuse(
+                "ISA", "a new interchange starts before the previous one ended (no IEA)"
+            )
+        if len(e) < 17:
+            raise self.refuse("ISA", f"the ISA has {len(e) - 1} elements, X12 requires 16")
+        self.isa_control = e[13].strip()
+        self.isa_groups = 0
+
+    def on_iea(self, e: list[str], d: _Delimiters) -> None:
+        if self.isa_control is None:
+            raise self.refuse("IEA", "IEA without a matching ISA")
+        if self.gs_control is not None:
+            raise self.refuse("IEA", "the interchange ends inside a functional group (no GE)")
+        control = e[2].strip() if len(e) > 2 else ""
+        if control != self.isa_control:
+            raise self.refuse(
+                "IEA",
+                f"the interchange control number {control!r} does not "
+                f"match the ISA's {self.isa_control!r}: the envelope is broken",
+            )
+        self.isa_control = None
+
+    def on_gs(self, e: list[str], d: _Delimiters) -> None:
+        if self.gs_control is not None:
+            raise self.refuse(
+                "GS", "a functional group starts before the previous one ended (no GE)"
+            )
+        if len(e) < 9 or not e[6].strip():
+            raise self.refuse(
+                "GS", f"the GS is truncated: it has {len(e) - 1} elements, X12 requires 8"
+            )
+        self.gs_control = e[6].strip()
+        self.gs_transactions = 0
+        self.isa_groups += 1
+
+    def on_ge(self, e: list[str], d: _Delimiters) -> None:
+        if self.gs_control is None:
+            raise self.refuse("GE", "GE without a matching GS")
+        control = e[2].strip() if len(e) > 2 else ""
+        if control != self.gs_control:
+            raise self.refuse(
+                "GE",
+                f"the group control number {control!r} does not match the "
+                f"GS's {self.gs_control!r}: the envelope is broken",
+            )
+        self.gs_control = None
+
+    def on_st(self, e: list[str], d: _Delimiters) -> None:
+        if self.st_control is not None:
+            raise self.refuse("ST", "a transaction starts before the previous one ended (no SE)")
+        kind = e[1].strip() if len(e) > 1 else ""
+        if kind != "835":
+            raise self.refuse(
+                "ST",
+                f"this is an X12 {kind or '(blank)'} transaction, not an 835 remittance",
+                "Choose the 835 (ERA) file.",
+            )
+        self.st_control = e[2].strip() if len(e) > 2 else ""
+        self.st_start = self.number
+        self.st_seen += 1
+        self.gs_transactions += 1
+        self.payer = UNKNOWN_PAYER
+        self.claim = None
+        self.line = None
+        self.in_broken = False
+
+    def on_se(self, e: list[str], d: _Delimiters) -> None:
+        if self.st_control is None:
+            raise self.refuse("SE", "SE without a matching ST")
+        self.close_claim()
+        count = e[1].strip() if len(e) > 1 else ""
+        control = e[2].strip() if len(e) > 2 else ""
+        actual = self.number - self.st_start + 1
+        if control != self.st_control:
+            raise self.refuse(
+                "SE",
+                f"the transaction control number {control!r} does not match "
+                f"the ST's {self.st_control!r}: the envelope is broken",
+            )
+        if count != str(actual) and len(self.warnings) < _MAX_WARNINGS:
+            # Hand-made and test files often miscount; the ST/SE pair still closes cleanly,
+            # so the totals are read and the user is told.
+            self.warnings.append(
+                f"{self.name}: segment {self.number} (SE): SE01 says the transaction has "
+                f"{count[:10]!r} segments but it has {actual}; the file may have been edited"
+            )
+        self.st_control = None
+
+    # -- content ------------------------------------------------------------------------
+    def on_n1(self, e: list[str], d: _Delimiters) -> None:
+        if len(e) > 2 and e[1].strip() == "PR":
+            self.close_claim()
+            self.payer = " ".join(e[2].split()) or UNKNOWN_PAYER
+
+    def on_clp(self, e: list[str], d: _Delimiters) -> None:
+        self.close_claim()
+        self.in_broken = True  # until the amounts are read
+        if self.st_control is None:
+            raise _BrokenSegment("a claim outside an 835 transaction (no ST before it)")
+        if len(e) < 5:
+            raise _BrokenSegment(
+                f"the claim has {len(e) - 1} elements; it needs the status (CLP02), charge "
+                "(CLP03) and paid (CLP04) amounts, so the claim and its lines are not counted"
+            )
+        status = e[2].strip()
+        billed = _num(e[3], "the claim charge (CLP03)")
+        paid = _num(e[4], "the claim payment (CLP04)")
+        self.claim = _Claim(reversal=status == "22", billed=billed, paid=paid)
+        self.in_broken = False
+
+    def on_svc(self, e: list[str], d: _Delimiters) -> None:
+        self.line = None
+        if self.claim is None:
+            if self.in_broken:
+                return  # a line of a claim that was skipped: not counted
+            raise _BrokenSegment("a service line outside a claim (no CLP before it)")
+        if len(e) < 4:
+            raise _BrokenSegment(
+                f"the service line has {len(e) - 1} elements; it needs the "
+                "code (SVC01), charge (SVC02) and payment (SVC03)"
+            )
+        composite = e[1].strip()
+        separator = d.component
+        if separator not in composite:
+            # Files that declare ':' in ISA16 and write HC>99213 (seen in real remits).
+            separator = next((c for c in composite if not c.isalnum() and c != " "), separator)
+        parts = [p.strip().upper() for p in composite.split(separator)]
+        if len(parts) < 2 or not parts[1]:
+            raise _BrokenSegment(
+                f"SVC01 {composite[:20]!r} has no procedure code (expected a composite such as "
+                f"HC{d.component}99213); the line is not counted"
+            )
+        code = parts[1]
+        modifiers = "-".join(p for p in parts[2:6] if p)
+        billed = _num(e[2], "the line charge (SVC02)")
+        paid = _num(e[3], "the line payment (SVC03)")
+        units_text = e[5].strip() if len(e) > 5 else ""
+        units = _num(units_text, "the units (SVC05)") if units_text else _ONE
+        line = _Line(code, modifiers, billed, paid, units)
+        if len(e) > 6 and e[6].strip():
+            original = e[6].strip().split(separator)
+            if len(original) > 1 and original[1].strip().upper() != code:
+                key = (original[1].strip().upper(), code)
+                self.totals.changed_codes[key] = self.totals.changed_codes.get(key, 0) + 1
+        self.claim.lines.append(line)
+        self.line = line
+
+    def on_cas(self, e: list[str], d: _Delimiters) -> None:
+        if self.claim is None:
+            if self.in_broken:
+                return
+            raise _BrokenSegment("an adjustment outside a claim")
+        group = e[1].strip() if len(e) > 1 else ""
+        if group not in ("CO", "PR", "OA", "PI", "CR"):
+            raise _BrokenSegment(f"the adjustment group {group[:4]!r} is not CO, PR, OA, PI or CR")
+        total = _ZERO
+        for start in range(2, min(len(e), 20), 3):
+            amount = e[start + 1].strip() if start + 1 < len(e) else ""
+            if amount:
+                total += _num(amount, f"CAS{start + 2:02d}")
+        if group == "PR":
+            if self.line is not None:
+                self.line.patient_resp += total
+            else:
+                self.claim.patient_resp += total
+
+    def on_amt(self, e: list[str], d: _Delimiters) -> None:
+        if self.line is not None and len(e) > 2 and e[1].strip() == "B6":
+            self.line.allowed = _num(e[2], "the allowed amount (AMT*B6)")
+
+    def on_plb(self, e: list[str], d: _Delimiters) -> None:
+        self.close_claim()
+        total = _ZERO
+        for index in range(4, len(e), 2):
+            if e[index].strip():
+                total += _num(e[index], f"PLB{index:02d}")
+        self.totals.plb[self.payer] = self.totals.plb.get(self.payer, _ZERO) + total
+
+
+def _display_name(path: Path) -> str:
+    return path.name
+
+
+def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> EraResult:
+    """Read one or several 835 files and aggregate them by payer and by payer+code+modifiers.
+
+    Raises :class:`ImportFileError` for a file that is not an 835 or whose envelope is
+    broken (naming the file and the segment number); skips single broken segments with a
+    warning. No output contains patient names, member ids or claim numbers.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    path_list = [Path(p) for p in paths]
+    if not path_list:
+        raise ImportFileError("No 835 file given: name one or more remittance files.")
+    totals = _Totals()
+    warnings: list[str] = []
+    skipped = 0
+    segments = 0
+    for path in path_list:
+        name = _display_name(path)
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - closed below, errors mapped first
+        except OSError as exc:
+            raise ImportFileError(
+                f"{path}: cannot open the 835 file ({exc.strerror or exc}). Check the path."
+            ) from None
+        with stream:
+            parser = _FileParser(name, totals, warnings)
+            try:
+                parser.run(_segments(stream, name))
+            except OSError as exc:
+                raise ImportFileError(
+                    f"{path}: reading failed ({exc.strerror or exc}). Check the file."
+                ) from None
+        skipped += parser.skipped
+        segments += parser.number
+    for (original, paid_as), count in sorted(totals.changed_codes.items()):
+        warnings.append(
+            f"{count} service line(s) billed as {original} were paid as {paid_as} (SVC06); "
+            f"they are counted under {paid_as}"
+        )
+    for payer, amount in sorted(totals.plb.items()):
+        if amount:
+            warnings.append(
+                f"{payer}: provider-level adjustments (PLB) of {amount:.2f} are not part of the "
+                "claim or code totals"
+            )
+    if skipped:
+        warnings.append(f"{skipped} broken segment(s) skipped in total")
+    return EraResult(
+        by_code=_by_code_frame(totals),
+        by_payer=_by_payer_frame(totals),
+        warnings=warnings,
+        skipped_segments=skipped,
+        files=[str(p) for p in path_list],
+        segments=segments,
+    )
+
+
+def _money(value: Decimal) -> float:
+    return float(value.quantize(Decimal("0.01")))
+
+
+def _by_code_frame(totals: _Totals) -> pd.DataFrame:
+    import pandas as pd
+
+    records = [
+        {
+            "payer": payer,
+            "code": code,
+            "modifiers": mods,
+            "lines": int(row[0]),
+            "units": float(row[1]),
+            "billed": _money(row[2]),
+            "allowed": _money(row[3]),
+            "paid": _money(row[4]),
+        }
+        for (payer, code, mods), row in sorted(totals.by_code.items())
+    ]
+    columns = ["payer", "code", "modifiers", "lines", "units", "billed", "allowed", "paid"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.astype(
+        {
+            "lines": "int64",
+            "units": "float64",
+            "billed": "float64",
+            "allowed": "float64",
+            "paid": "float64",
+        }
+    )
+
+
+def _by_payer_frame(totals: _Totals) -> pd.DataFrame:
+    import pandas as pd
+
+    records = [
+        {
+            "payer": payer,
+            "claims": int(row[0]),
+            "lines": int(row[1]),
+            "billed": _money(row[2]),
+            "allowed": _money(row[3]),
+            "paid": _money(row[4]),
+        }
+        for payer, row in sorted(totals.by_payer.items())
+    ]
+    columns = ["payer", "claims", "lines", "billed", "allowed", "paid"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.astype(
+        {
+            "claims": "int64",
+            "lines": "int64",
+            "billed": "float64",
+            "allowed": "float64",
+            "paid": "float64",
+        }
+    )

@@ -1,0 +1,701 @@
+"""Payer fee schedules (CSV / XLSX) in, one normalized table out.
+
+Payers send fee schedules in every shape: a preamble of titles and disclaimers, the header
+on some row below it, codes stored as numbers (``100`` for ``00100``), modifiers as two
+spaces or the number 26, amounts as ``$1,023.32`` or as words (``Not a benefit``, ``BR``).
+This module finds the header, recognises the columns by their names (or takes an explicit
+mapping), normalizes every row and reports what it did.
+
+Output (``FeeSchedule.rows``): ``payer, code, modifier, setting, amount, note`` and, when the
+file has them, ``description, volume, pos``.
+
+- ``setting`` is ``nonfacility`` / ``facility`` when the file gives separate amounts (one
+  output row each), or when the modifier column names the setting in words (``Office
+  setting`` / ``Hospital Setting``, seen in Colorado Medicaid's schedule); else ``""``.
+- ``amount`` is a float holding the file's value (NaN when the file gives none); ``note``
+  keeps the file's text (``Not a benefit``) and modifier text that is not a modifier.
+- Identical repeats (one row per benefit limit) collapse into one row. Repeats with a
+  different amount are all kept and listed in ``report.conflicts``: which one applies is
+  the user's call, not ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlrate.codes import clean_code, is_valid_code, parse_modifiers, split_code_modifier
+from xlrate.errors import CodeError, ImportFileError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["FIELDS", "FeeReadReport", "FeeSchedule", "read_fee_schedule", "read_fee_schedules"]
+
+#: Column roles a fee schedule can have; ``mapping`` keys must be among them.
+FIELDS = (
+    "code",
+    "modifier",
+    "amount",
+    "nonfacility",
+    "facility",
+    "description",
+    "payer",
+    "pos",
+    "volume",
+)
+OUTPUT_COLUMNS = ["payer", "code", "modifier", "setting", "amount", "note"]
+OPTIONAL_COLUMNS = ["description", "volume", "pos"]
+HEADER_SCAN_ROWS = 60
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
+
+_CODE_WORDS = {
+    "code",
+    "codes",
+    "cpt",
+    "hcpcs",
+    "hcpc",
+    "cpt4",
+    "procedure",
+    "proc",
+    "or",
+    "and",
+    "billing",
+    "service",
+    "codeid",
+    "id",
+    "level",
+    "ii",
+    "no",
+    "number",
+}
+_CODE_KEYS = {"code", "codes", "cpt", "hcpcs", "hcpc", "cpt4", "procedure", "proc", "codeid"}
+_MODIFIER_WORDS = {
+    "mod",
+    "mods",
+    "modifier",
+    "modifiers",
+    "mod1",
+    "mod2",
+    "modifier1",
+    "modifier2",
+    "modifier3",
+    "modifier4",
+}
+_DESCRIPTION_WORDS = {"description", "descriptions", "desc", "descriptor", "descr"}
+_AMOUNT_KEYS = {
+    "amount",
+    "amt",
+    "fee",
+    "fees",
+    "feeamount",
+    "allowed",
+    "allowable",
+    "allowance",
+    "rate",
+    "rates",
+    "price",
+    "reimbursement",
+    "payment",
+}
+_VOLUME_KEYS = {"volume", "utilization", "frequency", "count", "units", "services", "qty"}
+_LIMIT_WORDS = {"max", "maximum", "limit", "type", "per", "unity", "benefit"}
+_FACILITY_WORDS = {"hospital", "facility", "inpatient", "outpatient"}
+_NONFACILITY_WORDS = {"office", "nonfacility", "non", "nf", "professional"}
+_SETTING_TEXT = {
+    "office setting": "nonfacility",
+    "office": "nonfacility",
+    "non facility": "nonfacility",
+    "nonfacility": "nonfacility",
+    "hospital setting": "facility",
+    "facility setting": "facility",
+    "facility": "facility",
+    "hospital": "facility",
+}
+_AMOUNT_RE = re.compile(r"^\(?-?\$?\s*-?\d[\d,]*(?:\.\d*)?\)?$|^\(?-?\$?\s*-?\.\d+\)?$")
+
+
+@dataclass
+class FeeReadReport:
+    """What was read: rows, what was kept or skipped and why, invalid codes, conflicts."""
+
+    file: str
+    sheet: str | None = None
+    header_row: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    rows_read: int = 0
+    rows_kept: int = 0
+    repeats_collapsed: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    invalid_codes: list[tuple[int, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def text(self) -> str:
+        where = f"{self.file}" + (f" [sheet {self.sheet}]" if self.sheet else "")
+        lines = [
+            f"{where}: header on row {self.header_row}; columns: "
+            + ", ".join(f"{role}={name!r}" for role, name in self.columns.items()),
+            f"  rows read {self.rows_read}, kept {self.rows_kept}, identical repeats "
+            f"collapsed {self.repeats_collapsed}, skipped {self.rows_skipped}",
+        ]
+        for reason, count in self.skipped.most_common():
+            lines.append(f"  skipped {count}: {reason}")
+        if self.invalid_codes:
+            shown = ", ".join(f"row {row}: {value!r}" for row, value in self.invalid_codes[:10])
+            more = len(self.invalid_codes) - 10
+            lines.append(
+                f"  not valid HCPCS codes ({len(self.invalid_codes)}): {shown}"
+                + (f" and {more} more" if more > 0 else "")
+            )
+        if self.conflicts:
+            lines.append(f"  conflicting repeats ({len(self.conflicts)}), all kept:")
+            lines.extend(f"    {c}" for c in self.conflicts[:20])
+            if len(self.conflicts) > 20:
+                lines.append(f"    and {len(self.conflicts) - 20} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class FeeSchedule:
+    """A normalized fee schedule: ``rows`` (DataFrame) and the read ``report``."""
+
+    rows: pd.DataFrame
+    report: FeeReadReport
+
+
+@dataclass
+class FeeSchedules:
+    """Several fee schedules read together: one table, one report per file."""
+
+    rows: pd.DataFrame
+    reports: list[FeeReadReport]
+
+
+# -- reading cells ---------------------------------------------------------------------
+
+
+def _words(header: object) -> list[str]:
+    text = "" if header is None else str(header)
+    text = text.replace("-", "").lower() if "non-fac" in text.lower() else text.lower()
+    return re.findall(r"[a-z0-9]+", text)
+
+
+def _classify(header: object) -> str | None:
+    """The role a header names, or None. Order matters: 'Procedure Code Modifier' is a
+    modifier, 'Procedure Description' a description, 'Non-Facility Fee' a nonfacility amount."""
+    words = _words(header)
+    if not words:
+        return None
+    wordset = set(words)
+    if wordset & _MODIFIER_WORDS:
+        return "modifier"
+    if wordset & _DESCRIPTION_WORDS:
+        return "description"
+    if "pos" in wordset or " ".join(words).find("place of service") >= 0:
+        return "pos"
+    if wordset & {"payer", "payor", "insurer"} and not wordset & _AMOUNT_KEYS:
+        return "payer"
+    if wordset & _AMOUNT_KEYS or "$" in str(header):
+        if wordset & {"date", "effective", "term", "termination", "percent", "pct"}:
+            return None
+        if wordset & _NONFACILITY_WORDS:
+            return "nonfacility"
+        if wordset & _FACILITY_WORDS:
+            return "facility"
+        return "amount"
+    if wordset & _CODE_KEYS and wordset <= _CODE_WORDS:
+        return "code"
+    if wordset & _VOLUME_KEYS and not wordset & _LIMIT_WORDS:
+        return "volume"
+    return None
+
+
+def _norm_header(value: object) -> str:
+    return " ".join(str(value).split()).casefold() if value is not None else ""
+
+
+def _find_columns(
+    row: Sequence[object], mapping: Mapping[str, str] | None
+) -> dict[str, list[int]] | None:
+    """Column indexes per role for a header row, or None when ``row`` is not the header."""
+    roles: dict[str, list[int]] = {}
+    if mapping:
+        wanted = {role: _norm_header(name) for role, name in mapping.items()}
+        cells = [_norm_header(c) for c in row]
+        for role, name in wanted.items():
+            if name not in cells:
+                return None
+            roles[role] = [cells.index(name)]
+        # Recognise the other columns too, unless the mapping already took them.
+        taken = {i for idx in roles.values() for i in idx}
+        mapped = set(roles)
+        amounts_mapped = bool({"amount", "nonfacility", "facility"} & mapped)
+        for index, cell in enumerate(row):
+            found = _classify(cell)
+            if not found or found in mapped or index in taken or found == "code":
+                continue
+            if amounts_mapped and found in ("amount", "nonfacility", "facility"):
+                continue
+            roles.setdefault(found, []).append(index)
+        if "code" not in roles:
+            return None
+    else:
+        for index, cell in enumerate(row):
+            found = _classify(cell)
+            if found:
+                roles.setdefault(found, []).append(index)
+        if "code" not in roles:
+            return None
+        if not {"amount", "nonfacility", "facility"} & roles.keys():
+            return None
+    # One column per role, except modifiers (Modifier1, Modifier2 ...).
+    for role in list(roles):
+        if role == "modifier":
+            continue
+        if len(roles[role]) > 1:
+            roles[role] = [_best(row, roles[role], role)]
+    if "volume" in roles and any(
+        {"type"} <= set(_words(c)) and set(_words(c)) & {"unit", "unity", "units"} for c in row
+    ):
+        # 'Units' next to 'Unit Type' is a benefit limit, not the practice's volume.
+        del roles["volume"]
+    if "amount" in roles and ("nonfacility" in roles or "facility" in roles):
+        del roles["amount"]
+    return roles
+
+
+def _best(row: Sequence[object], indexes: list[int], role: str) -> int:
+    """Among several candidate columns, the one whose header says it most plainly."""
+
+    def score(index: int) -> tuple[int, int]:
+        words = _words(row[index])
+        plain = 0
+        if role == "code":
+            plain = 2 if words and words[-1] in _CODE_KEYS else 0
+        elif role in ("amount", "nonfacility", "facility"):
+            plain = sum(w in {"allowed", "allowable", "fee", "amount", "rate"} for w in words)
+            if "total" in words:
+                plain += 2
+        return (plain, -index)
+
+    return max(indexes, key=score)
+
+
+def _amount(value: object) -> tuple[float | None, str]:
+    """(amount, text): a number, or None with the file's text as the reason."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, ""
+    if isinstance(value, bool):
+        return None, str(value)
+    if isinstance(value, (int, float, Decimal)):
+        number = float(value)
+        return (number, "") if math.isfinite(number) else (None, str(value))
+    text = " ".join(str(value).split())
+    if not text:
+        return None, ""
+    if _AMOUNT_RE.match(text):
+        negative = text.startswith("(") or "-" in text
+        digits = re.sub(r"[^\d.]", "", text)
+        try:
+            number = float(Decimal(digits))
+        except InvalidOperation:
+            return None, text
+        return (-number if negative else number), ""
+    return None, text
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def _volume(value: object) -> float | None:
+    number, _ = _amount(value)
+    return number
+
+
+def _pos(value: object) -> str:
+    text = _cell_text(value)
+    return text.zfill(2) if text.isdigit() and len(text) < 2 else text
+
+
+# -- sources ---------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Excel on Windows writes cp1252; latin-1 takes the five bytes cp1252 leaves undefined.
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
+def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _read_csv(
+    path: Path, name: str, mapping: Mapping[str, str] | None
+) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFileError(
+            f"{name}: this is not a text (CSV) file. Save the fee schedule as CSV or .xlsx."
+        )
+    text = _decode(raw)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    # Try each delimiter Excel may write; the one that yields a recognisable header wins.
+    sample = "\n".join(text.splitlines()[: HEADER_SCAN_ROWS * 2])
+    for delimiter in (",", ";", "\t", "|"):
+        if delimiter not in sample:
+            continue
+        try:
+            head = _csv_rows(sample, delimiter)[:HEADER_SCAN_ROWS]
+        except csv.Error:
+            continue
+        for index, row in enumerate(head):
+            roles = _find_columns(row, mapping)
+            if roles:
+                try:
+                    rows = _csv_rows(text, delimiter)
+                except csv.Error as exc:
+                    raise ImportFileError(
+                        f"{name}: the CSV cannot be read ({exc}). Open it in Excel and save it "
+                        "again as CSV."
+                    ) from None
+                return rows, index, roles, None
+    raise _no_header(name, _preview(_csv_rows_safe(sample)), mapping)
+
+
+def _csv_rows_safe(sample: str) -> list[list[str]]:
+    try:
+        return _csv_rows(sample, ",")[:8]
+    except csv.Error:
+        return []
+
+
+def _read_excel(
+    path: Path, name: str, mapping: Mapping[str, str] | None
+) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
+    import warnings
+    import zipfile
+
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about data validation, styles
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
+        raise ImportFileError(
+            f"{name}: this is not a readable .xlsx workbook ({type(exc).__name__}). Open it in "
+            "Excel and save it again as .xlsx, or export it as CSV."
+        ) from None
+    except Exception as exc:  # openpyxl raises many types on a damaged package
+        raise ImportFileError(
+            f"{name}: the workbook is damaged ({type(exc).__name__}). Open it in Excel and save "
+            "it again as .xlsx, or export it as CSV."
+        ) from None
+    try:
+        previews = []
+        for sheet in book.worksheets:
+            head: list[list[Any]] = []
+            for values in sheet.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True):
+                head.append(list(values))
+            for index, row in enumerate(head):
+                roles = _find_columns(row, mapping)
+                if roles:
+                    last = max(i for idx in roles.values() for i in idx) + 1
+                    rows = [
+                        list(values)
+                        for values in sheet.iter_rows(min_row=1, max_col=last, values_only=True)
+                    ]
+                    return rows, index, roles, str(sheet.title)
+            previews.extend(head[:8])
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a damaged sheet part
+        raise ImportFileError(
+            f"{name}: a sheet of the workbook cannot be read ({type(exc).__name__}). Open it "
+            "in Excel and save it again as .xlsx."
+        ) from None
+    finally:
+        book.close()
+    raise _no_header(name, _preview(previews), mapping)
+
+
+def _preview(rows: Iterable[Sequence[object]]) -> str:
+    cells = []
+    for row in rows:
+        texts = [_cell_text(c)[:30] for c in row if _cell_text(c)]
+        if texts:
+            cells.append(" | ".join(texts[:6]))
+        if len(cells) >= 3:
+            break
+    return "; ".join(cells)
+
+
+def _no_header(name: str, preview: str, mapping: Mapping[str, str] | None) -> ImportFileError:
+    if mapping:
+        wanted = ", ".join(f"{k}={v!r}" for k, v in mapping.items())
+        return ImportFileError(
+            f"{name}: no row has all the mapped column names ({wanted}). Check the spelling "
+            f"against the file's header row. First rows: {preview or '(empty)'}"
+        )
+    return ImportFileError(
+        f"{name}: cannot find the header row: no row in the first {HEADER_SCAN_ROWS} names a "
+        "code column (code, CPT, HCPCS, procedure) and an amount column (amount, fee, "
+        'allowed, rate). Name the columns with --map, e.g. --map code="Procedure" '
+        f'amount="Allowed Amount". First rows: {preview or "(empty)"}'
+    )
+
+
+# -- normalizing -----------------------------------------------------------------------
+
+
+def _check_mapping(mapping: Mapping[str, str] | None) -> dict[str, str] | None:
+    if not mapping:
+        return None
+    clean: dict[str, str] = {}
+    for role, name in mapping.items():
+        key = str(role).strip().lower().replace("-", "").replace("_", "")
+        if key not in FIELDS:
+            raise ImportFileError(
+                f"--map {role}=...: {role!r} is not a column role; use one of " + ", ".join(FIELDS)
+            )
+        clean[key] = str(name)
+    if "code" not in clean:
+        raise ImportFileError(
+            '--map needs the code column too, e.g. --map code="Procedure" amount="Allowed Amount"'
+        )
+    return clean
+
+
+def _payer_from_name(path: Path) -> str:
+    return path.stem.strip() or path.name
+
+
+def _normalize(
+    rows: list[list[Any]],
+    header_index: int,
+    roles: dict[str, list[int]],
+    payer: str,
+    report: FeeReadReport,
+) -> Iterator[dict[str, Any]]:
+    header = rows[header_index]
+    report.header_row = header_index + 1
+    report.columns = {
+        role: ", ".join(_cell_text(header[i]) for i in idx) for role, idx in roles.items()
+    }
+    (code_col,) = roles["code"]
+    mod_cols = roles.get("modifier", [])
+    amount_cols = [
+        (setting, roles[role][0])
+        for role, setting in (
+            ("amount", ""),
+            ("nonfacility", "nonfacility"),
+            ("facility", "facility"),
+        )
+        if role in roles
+    ]
+    payer_col = roles.get("payer", [None])[0]
+    desc_col = roles.get("description", [None])[0]
+    vol_col = roles.get("volume", [None])[0]
+    pos_col = roles.get("pos", [None])[0]
+
+    data = rows[header_index + 1 :]
+    # Trailing blank rows (CSV exports end with a few) are not data.
+    while data and not any(_cell_text(c) for c in data[-1]):
+        data.pop()
+    report.rows_read = len(data)
+
+    def cell(row: list[Any], index: int | None) -> Any:
+        return row[index] if index is not None and index < len(row) else None
+
+    for offset, row in enumerate(data):
+        line = header_index + 2 + offset  # the row number the user sees in Excel
+        if not any(_cell_text(c) for c in row):
+            report.skipped["blank row"] += 1
+            continue
+        raw_code = cell(row, code_col)
+        code = clean_code(raw_code)
+        modifier_codes: list[str] = []
+        notes: list[str] = []
+        if not code:
+            report.skipped["no code"] += 1
+            continue
+        if not is_valid_code(code):
+            try:
+                code, mods = split_code_modifier(str(raw_code))
+                modifier_codes.extend(m for m in mods.split("-") if m)
+            except CodeError:
+                report.skipped["not a HCPCS code"] += 1
+                report.invalid_codes.append((line, _cell_text(raw_code)[:40]))
+                continue
+        setting_from_text = ""
+        for index in mod_cols:
+            parsed = parse_modifiers(cell(row, index))
+            modifier_codes.extend(parsed.codes)
+            if parsed.note:
+                note = " ".join(parsed.note.split())
+                notes.append(note)
+                setting_from_text = _SETTING_TEXT.get(note.casefold(), setting_from_text)
+        row_payer = _cell_text(cell(row, payer_col)) or payer
+        extra: dict[str, Any] = {}
+        if desc_col is not None:
+            extra["description"] = _cell_text(cell(row, desc_col))
+        if vol_col is not None:
+            extra["volume"] = _volume(cell(row, vol_col))
+        if pos_col is not None:
+            extra["pos"] = _pos(cell(row, pos_col))
+        for setting, column in amount_cols:
+            amount, text = _amount(cell(row, column))
+            note_parts = [*notes, text] if text else list(notes)
+            if amount is None and not text:
+                note_parts.append("no amount in the file")
+            yield {
+                "_line": line,
+                "payer": row_payer,
+                "code": code,
+                "modifier": "-".join(modifier_codes),
+                "setting": setting or setting_from_text,
+                "amount": amount,
+                "note": "; ".join(note_parts),
+                **extra,
+            }
+
+
+def _collapse(records: list[dict[str, Any]], report: FeeReadReport) -> list[dict[str, Any]]:
+    """Drop identical repeats; keep and report repeats whose amounts differ."""
+    kept: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[Any, int]] = {}
+    lines_kept: set[int] = set()
+    lines_all: set[int] = set()
+    for record in records:
+        key = (
+            record["payer"],
+            record["code"],
+            record["modifier"],
+            record["setting"],
+            record.get("pos", ""),
+            record["note"],
+        )
+        value = record["amount"]
+        lines_all.add(record["_line"])
+        amounts = seen.setdefault(key, {})
+        if value in amounts:
+            continue
+        amounts[value] = record["_line"]
+        kept.append(record)
+        lines_kept.add(record["_line"])
+    report.rows_kept = len(lines_kept)
+    report.repeats_collapsed = len(lines_all - lines_kept)
+    for key, amounts in seen.items():
+        if len(amounts) > 1:
+            payer, code, modifier, setting = key[:4]
+            label = (
+                code + (f"-{modifier}" if modifier else "") + (f" ({setting})" if setting else "")
+            )
+            shown = ", ".join(
+                f"{'none' if a is None else f'{a:g}'} (row {line})" for a, line in amounts.items()
+            )
+            report.conflicts.append(f"{payer}: {label}: {shown}")
+    return kept
+
+
+def _frame(records: list[dict[str, Any]], optional: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = OUTPUT_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in optional]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame["amount"] = frame["amount"].astype("float64")
+    if "volume" in frame:
+        frame["volume"] = frame["volume"].astype("float64")
+    for column in ("payer", "code", "modifier", "setting", "note", "description", "pos"):
+        if column in frame:
+            frame[column] = frame[column].astype(object)
+    return frame
+
+
+def read_fee_schedule(
+    path: str | os.PathLike[str],
+    *,
+    payer: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> FeeSchedule:
+    """Read one payer fee schedule (CSV or .xlsx) into normalized rows plus a read report.
+
+    ``payer`` names the payer (else the file's payer column, else the file name).
+    ``mapping`` names columns the reader does not recognise: ``{"code": "Procedure",
+    "amount": "Allowed Amount"}``; roles are listed in :data:`FIELDS`.
+    Raises :class:`ImportFileError` naming the file and what to do.
+    """
+    file = Path(path)
+    name = file.name
+    clean_mapping = _check_mapping(mapping)
+    if not file.is_file():
+        raise ImportFileError(f"{file}: no such file. Check the path.")
+    suffix = file.suffix.lower()
+    if suffix == ".xls":
+        raise ImportFileError(
+            f"{name}: old Excel .xls files are not read. Open it in Excel and save it as .xlsx."
+        )
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            rows, header_index, roles, sheet = _read_excel(file, name, clean_mapping)
+        else:
+            rows, header_index, roles, sheet = _read_csv(file, name, clean_mapping)
+    except OSError as exc:
+        raise ImportFileError(f"{file}: cannot read the file ({exc.strerror or exc}).") from None
+    report = FeeReadReport(file=name, sheet=sheet)
+    default_payer = " ".join(payer.split()) if payer else _payer_from_name(file)
+    records = list(_normalize(rows, header_index, roles, default_payer, report))
+    kept = _collapse(records, report)
+    for record in kept:
+        del record["_line"]
+    return FeeSchedule(
+        rows=_frame(kept, [r for r in OPTIONAL_COLUMNS if r in roles]), report=report
+    )
+
+
+def read_fee_schedules(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    payer: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> FeeSchedules:
+    """Read several fee schedules (one per payer, or files with a payer column) into one
+    table. Each file's payer comes from ``payer``, its payer column or its file name."""
+    import pandas as pd
+
+    schedules = [read_fee_schedule(p, payer=payer, mapping=mapping) for p in paths]
+    if not schedules:
+        raise ImportFileError("No fee schedule given: name one or more files.")
+    frames = [s.rows for s in schedules]
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return FeeSchedules(rows=rows, reports=[s.report for s in schedules])
