@@ -164,6 +164,7 @@ def update_lock(timeout: float = LOCK_TIMEOUT, poll: float = 0.05) -> Iterator[P
             _remove_leftovers(home)
             yield home / LOCK_FILE
         finally:
+            shutil.rmtree(home / DOWNLOADS_DIR, ignore_errors=True)
             _unlock(fd)
     finally:
         os.close(fd)
@@ -223,6 +224,8 @@ def _failed(exc: BaseException) -> UpdateError:
     reason = getattr(exc, "reason", None) or str(exc)
     hint = getattr(exc, "hint", "")
     if isinstance(exc, LayoutError):
+        # The parser's own fix is for developers (edit the column map); users update xlrate.
+        reason = reason.split(" If CMS changed the file")[0]
         hint = "CMS may have changed the file: update xlrate, or install an earlier release"
     message = f"Medicare update failed: {_one_line(reason)}; still using {in_use()}."
     if hint:
