@@ -365,13 +365,6 @@ def _zip_to_locality(zip5: str) -> tuple[str | None, str]:
         match = resolve_zip(zip5)
     except Exception as exc:
         return None, f"error: {exc}"
-    if getattr(match, "split", False):
-        candidates = ", ".join(str(c) for c in (getattr(match, "candidates", None) or []))
-        note = getattr(match, "note", "") or ""
-        return None, (
-            f"error: ZIP {zip5} is split between localities {candidates}; "
-            f"give the locality instead{': ' + note if note else ''}"
-        )
     if not match.locality:
         note = getattr(match, "note", "") or f"ZIP {zip5} is not in Medicare's ZIP file"
         return None, f"error: {note}"
@@ -399,12 +392,13 @@ def _locality_for(value: Any, defaults: Defaults) -> tuple[str | None, str]:
 
 
 def _unpriced_text(status: str, note: str) -> str:
+    """The engine's note already reads ``not priced: status B (bundled): ...``."""
     note = (note or "").strip()
-    if status in ("unknown_locality", "invalid_code", "gpci_missing", "split_zip"):
-        return f"error: {note or status.replace('_', ' ')}"
-    if status == "unknown_code":
-        return f"not priced: {note or 'code not in the Medicare fee schedule'}"
-    return f"not priced: {note or status.replace('_', ' ')}"
+    if note.startswith(("not priced", "carrier priced")):
+        return note
+    if status in ("not_priced", "carrier_priced", "na_setting", "no_component", "unknown_code"):
+        return f"not priced: {note or status.replace('_', ' ')}"
+    return f"error: {note or status.replace('_', ' ')}"
 
 
 @dataclass
