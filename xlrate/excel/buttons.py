@@ -1,0 +1,513 @@
+"""What the workbook's buttons do.
+
+The work is done on an openpyxl workbook, so it runs the same from a button, a test or a
+script:
+
+- :func:`refresh_medicare`: update the Medicare data (the updater of
+  :mod:`xlrate.medicare.update`), then rewrite the Medicare sheet for the workbook's
+  locality and year; on failure nothing in the workbook changes.
+- :func:`rebuild_analysis`: re-read the payer inputs the workbook's profile names and
+  refresh the analysis sheets.
+- Prepare to share and Email are file operations: :mod:`xlrate.share`.
+
+The ``*_clicked`` functions at the bottom are the RunPython entry points: they find the
+calling book with xlwings, hand a copy of its cells to the functions above as an openpyxl
+workbook, and write back only the sheets that changed. Status goes to Excel's status bar;
+a failure shows its one-line message in a dialog.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xlrate.errors import ReportError, UpdateError, XlrateError
+
+MEDICARE_SHEET = "Medicare"
+#: A named cell that, when present, shows the release the workbook now uses.
+STATUS_NAMES = ("MedicareStatus", "MedicareReleaseInUse")
+
+# Medicare sheet heading (lower case, spaces collapsed) -> column of xlrate.price(detail=True).
+_HEADINGS: dict[str, str] = {
+    "nonfacility": "nonfacility_amount",
+    "non-facility": "nonfacility_amount",
+    "nonfacility amount": "nonfacility_amount",
+    "non-facility amount": "nonfacility_amount",
+    "medicare nonfacility": "nonfacility_amount",
+    "facility": "facility_amount",
+    "facility amount": "facility_amount",
+    "medicare facility": "facility_amount",
+    "amount": "amount",
+    "medicare": "amount",
+    "medicare amount": "amount",
+    "status": "status",
+    "note": "note",
+    "locality": "locality",
+    "year": "year",
+    "release": "release",
+    "work rvu": "work_rvu",
+    "pe rvu nonfacility": "pe_rvu_nonfacility",
+    "pe rvu (nonfacility)": "pe_rvu_nonfacility",
+    "nonfacility pe rvu": "pe_rvu_nonfacility",
+    "pe rvu facility": "pe_rvu_facility",
+    "pe rvu (facility)": "pe_rvu_facility",
+    "facility pe rvu": "pe_rvu_facility",
+    "mp rvu": "mp_rvu",
+    "work gpci": "work_gpci",
+    "pe gpci": "pe_gpci",
+    "mp gpci": "mp_gpci",
+    "conversion factor": "conversion_factor",
+    "cf": "conversion_factor",
+    "status code": "status_code",
+    "pctc": "pctc",
+}
+
+
+def _norm(text: object) -> str:
+    return re.sub(r"\s+", " ", str(text or "")).strip().lower()
+
+
+# --------------------------------------------------------------------------------------
+# Settings from named cells
+# --------------------------------------------------------------------------------------
+
+
+def named_value(wb: Any, *names: str) -> Any:
+    """The value of the first of ``names`` defined in ``wb`` as a single cell, else None."""
+    for name in names:
+        defined = wb.defined_names.get(name)
+        if defined is None:
+            continue
+        for sheet, coord in defined.destinations:
+            if sheet in wb.sheetnames:
+                value = wb[sheet][coord.replace("$", "").split(":")[0]].value
+                if value not in (None, ""):
+                    return value
+    return None
+
+
+def _set_named(wb: Any, names: tuple[str, ...], value: Any) -> bool:
+    for name in names:
+        defined = wb.defined_names.get(name)
+        if defined is None:
+            continue
+        for sheet, coord in defined.destinations:
+            if sheet in wb.sheetnames:
+                wb[sheet][coord.replace("$", "").split(":")[0]].value = value
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class WorkbookSettings:
+    locality: str | None
+    zip: str | None
+    year: int | None
+    release: str | None
+    setting: str
+
+
+def workbook_settings(wb: Any) -> WorkbookSettings:
+    """Locality/ZIP, year, release and setting from the workbook's named cells."""
+    from xlrate.excel import functions as f
+
+    locality_value = named_value(wb, *f.SETTING_NAMES["locality"])
+    zip_value = named_value(wb, *f.SETTING_NAMES["zip"])
+    year_value = named_value(wb, *f.SETTING_NAMES["year"])
+    release_value = named_value(wb, *f.SETTING_NAMES["release"])
+    setting_value = named_value(wb, *f.SETTING_NAMES["setting"])
+    locality = f._locality_id(locality_value) if locality_value is not None else None
+    zip5 = f._zip5(zip_value) if zip_value is not None else None
+    if locality is None and locality_value is not None:
+        zip5 = zip5 or f._zip5(locality_value)
+        if zip5 is None:
+            raise ReportError(
+                f"the Locality cell holds {locality_value!r}: write a locality such as "
+                "01112-05, NATIONAL, or a ZIP code"
+            )
+    try:
+        year = f._year(year_value)
+        setting = f._setting(setting_value)
+    except ValueError as exc:
+        raise ReportError(f"workbook settings: {exc}") from None
+    release = f._release(release_value)
+    if release and re.fullmatch(r"[A-D]", release) and year:
+        release = f"{year}{release}"
+    return WorkbookSettings(locality, zip5, year, release, setting)
+
+
+# --------------------------------------------------------------------------------------
+# Refresh Medicare rates
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    release: str
+    rows: int
+    update_message: str
+
+    @property
+    def message(self) -> str:
+        return f"Medicare release {self.release} in use; {self.rows} code(s) repriced. " + (
+            self.update_message
+        )
+
+
+Updater = Callable[[int | None, str | None], Any]
+
+
+def _default_updater(year: int | None, release: str | None) -> Any:
+    from xlrate.medicare.update import update_release
+
+    quarter = release[-1] if release else None
+    return update_release(year, quarter, progress=False)
+
+
+def _medicare_table(ws: Any) -> tuple[int, dict[int, str], int, int | None]:
+    """(heading row, column -> price() column, code column, modifier column)."""
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
+        headings = {cell.column: _norm(cell.value) for cell in row if cell.value is not None}
+        code_col = next((c for c, h in headings.items() if h in ("code", "hcpcs", "cpt")), None)
+        if code_col is None:
+            continue
+        mod_col = next((c for c, h in headings.items() if h in ("modifier", "mod")), None)
+        columns = {c: _HEADINGS[h] for c, h in headings.items() if h in _HEADINGS}
+        return row[0].row, columns, code_col, mod_col
+    raise ReportError(
+        f"the {MEDICARE_SHEET} sheet has no heading row with a Code column: rebuild the "
+        "workbook with `xlrate build`"
+    )
+
+
+def refresh_medicare(
+    wb: Any, *, update: bool = True, updater: Updater | None = None
+) -> RefreshResult:
+    """Update the Medicare data, then reprice the Medicare sheet for the workbook's settings.
+
+    Everything is computed before the first cell is written, so a failure (no network,
+    a locality CMS does not list) leaves the workbook as it was.
+    """
+    import math
+
+    import xlrate
+
+    if MEDICARE_SHEET not in wb.sheetnames:
+        raise ReportError(
+            f"this workbook has no {MEDICARE_SHEET} sheet: rebuild it with `xlrate build`"
+        )
+    settings = workbook_settings(wb)
+    update_message = ""
+    if update:
+        try:
+            result = (updater or _default_updater)(settings.year, settings.release)
+        except XlrateError as exc:
+            raise UpdateError(f"Medicare rates not refreshed: {exc}") from None
+        update_message = str(getattr(result, "message", "") or "")
+    ws = wb[MEDICARE_SHEET]
+    heading_row, columns, code_col, mod_col = _medicare_table(ws)
+    rows: list[int] = []
+    codes: list[Any] = []
+    mods: list[Any] = []
+    for r in range(heading_row + 1, ws.max_row + 1):
+        code = ws.cell(r, code_col).value
+        if code in (None, ""):
+            continue
+        rows.append(r)
+        codes.append(code)
+        mods.append(ws.cell(r, mod_col).value if mod_col else None)
+    import pandas as pd
+
+    frame = pd.DataFrame({"code": codes, "modifier": mods})
+    place: dict[str, Any] = {}
+    if settings.locality:
+        place["locality"] = settings.locality
+    elif settings.zip:
+        place["zip"] = settings.zip
+    try:
+        priced = xlrate.price(
+            frame,
+            year=settings.year,
+            release=settings.release,
+            setting=settings.setting,
+            detail=True,
+            **place,
+        )
+    except XlrateError as exc:
+        raise ReportError(f"Medicare rates not refreshed: {exc}") from None
+    release_id = str(priced["release"].iloc[0]) if len(priced) else ""
+    if not release_id:
+        from xlrate.medicare.store import resolve_release
+
+        release_id = resolve_release(settings.year, settings.release).release_id
+    # Computed: now write.
+    for i, r in enumerate(rows):
+        for col, source in columns.items():
+            if source not in priced.columns:
+                continue
+            value = priced[source].iloc[i]
+            if hasattr(value, "item"):
+                value = value.item()
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            ws.cell(r, col).value = value
+    _set_named(wb, STATUS_NAMES, f"Medicare release {release_id}")
+    return RefreshResult(release_id, len(rows), update_message)
+
+
+# --------------------------------------------------------------------------------------
+# Rebuild analysis
+# --------------------------------------------------------------------------------------
+
+#: Sheets the rebuild leaves alone: the user's settings and notes, xlwings' config.
+KEEP_SHEETS = ("xlwings.conf", "Notes")
+
+
+def profile_path(wb: Any, workbook_path: Path | None) -> Path:
+    """The practice profile the workbook was built from."""
+    named = named_value(wb, "Profile", "ProfilePath")
+    candidates: list[Path] = []
+    if named:
+        path = Path(str(named)).expanduser()
+        if not path.is_absolute() and workbook_path is not None:
+            path = workbook_path.parent / path
+        candidates.append(path)
+    if workbook_path is not None:
+        candidates.append(workbook_path.parent / "practice.toml")
+    if os.environ.get("XLRATE_PROFILE"):
+        candidates.append(Path(os.environ["XLRATE_PROFILE"]))
+    for path in candidates:
+        if path.is_file():
+            return path
+    tried = ", ".join(str(p) for p in candidates) or "no candidates"
+    raise ReportError(
+        "cannot find the practice profile that names the payer files (tried "
+        f"{tried}): put its path in a cell named Profile, or practice.toml next to the workbook"
+    )
+
+
+def rebuild_analysis(
+    wb: Any, workbook_path: Path | None = None, *, built: Path | None = None
+) -> list[str]:
+    """Re-read the payer inputs and refresh the analysis sheets; returns the sheets refreshed.
+
+    The analysis is rebuilt into a fresh workbook by :func:`xlrate.report.build_workbook`,
+    then each of its sheets' cells replaces the same sheet's cells in ``wb`` (formatting
+    and sheets of the user's own stay). ``built`` skips the build (a workbook made already).
+    """
+    import tempfile
+
+    import openpyxl
+
+    if built is None:
+        from xlrate.analysis import analyze, load_profile
+        from xlrate.report import build_workbook
+
+        profile = load_profile(profile_path(wb, workbook_path))
+        analysis = analyze(profile)
+        with tempfile.TemporaryDirectory(prefix="xlrate-rebuild-") as tmp:
+            fresh_path = Path(tmp) / "analysis.xlsx"
+            build_workbook(analysis, fresh_path, force=True)
+            fresh = openpyxl.load_workbook(fresh_path)
+    else:
+        fresh = openpyxl.load_workbook(built)
+    refreshed = []
+    for sheet in fresh.worksheets:
+        if sheet.title in KEEP_SHEETS:
+            continue
+        target = wb[sheet.title] if sheet.title in wb.sheetnames else wb.create_sheet(sheet.title)
+        copy_cells(sheet, target)
+        refreshed.append(sheet.title)
+    return refreshed
+
+
+def copy_cells(source: Any, target: Any) -> None:
+    """Make ``target``'s cell values and formulas those of ``source`` (formats stay)."""
+    for row in target.iter_rows():
+        for cell in row:
+            if cell.value is not None and source.cell(cell.row, cell.column).value is None:
+                cell.value = None
+    for row in source.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                target.cell(cell.row, cell.column).value = cell.value
+
+
+# --------------------------------------------------------------------------------------
+# The xlwings side: find the calling book, mirror it, write back what changed
+# --------------------------------------------------------------------------------------
+
+
+def mirror(book: Any) -> Any:
+    """An openpyxl workbook holding ``book``'s cells (formulas and constants) and names."""
+    import openpyxl
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for sheet in book.sheets:
+        ws = wb.create_sheet(sheet.name)
+        used = sheet.used_range
+        formulas = used.formula
+        if not isinstance(formulas, (list, tuple)):
+            formulas = ((formulas,),)
+        elif formulas and not isinstance(formulas[0], (list, tuple)):
+            formulas = (formulas,)
+        top, left = used.row, used.column
+        for dr, row in enumerate(formulas):
+            for dc, value in enumerate(row):
+                if value not in (None, ""):
+                    ws.cell(top + dr, left + dc).value = value
+    for name in book.names:
+        refers_to = str(name.refers_to).lstrip("=")
+        if "!" in name.name:
+            continue  # sheet-scoped names are not settings
+        wb.defined_names[name.name] = DefinedName(name.name, attr_text=refers_to)
+    return wb
+
+
+def _cells(ws: Any) -> dict[tuple[int, int], Any]:
+    return {
+        (c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None
+    }
+
+
+def write_back(book: Any, before: Any, after: Any) -> list[str]:
+    """Write into the live ``book`` the sheets whose cells differ between the two mirrors."""
+    changed = []
+    for ws in after.worksheets:
+        new = _cells(ws)
+        old = _cells(before[ws.title]) if ws.title in before.sheetnames else None
+        if new == old:
+            continue
+        if old is None:
+            sheet = book.sheets.add(ws.title, after=book.sheets[len(book.sheets) - 1])
+        else:
+            sheet = book.sheets[ws.title]
+        for (r, c), value in (old or {}).items():
+            if (r, c) not in new:
+                sheet.range((r, c)).clear_contents()
+        for (r, c), value in new.items():
+            if old is None or old.get((r, c)) != value:
+                sheet.range((r, c)).formula = value
+        changed.append(ws.title)
+    return changed
+
+
+def _calling_book() -> Any:
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _status(book: Any, text: str) -> None:
+    try:
+        book.app.status_bar = text
+    except Exception:
+        pass  # the status bar is a courtesy
+
+
+def _alert(book: Any, text: str) -> None:
+    try:
+        book.app.alert(text, title="xlrate")
+    except Exception:
+        _status(book, text)
+
+
+def _run_on_mirror(action: Callable[[Any, Path | None], str]) -> None:
+    book = _calling_book()
+    path = Path(book.fullname) if os.path.isabs(str(book.fullname)) else None
+    _status(book, "xlrate: working...")
+    try:
+        before = mirror(book)
+        after = mirror(book)
+        message = action(after, path)
+        write_back(book, before, after)
+    except XlrateError as exc:
+        _status(book, f"xlrate: {exc}")
+        _alert(book, str(exc))
+        return
+    _status(book, f"xlrate: {message}")
+
+
+def refresh_medicare_rates_clicked() -> None:
+    """Button: Refresh Medicare rates."""
+    from xlrate.excel import functions
+
+    def action(wb: Any, path: Path | None) -> str:
+        result = refresh_medicare(wb)
+        from xlrate.medicare import store
+
+        store.clear_cache()
+        functions._zip_to_locality.cache_clear()
+        return result.message
+
+    _run_on_mirror(action)
+
+
+def rebuild_analysis_clicked() -> None:
+    """Button: Rebuild analysis."""
+
+    def action(wb: Any, path: Path | None) -> str:
+        sheets = rebuild_analysis(wb, path)
+        return f"analysis rebuilt ({', '.join(sheets)})"
+
+    _run_on_mirror(action)
+
+
+def _saved_path(book: Any) -> Path:
+    book.save()
+    return Path(book.fullname)
+
+
+def prepare_to_share_clicked() -> None:
+    """Button: Prepare to share. Saves the workbook, then writes the shared copy beside it."""
+    from xlrate.share import prepare_shared_copy
+
+    book = _calling_book()
+    try:
+        copy = prepare_shared_copy(_saved_path(book))
+    except XlrateError as exc:
+        _alert(book, str(exc))
+        return
+    _status(book, f"xlrate: shared copy written: {copy.path}")
+    _alert(book, f"Shared copy written:\n{copy.path}")
+
+
+def email_clicked() -> None:
+    """Button: Email. Writes the shared copy and a draft with it attached, then opens it."""
+    from xlrate.share import compose_message, headline, prepare_shared_copy, write_eml
+
+    book = _calling_book()
+    try:
+        path = _saved_path(book)
+        copy = prepare_shared_copy(path)
+        to = str(named_value(mirror(book), "EmailTo") or "")
+        message = compose_message(
+            copy.path,
+            to=[to] if to else ["(recipient)"],
+            lines=headline(path),
+        )
+        draft = write_eml(message, copy.path.with_suffix(".eml"))
+    except XlrateError as exc:
+        _alert(book, str(exc))
+        return
+    _status(book, f"xlrate: email draft written: {draft}")
+    _open_file(draft)
+
+
+def _open_file(path: Path) -> None:
+    """Open ``path`` with the system's handler (the mail program for an .eml)."""
+    import subprocess
+    import sys
+
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]
+    elif sys.platform == "darwin":
+        subprocess.run(["open", str(path)], check=False)
+    else:
+        subprocess.run(["xdg-open", str(path)], check=False)
