@@ -204,6 +204,18 @@ def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int,
 
 
 def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
+    """Resolve one distinct request (memoised per release: the data never changes)."""
+    memo: dict[tuple[object, object], _Pair] = rel.__dict__.setdefault("_pair_memo", {})
+    key = (type(code_value), code_value, type(mod_value), mod_value)
+    found = memo.get(key)  # type: ignore[call-overload]
+    if found is None:
+        found = _resolve_pair_uncached(rel, code_value, mod_value)
+        if len(memo) < 200_000:
+            memo[key] = found  # type: ignore[index]
+    return found
+
+
+def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
     code = clean_code(code_value)
     if not is_valid_code(code):
         shown = "" if code_value is None else str(code_value)
@@ -462,35 +474,51 @@ def _finish(
     status = np.where(priceable & all_na, _STATUS_INDEX["na_setting"], status)
 
     # Notes: the pair's (or place's) note, plus setting and cap notes where they apply.
+    # Extra parts depend only on (pair, mode, cap flags): build them once per distinct key.
     pair_note = np.array([p.note for p in pairs], dtype=object)
     place_note = np.array([p.note for p in places], dtype=object)
     note = np.where(pair_blocks | priceable, pair_note[pair_idx], place_note[place_idx])
-    extra = priceable & (
-        (place_note[place_idx] != "")
-        | (na_nf & (mode != FAC))
-        | (na_f & (mode != NONFAC))
-        | capped_nf
-        | capped_f
-    )
-    if options.describe():
+    show_nf = na_nf & (mode != FAC)
+    show_f = na_f & (mode != NONFAC)
+    described = options.describe()
+    extra = priceable & (show_nf | show_f | capped_nf | capped_f)
+    if described:
         extra = extra | priceable
-    for i in np.flatnonzero(extra):
-        parts = [note[i]] if note[i] else []
-        pr = pairs[pair_idx[i]]
-        if places[place_idx[i]].note:
-            parts.append(places[place_idx[i]].note)
-        if na_nf[i] and mode[i] != FAC:
-            parts.append(pr.na_note_nonfac)
-        if na_f[i] and mode[i] != NONFAC:
-            parts.append(pr.na_note_fac)
-        if capped_nf[i] or capped_f[i]:
-            which = " and ".join(
-                s for s, c in (("non-facility", capped_nf[i]), ("facility", capped_f[i])) if c
-            )
-            parts.append(f"OPPS imaging cap applied ({which})")
-        if options.describe():
-            parts.append(options.describe())
-        note[i] = "; ".join(parts)
+    rows = np.flatnonzero(extra)
+    if len(rows):
+        key = (
+            (((pair_idx[rows] * 3 + mode[rows]) * 2 + show_nf[rows]) * 2 + show_f[rows]) * 4
+            + capped_nf[rows] * 2
+            + capped_f[rows]
+        )
+        uniq, inverse = np.unique(key, return_inverse=True)
+        texts = []
+        for k in uniq.tolist():
+            cap_f, cap_nf = k & 1, (k >> 1) & 1
+            k >>= 2
+            sh_f, sh_nf = k & 1, (k >> 1) & 1
+            pr = pairs[k // 12]
+            parts = [pr.note] if pr.note else []
+            if sh_nf:
+                parts.append(pr.na_note_nonfac)
+            if sh_f:
+                parts.append(pr.na_note_fac)
+            if cap_nf or cap_f:
+                which = " and ".join(
+                    s for s, c in (("non-facility", cap_nf), ("facility", cap_f)) if c
+                )
+                parts.append(f"OPPS imaging cap applied ({which})")
+            if described:
+                parts.append(described)
+            texts.append("; ".join(parts))
+        note[rows] = np.array(texts, dtype=object)[inverse.ravel()]
+    # A ZIP note (split ZIP resolved by its neighbours) goes after the code's note.
+    with_place = np.flatnonzero(priceable & (place_note[place_idx] != ""))
+    if len(with_place):
+        left = note[with_place].astype(str)
+        right = place_note[place_idx[with_place]].astype(str)
+        joined = np.where(left == "", right, np.char.add(np.char.add(left, "; "), right))
+        note[with_place] = joined.astype(object)
     return {
         "nonfacility_cents": nf,
         "facility_cents": f,
@@ -588,8 +616,8 @@ def _medicare_amount_cached(
 def _factorize(values: Any) -> tuple[np.ndarray, list[Any]]:
     import pandas as pd
 
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    return codes.astype(np.int64), list(uniques)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), list(uniques)
 
 
 def price(
@@ -623,9 +651,9 @@ def price(
     out = frame.copy()
 
     # Distinct (code, modifier) pairs.
-    code_idx, code_uniques = _factorize(frame["code"].to_numpy())
+    code_idx, code_uniques = _factorize(frame["code"])
     if "modifier" in frame.columns:
-        mod_idx, mod_uniques = _factorize(frame["modifier"].to_numpy())
+        mod_idx, mod_uniques = _factorize(frame["modifier"])
     else:
         mod_idx, mod_uniques = np.zeros(n, dtype=np.int64), [None]
     combined = code_idx * len(mod_uniques) + mod_idx
@@ -673,7 +701,7 @@ def price(
     if set_col is None:
         mode = np.full(n, default_mode, dtype=np.int64)
     else:
-        s_idx, s_u = _factorize(set_col.to_numpy())
+        s_idx, s_u = _factorize(set_col)
         mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int64)[s_idx]
 
     res = _finish(rel, pairs, pair_idx, places, place_idx, mode, opts)
