@@ -33,7 +33,7 @@ def _stamp(extras: str) -> str:
 
 def ensure_env(dev: bool) -> None:
     """Create the virtual environment and install xlrate when missing or out of date."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - this script runs on any python3
         sys.exit(f"xlrate needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     extras = "dev" if dev else ""
     stamp_file = VENV / ".xlrate-installed"
