@@ -1,0 +1,239 @@
+"""Build workbook/template.xlsx, the designed template the analysis workbook is filled from.
+
+    .venv/bin/python scripts/build_template.py
+
+The template carries the look: the named cell styles (``xlrate Title``, ``xlrate Header``,
+``xlrate Money``...), the header blocks and their labels, column widths and the Read me
+sheet. To rebrand, open a copy in Excel, change the cell styles (Home > Cell Styles >
+Modify) or the titles, save it, and pass it with ``xlrate build --template``. The code
+writes data at fixed places (see xlrate/report/workbook.py) and applies the named styles,
+so keep the sheets and the header block rows where they are.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.workbook.defined_name import DefinedName
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from xlrate.report.layout import (  # noqa: E402
+    MATRIX_FIXED,
+    MEDICARE_COLUMNS,
+    PAYER_COLUMNS,
+    SCENARIO_COLUMNS,
+    SOURCES_CMS_COLUMNS,
+    STYLE_NAMES,
+    SUMMARY_COLUMNS,
+    Column,
+)
+
+NAVY = "1F3864"
+BLUE = "2F5597"
+GREY = "595959"
+LIGHT = "D9E1F2"
+INPUT = "FFF2CC"
+THIN = Side(style="thin", color="BFBFBF")
+FONT = "Calibri"
+
+
+def named_styles() -> list[NamedStyle]:
+    def style(name: str, **kw: object) -> NamedStyle:
+        s = NamedStyle(name=name)
+        s.font = kw.pop("font", Font(name=FONT, size=10))  # type: ignore[assignment]
+        for key, value in kw.items():
+            setattr(s, key, value)
+        return s
+
+    money = "#,##0.00;[Red]-#,##0.00"
+    dollars = "$#,##0;[Red]-$#,##0"
+    return [
+        style("xlrate Title", font=Font(name=FONT, size=16, bold=True, color=NAVY)),
+        style("xlrate Subtitle", font=Font(name=FONT, size=10, italic=True, color=GREY)),
+        style(
+            "xlrate Section",
+            font=Font(name=FONT, size=12, bold=True, color=NAVY),
+            border=Border(bottom=Side(style="medium", color=NAVY)),
+        ),
+        style("xlrate Label", font=Font(name=FONT, size=10, bold=True, color=GREY)),
+        style(
+            "xlrate Header",
+            font=Font(name=FONT, size=10, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", fgColor=NAVY),
+            alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
+            border=Border(bottom=THIN, left=THIN, right=THIN, top=THIN),
+        ),
+        style("xlrate Text", alignment=Alignment(vertical="top")),
+        style("xlrate Wrap", alignment=Alignment(vertical="top", wrap_text=True)),
+        style(
+            "xlrate Code",
+            font=Font(name="Consolas", size=10),
+            alignment=Alignment(horizontal="left"),
+        ),
+        style("xlrate Money", number_format=money),
+        style("xlrate Dollars", number_format=dollars),
+        style("xlrate Percent", number_format="0.0%"),
+        style("xlrate Count", number_format="#,##0"),
+        style("xlrate Number", number_format="0.0000"),
+        style(
+            "xlrate Input",
+            font=Font(name=FONT, size=10, bold=True, color=BLUE),
+            fill=PatternFill("solid", fgColor=INPUT),
+            border=Border(bottom=THIN, left=THIN, right=THIN, top=THIN),
+            number_format="0%",
+        ),
+        style(
+            "xlrate Total",
+            font=Font(name=FONT, size=10, bold=True),
+            fill=PatternFill("solid", fgColor=LIGHT),
+            border=Border(top=Side(style="thin", color=NAVY)),
+        ),
+        style(
+            "xlrate Note",
+            font=Font(name=FONT, size=9, italic=True, color=GREY),
+            alignment=Alignment(vertical="top", wrap_text=False),
+        ),
+        style(
+            "xlrate Value", font=Font(name=FONT, size=10), alignment=Alignment(horizontal="left")
+        ),
+    ]
+
+
+def header_row(ws, row: int, columns: list[Column]) -> None:  # type: ignore[no-untyped-def]
+    for index, column in enumerate(columns, start=1):
+        cell = ws.cell(row, index, column.header)
+        cell.style = "xlrate Header"
+        ws.column_dimensions[cell.column_letter].width = column.width
+    ws.row_dimensions[row].height = 30
+
+
+def build(path: Path) -> None:
+    wb = Workbook()
+    for style in named_styles():
+        wb.add_named_style(style)
+    assert {s.name for s in named_styles()} >= set(STYLE_NAMES)
+
+    ws = wb.active
+    ws.title = "Summary"
+    ws["A1"] = "Payer rates against Medicare"
+    ws["A1"].style = "xlrate Title"
+    ws["A2"] = (
+        "Built by xlrate. Percent of Medicare = the payer's rate / the Medicare amount for the same code, locality and setting."
+    )
+    ws["A2"].style = "xlrate Subtitle"
+    labels = [
+        "Practice",
+        "Medicare locality",
+        "Medicare release",
+        "Default setting",
+        "Generated",
+        "Data",
+    ]
+    for offset, label in enumerate(labels):
+        ws.cell(4 + offset, 1, label).style = "xlrate Label"
+        ws.cell(4 + offset, 2).style = "xlrate Value"
+    ws.cell(11, 1, "Payers").style = "xlrate Section"
+    header_row(ws, 12, SUMMARY_COLUMNS)
+    ws.column_dimensions["A"].width = 34
+
+    proto = wb.create_sheet("Payer")
+    proto["A1"] = "Payer"
+    proto["A1"].style = "xlrate Title"
+    proto["A2"].style = "xlrate Subtitle"
+    for row, label in ((3, "Target (% of Medicare)"), (4, "Weighted % of Medicare")):
+        proto.cell(row, 1, label).style = "xlrate Label"
+    for row, label in ((3, "Annual revenue"), (4, "Codes below target")):
+        proto.cell(row, 6, label).style = "xlrate Label"
+    for row, label in ((3, "Median % of Medicare"), (4, "Shortfall to target")):
+        proto.cell(row, 9, label).style = "xlrate Label"
+    header_row(proto, 6, PAYER_COLUMNS)
+
+    matrix = wb.create_sheet("Matrix")
+    matrix["A1"] = "Percent of Medicare by code and payer"
+    matrix["A1"].style = "xlrate Title"
+    matrix["A2"] = (
+        "Red: lowest percents, green: highest. Lowest payer: the payer paying the least percent of Medicare for the code (codes with two or more payers)."
+    )
+    matrix["A2"].style = "xlrate Subtitle"
+    header_row(matrix, 4, MATRIX_FIXED)
+
+    scen = wb.create_sheet("Scenarios")
+    scen["A1"] = "Scenarios: what a change is worth per year"
+    scen["A1"].style = "xlrate Title"
+    scen["A2"] = (
+        "Change the yellow percents: every result below recalculates. Amounts are annual revenue changes at this year's volumes."
+    )
+    scen["A2"].style = "xlrate Subtitle"
+    scen.cell(5, 1, "Scenario inputs").style = "xlrate Label"
+    header_row(scen, 6, SCENARIO_COLUMNS)
+
+    med = wb.create_sheet("Medicare")
+    med["A1"] = "Medicare amounts used"
+    med["A1"].style = "xlrate Title"
+    med["A2"].style = "xlrate Subtitle"
+    header_row(med, 4, MEDICARE_COLUMNS)
+
+    src = wb.create_sheet("Sources")
+    src["A1"] = "Sources"
+    src["A1"].style = "xlrate Title"
+    src["A2"] = (
+        "Every file behind these numbers, with its SHA-256 checksum, so anyone can check they have the same data."
+    )
+    src["A2"].style = "xlrate Subtitle"
+    for index, column in enumerate(SOURCES_CMS_COLUMNS, start=1):
+        src.column_dimensions[src.cell(1, index).column_letter].width = column.width
+
+    readme = wb.create_sheet("Read me")
+    readme["A1"] = "How to read this workbook"
+    readme["A1"].style = "xlrate Title"
+    lines = [
+        "Summary: each payer's volume-weighted percent of Medicare (sum of rate x volume / sum of Medicare x volume), median, codes below your target, and the top underpaid codes.",
+        "One sheet per payer: every code with its rate, the Medicare amount, percent of Medicare, your target and the annual impact of the gap. Yellow cells are inputs: change the target and the sheet recalculates.",
+        "Matrix: percent of Medicare for every code and payer side by side, with the payer paying the least.",
+        "Scenarios: what a payer moving to a percent of Medicare, a floor, or a uniform raise is worth per year. Change the yellow cells.",
+        "Medicare: the Medicare amounts used, with RVUs, GPCIs and the conversion factor, and the change from the prior year.",
+        "Sources: the CMS files (release, SHA-256, conversion factor) and every input file with its checksum and row counts.",
+        "All figures are native Excel formulas (no macros, no add-ins): the file recalculates the same in Excel, LibreOffice and Google Sheets.",
+        "CPT codes are the American Medical Association's; descriptions appear only when your own files carry them.",
+    ]
+    for offset, line in enumerate(lines, start=3):
+        readme.cell(offset, 1, line).style = "xlrate Wrap"
+        readme.row_dimensions[offset].height = 30
+    readme.column_dimensions["A"].width = 120
+
+    for sheet in wb.worksheets:
+        sheet.sheet_view.showGridLines = False
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_options.horizontalCentered = False
+        sheet.page_margins.left = sheet.page_margins.right = 0.4
+        sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+        sheet.oddFooter.center.text = "&A  -  page &P of &N"
+        sheet.oddFooter.center.size = 8
+
+    wb.defined_names["xlrate_template_version"] = DefinedName(
+        "xlrate_template_version", attr_text='"1"'
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+if __name__ == "__main__":
+    targets = (
+        [Path(sys.argv[1])]
+        if len(sys.argv) > 1
+        else [
+            ROOT / "workbook" / "template.xlsx",
+            ROOT / "xlrate" / "report" / "template.xlsx",  # the copy shipped in the package
+        ]
+    )
+    for target in targets:
+        build(target)
+        print(f"wrote {target}")

@@ -1,0 +1,366 @@
+"""The analysis: a practice's payer rates against Medicare, as DataFrames.
+
+:func:`analyze` reads what a :class:`~xlrate.analysis.profile.Profile` names (fee
+schedules, 835s, volumes, charges), prices every code through the Medicare engine and
+returns an :class:`Analysis`: the compared rows, the per-payer summary, the Medicare table
+with RVUs and GPCIs, Medicare year over year, the scenarios, and the provenance of every
+input. :func:`xlrate.report.build_workbook` turns it into the workbook.
+
+The Medicare engine and the importers are reached through :class:`MedicareSource` and two
+reader callables, so a test can hand in small tables and the real code paths still run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlrate.analysis import compare, scenarios
+from xlrate.analysis.profile import (
+    PayerSpec,
+    Profile,
+    ScenarioSpec,
+    load_profile,
+    parse_profile,
+    profile_template,
+)
+from xlrate.errors import ImportFileError, InputError
+
+__all__ = [
+    "Analysis",
+    "InputFile",
+    "MedicareSource",
+    "PayerSpec",
+    "Profile",
+    "ScenarioSpec",
+    "analyze",
+    "compare",
+    "load_profile",
+    "parse_profile",
+    "profile_template",
+    "scenarios",
+]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file the analysis read, for the Sources sheet."""
+
+    role: str  # "fee schedule", "835", "volumes", "charges", "profile"
+    payer: str
+    name: str
+    sha256: str
+    bytes: int
+    rows_read: int | None = None
+    rows_used: int | None = None
+    synthetic: bool = False
+    source: str = ""
+
+
+@dataclass
+class Analysis:
+    """Everything the workbook shows, computed in Python."""
+
+    profile: Profile
+    payers: list[PayerSpec]
+    rows: pd.DataFrame  # compare.COMPARED_COLUMNS, ordered for the payer sheets
+    summary: pd.DataFrame  # compare.payer_summary
+    lowest: pd.DataFrame  # compare.lowest_payer
+    medicare: pd.DataFrame  # compare.medicare_table (+ yoy_old, yoy_new, yoy_change)
+    scenarios: pd.DataFrame  # scenarios.scenario_table
+    yoy_label: str
+    yoy_years: tuple[str, str] | None
+    locality: str
+    year: int
+    release: str
+    cms_provenance: dict[str, Any]
+    inputs: list[InputFile]
+    generated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def payer_names(self) -> list[str]:
+        return [p.name for p in self.payers]
+
+    @property
+    def targets(self) -> dict[str, float]:
+        return {p.name: p.target for p in self.payers}
+
+
+class MedicareSource:
+    """The Medicare engine as the analysis uses it (the real one by default)."""
+
+    def price(self, frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+        from xlrate.medicare.pricing import price
+
+        return price(frame, **kwargs)
+
+    def release(self, year: int | None, release: str | None) -> tuple[int, str, dict[str, Any]]:
+        """(year, release id, provenance) of the release ``price`` will use."""
+        from xlrate.medicare.store import load_release
+
+        loaded = load_release(year, release)
+        return int(loaded.year), str(loaded.release_id), dict(loaded.provenance)
+
+    def newest_years(self) -> list[tuple[int, str]]:
+        """The newest release of each of the two newest years, oldest first."""
+        from xlrate.medicare.store import list_releases
+
+        newest: dict[int, str] = {}
+        for info in list_releases():
+            if info.quarter >= newest.get(info.year, ""):
+                newest[info.year] = info.quarter
+        years = sorted(newest)[-2:]
+        return [(y, newest[y]) for y in years]
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, dtype=str)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ImportFileError(
+            f"{path}: {role} file not found; check the path in the profile"
+        ) from None
+    except Exception as exc:
+        raise ImportFileError(f"{path}: cannot read the {role} file ({exc})") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if role == "charges" and "charge" not in frame and "amount" in frame:
+        frame = frame.rename(columns={"amount": "charge"})
+    if role == "volumes" and "volume" not in frame and "units" in frame:
+        frame = frame.rename(columns={"units": "volume"})
+    missing = [c for c in required if c not in frame]
+    if missing:
+        raise ImportFileError(
+            f"{path}: the {role} file needs the columns {', '.join(required)} "
+            f"(missing: {', '.join(missing)}; it has: {', '.join(frame.columns)})"
+        )
+    from xlrate.codes import clean_code, parse_modifiers
+
+    frame["code"] = frame["code"].map(clean_code)
+    if "modifier" in frame:
+        frame["modifier"] = frame["modifier"].map(lambda m: parse_modifiers(m).text)
+    return frame
+
+
+def _default_fee_reader(path: Path, payer: str, mapping: Any) -> Any:
+    from xlrate.practice.fee_schedules import read_fee_schedule
+
+    return read_fee_schedule(path, payer=payer, mapping=mapping)
+
+
+def _default_era_reader(paths: Sequence[Path]) -> Any:
+    from xlrate.practice.era835 import read_era
+
+    return read_era(list(paths))
+
+
+def analyze(
+    profile: Profile | str | Path,
+    *,
+    medicare: MedicareSource | None = None,
+    read_fees: Callable[[Path, str, Any], Any] | None = None,
+    read_era: Callable[[Sequence[Path]], Any] | None = None,
+    generated: datetime | None = None,
+) -> Analysis:
+    """Run the whole comparison for ``profile`` (a :class:`Profile` or a TOML path)."""
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    if not profile.payers:
+        raise InputError(
+            "the profile names no payers: add a [[payers]] block with fees or era files"
+        )
+    medicare = medicare or MedicareSource()
+    read_fees = read_fees or _default_fee_reader
+    read_era = read_era or _default_era_reader
+
+    inputs: list[InputFile] = []
+    warnings: list[str] = []
+    if profile.path is not None and profile.path.exists():
+        sha, size = file_digest(profile.path)
+        inputs.append(
+            InputFile(
+                "profile", "", profile.path.name, sha, size, synthetic=bool(profile.synthetic_note)
+            )
+        )
+
+    volumes = charges = None
+    if profile.volumes is not None:
+        volumes = _read_table(profile.volumes, "volumes", ["code", "volume"])
+        sha, size = file_digest(profile.volumes)
+        inputs.append(
+            InputFile(
+                "volumes",
+                "",
+                profile.volumes.name,
+                sha,
+                size,
+                len(volumes),
+                len(volumes),
+                synthetic=bool(profile.synthetic_note),
+            )
+        )
+    if profile.charges is not None:
+        charges = _read_table(profile.charges, "charges", ["code", "charge"])
+        sha, size = file_digest(profile.charges)
+        inputs.append(
+            InputFile(
+                "charges",
+                "",
+                profile.charges.name,
+                sha,
+                size,
+                len(charges),
+                len(charges),
+                synthetic=bool(profile.synthetic_note),
+            )
+        )
+
+    rate_frames = []
+    for payer in profile.payers:
+        setting = payer.setting or profile.setting
+        fee_rows = None
+        if payer.fees:
+            parts = []
+            for path in payer.fees:
+                schedule = read_fees(path, payer.name, payer.mapping)
+                parts.append(schedule.rows)
+                report = getattr(schedule, "report", None)
+                sha, size = file_digest(path)
+                inputs.append(
+                    InputFile(
+                        "fee schedule",
+                        payer.name,
+                        path.name,
+                        sha,
+                        size,
+                        getattr(report, "rows_read", None),
+                        getattr(report, "rows_kept", len(schedule.rows)),
+                        payer.synthetic,
+                        payer.source,
+                    )
+                )
+            fee_rows = pd.concat(parts, ignore_index=True)
+        era_rows = None
+        if payer.era:
+            result = read_era(payer.era)
+            era_rows = result.by_code
+            warnings.extend(f"{payer.name}: {w}" for w in getattr(result, "warnings", []))
+            for path in payer.era:
+                sha, size = file_digest(path)
+                inputs.append(
+                    InputFile(
+                        "835",
+                        payer.name,
+                        path.name,
+                        sha,
+                        size,
+                        int(pd.to_numeric(era_rows["lines"], errors="coerce").sum())
+                        if len(payer.era) == 1
+                        else None,
+                        len(era_rows) if len(payer.era) == 1 else None,
+                        payer.synthetic,
+                        payer.source,
+                    )
+                )
+        rate_frames.append(
+            compare.payer_rates(
+                payer.name,
+                setting=setting,
+                fees=fee_rows,
+                era=era_rows,
+                volumes=volumes,
+                charges=charges,
+            )
+        )
+    rates = pd.concat(rate_frames, ignore_index=True)
+
+    year, release_id, provenance = medicare.release(profile.year, profile.release)
+    table = compare.medicare_table(
+        rates,
+        medicare.price,
+        locality=profile.locality,
+        zip=profile.zip,
+        year=year,
+        release=release_id,
+    )
+    locality = (
+        str(table["locality"].dropna().iloc[0])
+        if len(table) and table["locality"].notna().any()
+        else (profile.locality or "NATIONAL")
+    )
+    targets = {p.name: p.target for p in profile.payers}
+    payer_names = [p.name for p in profile.payers]
+    compared = compare.order_for_sheet(compare.compare_rates(rates, table, targets))
+    # Keep the profile's payer order on the sheets.
+    compared["_order"] = compared["payer"].map({n: i for i, n in enumerate(payer_names)})
+    compared = (
+        compared.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    )
+
+    yoy_label, yoy_years = "", None
+    years = medicare.newest_years()
+    table["yoy_old"] = float("nan")
+    table["yoy_new"] = float("nan")
+    table["yoy_change"] = float("nan")
+    if len(years) == 2 and len(table):
+        yoy, yoy_label = compare.year_over_year(
+            table, medicare.price, years, locality=profile.locality, zip=profile.zip
+        )
+        table["yoy_old"] = yoy["old"].to_numpy()
+        table["yoy_new"] = yoy["new"].to_numpy()
+        table["yoy_change"] = yoy["change"].to_numpy()
+        yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
+
+    spec = profile.scenarios
+    return Analysis(
+        profile=profile,
+        payers=list(profile.payers),
+        rows=compared,
+        summary=compare.payer_summary(compared, payer_names, targets),
+        lowest=compare.lowest_payer(compared, payer_names),
+        medicare=table,
+        scenarios=scenarios.scenario_table(
+            compared,
+            payer_names,
+            targets,
+            target_pcts=spec.targets,
+            user_target=spec.user_target,
+            floor=spec.floor,
+            uniform=spec.uniform_increase,
+        ),
+        yoy_label=yoy_label,
+        yoy_years=yoy_years,
+        locality=locality,
+        year=year,
+        release=release_id,
+        cms_provenance=provenance,
+        inputs=inputs,
+        generated=generated or datetime.now(timezone.utc),
+        warnings=warnings,
+    )
+
+
+def with_payers(profile: Profile, extra: Sequence[PayerSpec]) -> Profile:
+    """``profile`` with ``extra`` payers added (a payer of the same name is replaced)."""
+    names = {p.name for p in extra}
+    kept = [p for p in profile.payers if p.name not in names]
+    return replace(profile, payers=tuple(kept) + tuple(extra))
