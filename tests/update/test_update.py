@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (
+from cms_fake import (
     FAST,
     FEE_SCHEDULES_PAGE,
     RVU_PAGES,

@@ -1,0 +1,348 @@
+"""A real HTTP server on 127.0.0.1 playing CMS, and zips built from the real CMS files.
+
+The zips are made at test time from ``tests/data/cms/`` (byte-for-byte CMS files; see its
+PROVENANCE.md), so no binary fixture is committed and every variant (truncated, renamed
+column, ``../`` member, oversized member) starts from the genuine bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from xlrate.medicare import store
+from xlrate.medicare.update import HttpOptions
+
+CMS = Path(__file__).parents[1] / "data" / "cms"
+RVU25D = CMS / "rvu25d"
+ZIP5_DIR = CMS / "zip_locality_2025q4"
+RVU_PAGES = "/medicare/payment/fee-schedules/physician/pfs-relative-value-files"
+FEE_SCHEDULES_PAGE = "/medicare/payment/fee-schedules"
+
+# Short timeouts and no backoff keep the failure cases fast.
+FAST = HttpOptions(timeout=0.5, retries=2, backoff=0.0)
+
+# (code, modifier) pairs checked before and after every failure: office visit, a 26/TC
+# split, an OPPS-capped imaging code, an anesthesia code.
+PROBE_CODES = [("99213", ""), ("71046", "26"), ("71046", "TC"), ("76145", ""), ("00100", "")]
+PROBE_LOCALITIES = ["01112-05", "10112-00", "NATIONAL"]
+
+
+# --- zips --------------------------------------------------------------------------------
+
+
+def make_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2025, 9, 11, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
+    return path
+
+
+def rvu25d_members() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(RVU25D.glob("*.csv"))}
+
+
+@pytest.fixture(scope="session")
+def zips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The genuine RVU25D bundle as a zip, and broken variants of it."""
+    folder = tmp_path_factory.mktemp("zips")
+    good = make_zip(folder / "rvu25d.zip", rvu25d_members())
+    data = good.read_bytes()
+    truncated = folder / "rvu25d-truncated.zip"
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+
+    renamed = rvu25d_members()
+    renamed["GPCI2025.csv"] = renamed["GPCI2025.csv"].replace(b"2025 PE GPCI", b"2025 PE INDEX")
+    slip = rvu25d_members()
+    slip["../evil.csv"] = b"HCPCS,MOD\n99213,\n"
+    bomb = rvu25d_members()
+    bomb["NOTES.txt"] = bytes(64 * 2**20)  # 64 MB of zeros: about 64 KB compressed
+
+    zip5 = {p.name: p.read_bytes() for p in sorted(ZIP5_DIR.iterdir())}
+    return {
+        "good": good,
+        "truncated": truncated,
+        "renamed": make_zip(folder / "rvu25d-renamed.zip", renamed),
+        "slip": make_zip(folder / "rvu25d-slip.zip", slip),
+        "bomb": make_zip(folder / "rvu25d-bomb.zip", bomb),
+        "zip5": make_zip(folder / "zip-code-carrier-locality-file.zip", zip5),
+    }
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+@dataclass
+class Route:
+    body: bytes
+    content_type: str = "application/zip"
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: list[int] = field(default_factory=list)  # answered first, one per request
+    delay: float = 0.0  # seconds before answering
+    stall_after: int | None = None  # send this many body bytes, then hang
+    hits: int = 0
+
+
+class FakeCMS:
+    """Landing pages and zips on 127.0.0.1; ``log`` records (path, status) per request."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.log: list[tuple[str, int]] = []
+        self.url = ""
+
+    def page(self, path: str, *links: str) -> None:
+        anchors = "".join(
+            f'<li><a href="{link}">{link.rsplit("/", 1)[-1]}</a></li>' for link in links
+        )
+        html = f"<html><body><h1>CMS</h1><ul>{anchors}</ul></body></html>"
+        self.routes[path] = Route(html.encode(), content_type="text/html; charset=utf-8")
+
+    def file(self, path: str, body: bytes | Path, **options: Any) -> Route:
+        data = body.read_bytes() if isinstance(body, Path) else body
+        options.setdefault("etag", '"' + hashlib.sha256(data).hexdigest()[:16] + '"')
+        options.setdefault("last_modified", "Thu, 11 Sep 2025 12:00:00 GMT")
+        route = Route(data, **options)
+        self.routes[path] = route
+        return route
+
+    def rvu_landing(self, release: str, *links: str) -> str:
+        """A landing page such as ``.../rvu25d`` linking ``links``; returns its path."""
+        path = f"{RVU_PAGES}/{release}"
+        self.page(path, *links)
+        return path
+
+    def statuses(self, path: str) -> list[int]:
+        return [status for p, status in self.log if p == path]
+
+
+def _handler(cms: FakeCMS) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path = self.path.split("?", 1)[0]
+            route = cms.routes.get(path)
+            try:
+                if route is None:
+                    self._plain(404, b"Page not found")
+                    cms.log.append((path, 404))
+                    return
+                route.hits += 1
+                if route.failures:
+                    status = route.failures.pop(0)
+                    cms.log.append((path, status))
+                    self._plain(status, b"Server error")
+                    return
+                if route.delay and route.stall_after is None:
+                    time.sleep(route.delay)
+                if (route.etag and self.headers.get("If-None-Match") == route.etag) or (
+                    route.last_modified
+                    and self.headers.get("If-Modified-Since") == route.last_modified
+                ):
+                    cms.log.append((path, 304))
+                    self.send_response(304)
+                    if route.etag:
+                        self.send_header("ETag", route.etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                cms.log.append((path, 200))
+                self.send_response(200)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                if route.etag:
+                    self.send_header("ETag", route.etag)
+                if route.last_modified:
+                    self.send_header("Last-Modified", route.last_modified)
+                self.end_headers()
+                if route.stall_after is not None:
+                    self.wfile.write(route.body[: route.stall_after])
+                    self.wfile.flush()
+                    time.sleep(route.delay)
+                    self.close_connection = True
+                    return
+                self.wfile.write(route.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        def _plain(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+@pytest.fixture
+def cms() -> Iterator[FakeCMS]:
+    fake = FakeCMS()
+    server = _Server(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- the user's data folder ---------------------------------------------------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cms: FakeCMS) -> Iterator[Path]:
+    """An empty XLRATE_HOME, with the CMS base URL pointing at the local server."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("XLRATE_HOME", str(folder))
+    monkeypatch.setenv("XLRATE_CMS_BASE_URL", cms.url)
+    store.clear_cache()
+    yield folder
+    store.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def installed_template(tmp_path_factory: pytest.TempPathFactory, zips: dict[str, Path]) -> Path:
+    """A data folder with RVU25D installed from the genuine zip (built once per session)."""
+    from xlrate.medicare.update import install_zip
+
+    folder = tmp_path_factory.mktemp("template") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XLRATE_HOME", str(folder))
+        install_zip(zips["good"])
+    store.clear_cache()
+    return folder
+
+
+@pytest.fixture
+def installed_home(home: Path, installed_template: Path) -> Path:
+    """Like ``home``, with RVU25D already installed: the last good data to protect."""
+    shutil.copytree(installed_template, home)
+    store.clear_cache()
+    return home
+
+
+# --- what the store answers ----------------------------------------------------------------
+
+
+def data_files(home: Path) -> dict[str, str]:
+    """sha256 of every file of the installed data (the lock and the HTTP cache aside)."""
+    root = home / "medicare"
+    if not root.is_dir():
+        return {}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in (".update.lock", "http-cache.json")
+    }
+
+
+def answers() -> dict[str, Any]:
+    """What the store (and the pricing engine, when present) answers for a few codes."""
+    store.clear_cache()
+    out: dict[str, Any] = {
+        "releases": [
+            (i.release_id, i.source, i.provenance.get("archive")) for i in store.list_releases()
+        ]
+    }
+    release = store.load_release(2025, "D")
+    out["source"] = release.info.source
+    for code, modifier in PROBE_CODES:
+        row = release.rvu_index[(code, modifier)]
+        out[f"{code}-{modifier}"] = tuple(
+            int(release.arrays[f"pprrvu.{c}"][row])
+            for c in ("work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility", "mp_rvu")
+        )
+    out["gpci"] = [a.tolist() for a in release.gpci]
+    out["amounts"] = _amounts()
+    return out
+
+
+def _amounts() -> list[Any]:
+    """Amounts from the pricing engine (``price`` reads the store afresh after clear_cache)."""
+    import pandas as pd
+
+    import xlrate
+
+    frame = pd.DataFrame(
+        [
+            {"code": code, "modifier": modifier, "locality": locality}
+            for code, modifier in PROBE_CODES
+            for locality in PROBE_LOCALITIES
+        ]
+    )
+    priced = xlrate.price(frame, year=2025, release="D")
+    columns = ["code", "modifier", "locality", "release", "status"]
+    amounts = ["nonfacility_amount", "facility_amount"]
+    return [tuple(r) for r in priced[columns + amounts].astype(str).itertuples(index=False)]
+
+
+def release_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path / "tables.npz", allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+class Protected:
+    """The last good data, remembered so a test can prove a failure did not touch it."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.files = data_files(home)
+        self.answers = answers()
+        assert self.answers["source"] == "installed"
+
+    def assert_unchanged(self) -> None:
+        assert data_files(self.home) == self.files
+        assert answers() == self.answers
+        assert_no_leftovers(self.home)
+
+
+def assert_no_leftovers(home: Path) -> None:
+    """No partial download, temporary release folder or moved-aside release remains."""
+    root = home / "medicare"
+    leftovers = [
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.name.startswith(".") and p.name != ".update.lock" or p.suffix == ".part"
+    ]
+    downloads = root / ".downloads"
+    leftovers += [str(p) for p in downloads.rglob("*")] if downloads.exists() else []
+    assert leftovers == []
+
+
+@pytest.fixture
+def protected(installed_home: Path) -> Protected:
+    return Protected(installed_home)
+
+
+@pytest.fixture
+def serve_good(cms: FakeCMS, zips: dict[str, Path]) -> FakeCMS:
+    """CMS as it usually is: the RVU25D landing page links the zip."""
+    cms.rvu_landing("rvu25d", "/files/zip/rvu25d.zip")
+    cms.file("/files/zip/rvu25d.zip", zips["good"])
+    return cms
