@@ -162,8 +162,9 @@ def price_cmd(
     columns = list(PRICE_COLUMNS)
     if setting != "both":
         columns.remove("facility_amount" if setting == "nonfacility" else "nonfacility_amount")
-    rows = []
-    for rec in priced.to_dict("records"):
+    rows: list[dict[str, Any]] = []
+    for record in priced.to_dict("records"):
+        rec = {str(k): v for k, v in record.items()}
         rec["modifier"] = "" if rec.get("modifier") is None else str(rec.get("modifier"))
         rec["nonfacility_amount"] = _money(rec["nonfacility_amount"])
         rec["facility_amount"] = _money(rec["facility_amount"])

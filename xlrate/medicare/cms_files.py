@@ -331,7 +331,7 @@ def read_gpci(data: bytes, source: str, year: int) -> pd.DataFrame:
 def read_locco(data: bytes, source: str, year: int) -> pd.DataFrame:
     frame = _simple_table(data, source, "locco", year, "MEDICARE ADMINSTRATIVE")
     frame = frame[frame["mac"].str.strip().str.fullmatch(r"\d{3,5}")].copy()
-    state = frame["state"].str.strip().replace("", np.nan).ffill()
+    state = frame["state"].str.strip().mask(frame["state"].str.strip() == "").ffill()
     out = pd.DataFrame({"locality": _locality_ids(frame["mac"], frame["locality_number"])})
     out["state_name"] = state.fillna("").str.title()
     out["area"] = frame["area"].str.strip()
@@ -410,7 +410,9 @@ class _Source:
         elif zipfile.is_zipfile(self.path):
             self._zip = zipfile.ZipFile(self.path)
             self.names = {
-                Path(i.filename).name: i.filename for i in self._zip.infolist() if not i.is_dir()
+                Path(i.filename).name: Path(i.filename)
+                for i in self._zip.infolist()
+                if not i.is_dir()
             }
         else:
             raise LayoutError(f"{self.path}: not a folder or a zip file of CMS files")
@@ -421,7 +423,7 @@ class _Source:
     def read(self, name: str) -> bytes:
         target = self.names[name]
         if self._zip is not None:
-            return self._zip.read(str(target))
+            return self._zip.read(target.as_posix())
         return Path(target).read_bytes()
 
     def close(self) -> None:

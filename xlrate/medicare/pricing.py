@@ -17,6 +17,7 @@ DataFrame; ``medicare_amount`` feeds it one row. No Python loop runs over reques
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 from dataclasses import dataclass
@@ -205,13 +206,13 @@ def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int,
 
 def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
     """Resolve one distinct request (memoised per release: the data never changes)."""
-    memo: dict[tuple[object, object], _Pair] = rel.__dict__.setdefault("_pair_memo", {})
+    memo: dict[tuple[object, ...], _Pair] = rel.__dict__.setdefault("_pair_memo", {})
     key = (type(code_value), code_value, type(mod_value), mod_value)
-    found = memo.get(key)  # type: ignore[call-overload]
+    found = memo.get(key)
     if found is None:
         found = _resolve_pair_uncached(rel, code_value, mod_value)
         if len(memo) < 200_000:
-            memo[key] = found  # type: ignore[index]
+            memo[key] = found
     return found
 
 
@@ -360,7 +361,7 @@ def _round_cents(value: np.ndarray, num: np.ndarray | int, den: int) -> np.ndarr
         return value.astype(np.int64)
     if int(np.max(value)) * num_max < 2**62 and total_den < 2**62:
         return (value * num + total_den // 2) // total_den
-    big = value.astype(object) * (num.astype(object) if np.ndim(num) else num)
+    big = value.astype(object) * (num.astype(object) if isinstance(num, np.ndarray) else num)
     return np.array((big + total_den // 2) // total_den, dtype=np.int64)
 
 
@@ -613,6 +614,11 @@ def _medicare_amount_cached(
     )
 
 
+def zip_pairs(a: Any, b: Any) -> Any:
+    """builtins.zip, for functions whose ``zip`` argument (a ZIP code) shadows it."""
+    return builtins.zip(a, b, strict=True)
+
+
 def _factorize(values: Any) -> tuple[np.ndarray, list[Any]]:
     import pandas as pd
 
@@ -734,7 +740,8 @@ def price(
         place = np.array([p.index for p in places], dtype=np.int64)[place_idx]
         pok = place >= 0
         p = np.where(pok, place, 0)
-        for name, arr in zip(("work_gpci", "pe_gpci", "mp_gpci"), rel.gpci, strict=True):
+        gpcis = dict(zip_pairs(("work_gpci", "pe_gpci", "mp_gpci"), rel.gpci))
+        for name, arr in gpcis.items():
             out[name] = np.where(pok, arr[p] / 1000.0, np.nan)
         cf = (
             rel.qp_conversion_factor
