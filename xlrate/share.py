@@ -56,6 +56,9 @@ _PRIVATE_HEADING_RE = re.compile(
     re.IGNORECASE,
 )
 
+_EXCEL_ERRORS = frozenset(
+    ("#NAME?", "#VALUE!", "#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+)
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -324,6 +327,9 @@ def prepare_shared_copy(
                 if text is None or not calls_addin_function(text):
                     continue
                 cached = ws_values[cell.coordinate].value
+                if isinstance(cached, str) and cached in _EXCEL_ERRORS:
+                    # Excel could not call Python (a Mac, no add-in): compute it here.
+                    cached = None
                 if cached is not None:
                     cell.value = cached
                     copy.frozen[f"{ws.title}!{cell.coordinate}"] = cached

@@ -52,6 +52,11 @@ _WORKBOOK_MAIN = re.compile(
     r'(<Override[^>]*PartName="/xl/workbook.xml"[^>]*ContentType=")[^"]*(")'
 )
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# A cell calling one of our functions, with the error value a calculation without them left.
+_STALE_UDF_VALUE = re.compile(
+    r'(<c [^>]*?)\s+t="e"([^>]*>\s*<f[^>]*>[^<]*(?:PCT_MEDICARE|MEDICARE_RATE|MEDICARE_LOCALITY)'
+    r"[^<]*</f>)\s*<v>#[A-Z0-9/!?]+</v>"
+)
 
 
 @dataclass(frozen=True)
@@ -332,7 +337,10 @@ def _rewrite_package(path: Path) -> None:
                 root = text[:root_end]
                 if "xmlns:r=" not in root:
                     text = root + f' xmlns:r="{_R_NS}"' + text[root_end:]
-                    data = text.encode("utf-8")
+                # pyopenvba calculates on save and knows no xlrate function: drop the
+                # #NAME? it caches, so nothing reads it before Excel recalculates.
+                text = _STALE_UDF_VALUE.sub(r"\g<1>\g<2>", text)
+                data = text.encode("utf-8")
             dst.writestr(item, data)
     path.write_bytes(buffer.getvalue())
 
