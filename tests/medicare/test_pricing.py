@@ -157,14 +157,6 @@ def test_options_and_policy_modifiers_apply_exact_factors() -> None:
     assert xlrate.medicare_amount("27447", "25", **kw).amount == exact("1")  # no payment effect
 
 
-def test_2026_qp_conversion_factor_option() -> None:
-    nonqp = xlrate.medicare_amount("99213", year=2026)
-    qp = xlrate.medicare_amount("99213", year=2026, qp=True)
-    assert nonqp.amount is not None
-    # No QP file is embedded: the QP CF comes only from a full bundle; until then the non-QP one.
-    assert qp.amount is not None and qp.amount >= nonqp.amount
-
-
 def test_2026_locality_request_says_gpcis_missing() -> None:
     r = xlrate.medicare_amount("99213", locality="01112-05", year=2026)
     assert r.amount is None and r.status == "gpci_missing"
@@ -253,3 +245,15 @@ def test_embedded_provenance_matches_repo_checksums() -> None:
         for f in info.provenance["files"]:
             match = [digest for name, digest in sums.items() if name.endswith("/" + f["name"])]
             assert match == [f["sha256"]], f["name"]
+
+
+def test_2026_qp_uses_the_final_rule_cf_without_a_qpp_file() -> None:
+    # CY2026 final rule: $33.5675 for qualifying APM participants, $33.4009 otherwise.
+    rows = {(r[0], r[1]): r for r in _pprrvu_rows(DATA / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv")}
+    total = Decimal(rows[("99214", "")][11])
+    assert xlrate.medicare_amount("99214", year=2026).amount == _cents(total * Decimal("33.4009"))
+    assert xlrate.medicare_amount("99214", year=2026, qp=True).amount == _cents(
+        total * Decimal("33.5675")
+    )
+    # 2025 had a single conversion factor: the option changes nothing.
+    assert xlrate.medicare_amount("99214", qp=True).amount == xlrate.medicare_amount("99214").amount

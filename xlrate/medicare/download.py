@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from xlrate.errors import UpdateError
-from xlrate.settings import cms_base_url
+from xlrate.settings import CMS_BASE_URL, cms_base_url
 
 RVU_INDEX_PATH = "/medicare/payment/fee-schedules/physician/pfs-relative-value-files"
 ZIP_LOCALITY_PAGE_PATH = "/medicare/payment/fee-schedules"
@@ -349,12 +349,15 @@ def _progress(show: bool, name: str, total: int | None) -> Iterator[Callable[[in
         TransferSpeedColumn,
     )
 
+    from rich.console import Console
+
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays clean for pipes
         transient=True,
     ) as bar:
         task = bar.add_task(name, total=total)
@@ -381,7 +384,17 @@ def page_links(html: str, page_url: str) -> list[str]:
     parser = _LinkParser()
     parser.feed(html)
     parser.close()
-    return [urljoin(page_url, href) for href in parser.links]
+    return [_rebase(urljoin(page_url, href), page_url) for href in parser.links]
+
+
+def _rebase(url: str, page_url: str) -> str:
+    """Keep CMS's absolute links (``https://www.cms.gov/files/zip/...``) on the server the
+    page came from, so a mirror set with XLRATE_CMS_BASE_URL serves the files too."""
+    link, page = urlsplit(url), urlsplit(page_url)
+    official = urlsplit(CMS_BASE_URL).netloc
+    if link.netloc in (official, official.removeprefix("www.")) and page.netloc != official:
+        return link._replace(scheme=page.scheme, netloc=page.netloc).geturl()
+    return url
 
 
 def _link_date(url: str, stem: str) -> dt.date | None:

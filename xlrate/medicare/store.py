@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,7 +154,16 @@ class MedicareRelease:
         self.provenance = info.provenance
         self.conversion_factor = int(arrays["meta.conversion_factor"][0])
         qp = int(arrays["meta.qp_conversion_factor"][0])
-        self.qp_conversion_factor = qp if qp > 0 else None
+        # Without the bundle's _QPP file, the QP conversion factor comes from the final rule
+        # (layouts/conversion_factors.csv); from 2026 on there is one, before it none.
+        self.qp_conversion_factor = (
+            qp if qp > 0 else published_conversion_factors().get((self.year, True))
+        )
+        self.qp_conversion_factor_source = (
+            "the release's _QPP RVU file"
+            if qp > 0
+            else "the CY final rule (layouts/conversion_factors.csv)"
+        )
         self.has_gpci = "gpci.locality" in arrays
 
     def table(self, name: str) -> dict[str, np.ndarray]:
@@ -242,6 +251,24 @@ class MedicareRelease:
 
     def __repr__(self) -> str:
         return f"<MedicareRelease {self.release_id} ({self.info.source})>"
+
+
+@cache
+def published_conversion_factors() -> dict[tuple[int, bool], int]:
+    """{(year, qualifying APM participant): CF x 10000} from the PFS final rules."""
+    import csv
+    import io
+    from importlib import resources
+
+    text = (
+        resources.files("xlrate.medicare.layouts")
+        .joinpath("conversion_factors.csv")
+        .read_text("utf-8")
+    )
+    return {
+        (int(r["year"]), r["qp"] == "1"): int(r["conversion_factor"].replace(".", ""))
+        for r in csv.DictReader(io.StringIO(text))
+    }
 
 
 def load_release(year: int | str | None = None, release: str | None = None) -> MedicareRelease:
