@@ -341,6 +341,7 @@ def _progress(show: bool, name: str, total: int | None) -> Iterator[Callable[[in
     if not show:
         yield lambda n: None
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -348,8 +349,6 @@ def _progress(show: bool, name: str, total: int | None) -> Iterator[Callable[[in
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
-
-    from rich.console import Console
 
     with Progress(
         "[progress.description]{task.description}",
