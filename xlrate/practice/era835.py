@@ -53,9 +53,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -68,7 +68,6 @@ __all__ = ["EraResult", "read_era"]
 
 CHUNK_SIZE = 1 << 20
 UNKNOWN_PAYER = "(no payer name)"
-_NUMBER_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
 _SEGMENT_ID_RE = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 # Positions of the element separator in the fixed-width (106-character) ISA segment.
 _ISA_SEPARATOR_POSITIONS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
@@ -102,11 +101,24 @@ class _BrokenSegment(Exception):
     """One segment cannot be read; the caller skips it with a warning."""
 
 
+class _EnvelopeProblem(Exception):
+    """Raised by the tokenizer; the parser adds the file name and segment number."""
+
+    def __init__(self, segment_id: str, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.segment_id = segment_id
+        self.problem = problem
+        self.fix = fix
+
+
 def _num(text: str, what: str) -> Decimal:
-    text = text.strip()
-    if not _NUMBER_RE.match(text):
-        raise _BrokenSegment(f"{what} is {text!r}, not a number")
-    return Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _BrokenSegment(f"{what} is {text.strip()[:20]!r}, not a number") from None
+    if not value.is_finite():
+        raise _BrokenSegment(f"{what} is {text.strip()[:20]!r}, not a number")
+    return value
 
 
 def _fail(name: str, number: int, segment_id: str, problem: str, fix: str) -> ImportFileError:
@@ -115,29 +127,21 @@ def _fail(name: str, number: int, segment_id: str, problem: str, fix: str) -> Im
 
 
 _FIX_SENDER = "Ask the clearinghouse or payer to resend the 835."
+_FIX_TRUNCATED = "Download the 835 again from the clearinghouse."
 
 
-def _isa_delimiters(text: str, name: str, number: int) -> tuple[_Delimiters, int]:
+def _isa_delimiters(text: str) -> tuple[_Delimiters, int]:
     """Delimiters from an ISA at the start of ``text``; also how many characters it spans."""
     if len(text) < 106:
-        raise _fail(
-            name,
-            number,
-            "ISA",
-            "the ISA segment is cut short (X12 requires 106 characters)",
-            _FIX_SENDER,
+        raise _EnvelopeProblem(
+            "ISA", "the ISA segment is cut short (X12 requires 106 characters)", _FIX_SENDER
         )
     element = text[3]
     if element.isalnum() or element.isspace():
-        raise _fail(
-            name,
-            number,
-            "ISA",
-            f"{element!r} cannot be an element separator",
-            "This is not an X12 file.",
+        raise _EnvelopeProblem(
+            "ISA", f"{element!r} cannot be an element separator", "This is not an X12 file."
         )
-    bad = [p for p in _ISA_SEPARATOR_POSITIONS if text[p] != element]
-    if bad:
+    if any(text[p] != element for p in _ISA_SEPARATOR_POSITIONS):
         fields = text.split(element, 16)[1:16]
         detail = ""
         for index, (value, width) in enumerate(zip(fields, _ISA_WIDTHS, strict=False), 1):
@@ -147,9 +151,7 @@ def _isa_delimiters(text: str, name: str, number: int) -> tuple[_Delimiters, int
                     f"requires {width})"
                 )
                 break
-        raise _fail(
-            name,
-            number,
+        raise _EnvelopeProblem(
             "ISA",
             "the ISA fields are not padded to their fixed widths, so its separators cannot be "
             f"read{detail}",
@@ -168,76 +170,78 @@ def _isa_delimiters(text: str, name: str, number: int) -> tuple[_Delimiters, int
             span = 105 + (len(rest) - len(stripped)) + 1
         else:
             terminator = "\n"
-    if component.isalnum() or component == element:
-        raise _fail(
-            name, number, "ISA", f"ISA16 {component!r} cannot be a component separator", _FIX_SENDER
+    if component.isalnum() or component == element or component.isspace():
+        raise _EnvelopeProblem(
+            "ISA", f"ISA16 {component!r} cannot be a component separator", _FIX_SENDER
         )
-    if terminator.isalnum() or terminator in (element, component) or terminator == " ":
-        raise _fail(name, number, "ISA", f"{terminator!r} cannot end segments", _FIX_SENDER)
+    if terminator.isalnum() or terminator in (element, component, " "):
+        raise _EnvelopeProblem("ISA", f"{terminator!r} cannot end segments", _FIX_SENDER)
     return _Delimiters(element, component, terminator), span
 
 
-def _start_delimiters(head: str, name: str) -> _Delimiters:
+def _start_delimiters(head: str) -> _Delimiters:
     if head.startswith("ISA"):
-        return _isa_delimiters(head, name, 1)[0]
+        return _isa_delimiters(head)[0]
     if head[:2] in ("GS", "ST") and len(head) > 2 and not head[2].isalnum():
         element = head[2]
         terminator = "~" if "~" in head and element != "~" else "\n"
         return _Delimiters(element, ":" if element != ":" else ">", terminator)
     shown = "".join(c if c.isprintable() else "?" for c in head[:12])
-    raise ImportFileError(
-        f"{name}: segment 1: this is not an X12 835 remittance file (it starts with "
-        f"{shown!r}, an 835 starts with ISA, GS or ST). Export the 835 (ERA) file from the "
-        "clearinghouse, not a PDF or a report."
+    raise _EnvelopeProblem(
+        "",
+        f"this is not an X12 835 remittance file (it starts with {shown!r}; an 835 starts "
+        "with ISA, GS or ST)",
+        "Export the 835 (ERA) file from the clearinghouse, not a PDF or a report.",
     )
 
 
-def _segments(stream: BinaryIO, name: str) -> Iterator[tuple[str, _Delimiters]]:
-    """Yield (segment text, delimiters in force), reading the file in chunks."""
-    head = stream.read(CHUNK_SIZE)
-    if not head.strip():
-        raise ImportFileError(f"{name}: the file is empty. Choose the 835 file itself.")
-    buf = head.decode("latin-1")
-    if buf.startswith(_BOM):
-        buf = buf[len(_BOM) :]
-    buf = buf.lstrip()
-    delims = _start_delimiters(buf, name)
-    eof = False
-    yielded = 0
-    while True:
-        term = delims.terminator
-        parts = buf.split(term)
-        tail = "" if eof else parts.pop()
-        restarted = False
-        for index, raw in enumerate(parts):
+def _foreign_isa(parts: list[str], delims: _Delimiters) -> int:
+    """Index of the first ISA whose delimiters differ from ``delims``, or -1."""
+    for index, raw in enumerate(parts):
+        if "ISA" in raw:
             segment = raw.strip()
-            if not segment:
-                continue
             if segment[:3] == "ISA" and not (
                 len(segment) == 105
                 and segment[3] == delims.element
                 and segment[104] == delims.component
             ):
-                # An interchange with other delimiters: read them from the raw text.
-                rest = term.join(parts[index:]).lstrip()
-                if not eof:
-                    rest += term + tail
-                    if len(rest) < 256:
-                        more = stream.read(CHUNK_SIZE)
-                        if more:
-                            rest += more.decode("latin-1")
-                        else:
-                            eof = True
-                delims, span = _isa_delimiters(rest, name, yielded + 1)
-                yielded += 1
-                yield rest[:105], delims
-                buf = rest[span:]
-                restarted = True
-                break
-            yielded += 1
-            yield segment, delims
-        if restarted:
+                return index
+    return -1
+
+
+def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
+    """Yield (raw segments, delimiters in force) one chunk at a time: constant memory."""
+    head = stream.read(CHUNK_SIZE)
+    if not head.strip():
+        raise _EnvelopeProblem("", "the file is empty", "Choose the 835 file itself.")
+    buf = head.decode("latin-1")
+    if buf.startswith(_BOM):
+        buf = buf[len(_BOM) :]
+    buf = buf.lstrip()
+    delims = _start_delimiters(buf)
+    eof = False
+    while True:
+        term = delims.terminator
+        parts = buf.split(term)
+        tail = "" if eof else parts.pop()
+        cut = _foreign_isa(parts, delims) if "ISA" in buf else -1
+        if cut >= 0:
+            # A new interchange with other delimiters: read them from the raw text.
+            yield parts[:cut], delims
+            rest = term.join(parts[cut:]).lstrip()
+            if not eof:
+                rest += term + tail
+                if len(rest) < 256:
+                    more = stream.read(CHUNK_SIZE)
+                    if more:
+                        rest += more.decode("latin-1")
+                    else:
+                        eof = True
+            delims, span = _isa_delimiters(rest)
+            yield [rest[:105]], delims
+            buf = rest[span:]
             continue
+        yield parts, delims
         if eof:
             return
         chunk = stream.read(CHUNK_SIZE)
@@ -246,26 +250,6 @@ def _segments(stream: BinaryIO, name: str) -> Iterator[tuple[str, _Delimiters]]:
         else:
             eof = True
             buf = tail
-
-
-@dataclass
-class _Line:
-    code: str
-    modifiers: str
-    billed: Decimal
-    paid: Decimal
-    units: Decimal
-    patient_resp: Decimal = _ZERO
-    allowed: Decimal | None = None
-
-
-@dataclass
-class _Claim:
-    reversal: bool
-    billed: Decimal
-    paid: Decimal
-    patient_resp: Decimal = _ZERO
-    lines: list[_Line] = field(default_factory=list)
 
 
 class _Totals:
@@ -279,41 +263,61 @@ class _Totals:
         self.changed_codes: dict[tuple[str, str], int] = {}
         self.plb: dict[str, Decimal] = {}
 
-    def add_claim(self, payer: str, claim: _Claim) -> None:
-        sign = -_ONE if claim.reversal else _ONE
-        allowed_total = _ZERO
-        for line in claim.lines:
-            allowed = line.allowed if line.allowed is not None else line.paid + line.patient_resp
-            allowed_total += allowed
-            units = line.units
-            if claim.reversal and units > 0:
-                units = -units
-            key = (payer, line.code, line.modifiers)
-            row = self.by_code.get(key)
-            if row is None:
-                self.by_code[key] = [sign, units, line.billed, allowed, line.paid]
-            else:
-                row[0] += sign
-                row[1] += units
-                row[2] += line.billed
-                row[3] += allowed
-                row[4] += line.paid
-        if not claim.lines:
-            allowed_total = claim.paid + claim.patient_resp
-        prow = self.by_payer.get(payer)
-        nlines = sign * len(claim.lines)
-        if prow is None:
-            self.by_payer[payer] = [sign, nlines, claim.billed, allowed_total, claim.paid]
-        else:
-            prow[0] += sign
-            prow[1] += nlines
-            prow[2] += claim.billed
-            prow[3] += allowed_total
-            prow[4] += claim.paid
+
+class _Line:
+    __slots__ = ("key", "billed", "paid", "units", "patient_resp", "allowed")
+
+    def __init__(
+        self, key: tuple[str, str, str], billed: Decimal, paid: Decimal, units: Decimal
+    ) -> None:
+        self.key = key
+        self.billed = billed
+        self.paid = paid
+        self.units = units
+        self.patient_resp = _ZERO
+        self.allowed: Decimal | None = None
+
+
+class _Claim:
+    __slots__ = ("sign", "billed", "paid", "patient_resp", "lines", "allowed")
+
+    def __init__(self, reversal: bool, billed: Decimal, paid: Decimal) -> None:
+        self.sign = -_ONE if reversal else _ONE
+        self.billed = billed
+        self.paid = paid
+        self.patient_resp = _ZERO
+        self.lines = 0
+        self.allowed = _ZERO
+
+
+# Segments the parser does not need; recognised by their first three characters so the hot
+# loop skips them without splitting (two-letter ids get the element separator appended).
+_IGNORED_3 = (
+    "DTM",
+    "REF",
+    "NM1",
+    "QTY",
+    "MIA",
+    "MOA",
+    "TS3",
+    "TS2",
+    "PER",
+    "BPR",
+    "TRN",
+    "CUR",
+    "RDM",
+    "NTE",
+    "MEA",
+    "TOO",
+    "PWK",
+)
+_COMPONENT_FALLBACKS = (":", ">", "^", "|", "\\", "!", "<", "{", "}")
+_CAS_GROUPS = ("CO", "PR", "OA", "PI", "CR")
+_IGNORED_2 = ("LQ", "LX", "N3", "N4", "N2", "K3")
 
 
 class _FileParser:
-    """The state machine for one file. Reads CLP01/NM1 only to drop them."""
+    """The state machine for one file. Reads CLP01 and NM1 only to skip them."""
 
     def __init__(self, name: str, totals: _Totals, warnings: list[str]) -> None:
         self.name = name
@@ -324,8 +328,6 @@ class _FileParser:
         # envelope state
         self.isa_control: str | None = None
         self.gs_control: str | None = None
-        self.gs_transactions = 0
-        self.isa_groups = 0
         self.st_control: str | None = None
         self.st_start = 0
         self.st_seen = 0
@@ -333,7 +335,7 @@ class _FileParser:
         self.payer = UNKNOWN_PAYER
         self.claim: _Claim | None = None
         self.line: _Line | None = None
-        self.in_broken = False  # inside a claim or line whose opening segment was skipped
+        self.in_broken = False  # inside a claim whose CLP was skipped
 
     # -- helpers ------------------------------------------------------------------------
     def refuse(self, segment_id: str, problem: str, fix: str = _FIX_SENDER) -> ImportFileError:
@@ -346,70 +348,117 @@ class _FileParser:
                 f"{self.name}: segment {self.number} ({segment_id}) skipped: {reason}"
             )
 
-    def close_claim(self) -> None:
-        if self.claim is not None:
-            self.totals.add_claim(self.payer, self.claim)
-        self.claim = None
+    def close_line(self) -> None:
+        line = self.line
+        claim = self.claim
+        if line is None or claim is None:
+            self.line = None
+            return
+        allowed = line.allowed if line.allowed is not None else line.paid + line.patient_resp
+        claim.allowed += allowed
+        claim.lines += 1
+        units = line.units
+        if claim.sign < 0 and units > 0:
+            units = -units
+        row = self.totals.by_code.get(line.key)
+        if row is None:
+            self.totals.by_code[line.key] = [claim.sign, units, line.billed, allowed, line.paid]
+        else:
+            row[0] += claim.sign
+            row[1] += units
+            row[2] += line.billed
+            row[3] += allowed
+            row[4] += line.paid
         self.line = None
 
+    def close_claim(self) -> None:
+        self.close_line()
+        claim = self.claim
+        if claim is not None:
+            allowed = claim.allowed if claim.lines else claim.paid + claim.patient_resp
+            lines = claim.sign * claim.lines
+            row = self.totals.by_payer.get(self.payer)
+            if row is None:
+                self.totals.by_payer[self.payer] = [
+                    claim.sign,
+                    lines,
+                    claim.billed,
+                    allowed,
+                    claim.paid,
+                ]
+            else:
+                row[0] += claim.sign
+                row[1] += lines
+                row[2] += claim.billed
+                row[3] += allowed
+                row[4] += claim.paid
+        self.claim = None
+        self.in_broken = False
+
     # -- the loop -----------------------------------------------------------------------
-    def run(self, segments: Iterable[tuple[str, _Delimiters]]) -> None:
-        handlers = {
-            "ISA": self.on_isa,
-            "IEA": self.on_iea,
-            "GS": self.on_gs,
-            "GE": self.on_ge,
-            "ST": self.on_st,
-            "SE": self.on_se,
-            "N1": self.on_n1,
-            "CLP": self.on_clp,
-            "SVC": self.on_svc,
-            "CAS": self.on_cas,
-            "AMT": self.on_amt,
-            "PLB": self.on_plb,
-        }
-        for segment, delims in segments:
-            self.number += 1
-            cut = segment.find(delims.element)
-            segment_id = segment if cut < 0 else segment[:cut]
-            handler = handlers.get(segment_id)
-            if handler is None:
-                if not _SEGMENT_ID_RE.match(segment_id):
-                    shown = "".join(c if c.isprintable() else "?" for c in segment_id[:8])
-                    self.skip("?", f"{shown!r} is not an X12 segment id")
-                elif (
-                    self.st_control is None
-                    and self.gs_control is None
-                    and (self.isa_control is None and self.number == 1)
-                ):
-                    raise self.refuse(segment_id, "the file does not start with ISA, GS or ST")
-                continue
-            elements = segment.split(delims.element)
-            try:
-                handler(elements, delims)
-            except _BrokenSegment as exc:
-                self.skip(segment_id, str(exc))
+    def run(self, batches: Iterator[tuple[list[str], _Delimiters]]) -> None:
+        number = 0
+        try:
+            for parts, delims in batches:
+                e = delims.element
+                handlers: dict[str, Callable[[str, _Delimiters], None] | None] = {
+                    "ISA": self.on_isa, "IEA": self.on_iea, "GS" + e: self.on_gs,
+                    "GE" + e: self.on_ge, "ST" + e: self.on_st, "SE" + e: self.on_se,
+                    "N1" + e: self.on_n1, "CLP": self.on_clp, "SVC": self.on_svc,
+                    "CAS": self.on_cas, "AMT": self.on_amt, "PLB": self.on_plb,
+                }  # fmt: skip
+                # Segments the parser does not need map to None: skipped without a split.
+                handlers.update(dict.fromkeys(_IGNORED_3))
+                handlers.update(dict.fromkeys(i + e for i in _IGNORED_2))
+                unknown = self.unknown
+                for raw in parts:
+                    segment = raw.strip()
+                    if not segment:
+                        continue
+                    number += 1
+                    head = segment[:3]
+                    handler = handlers.get(head, unknown)
+                    if handler is None:
+                        continue
+                    self.number = number
+                    try:
+                        handler(segment, delims)
+                    except _BrokenSegment as exc:
+                        cut = segment.find(e)
+                        self.skip(segment[:cut] if cut > 0 else head, str(exc))
+        except _EnvelopeProblem as exc:
+            raise _fail(self.name, number + 1, exc.segment_id, exc.problem, exc.fix) from None
+        self.number = number
         self.finish()
+
+    def unknown(self, segment: str, d: _Delimiters) -> None:
+        cut = segment.find(d.element)
+        segment_id = segment if cut < 0 else segment[:cut]
+        if self.number == 1:
+            raise self.refuse("", "the file does not start with ISA, GS or ST")
+        if not _SEGMENT_ID_RE.match(segment_id):
+            shown = "".join(c if c.isprintable() else "?" for c in segment_id[:8])
+            self.skip("?", f"{shown!r} is not an X12 segment id")
 
     def finish(self) -> None:
         if self.st_control is not None:
             raise self.refuse(
                 "",
-                f"the file ends inside transaction ST {self.st_control} (no SE): it looks "
+                f"the file ends inside transaction ST {self.st_control[:12]} (no SE): it looks "
                 "truncated",
-                "Download the 835 again from the clearinghouse.",
+                _FIX_TRUNCATED,
             )
         if self.gs_control is not None:
             raise self.refuse(
                 "",
                 "the file ends inside a functional group (no GE): it looks truncated",
-                "Download the 835 again from the clearinghouse.",
+                _FIX_TRUNCATED,
             )
         if self.isa_control is not None:
             raise self.refuse(
                 "",
                 "the file ends inside an interchange (no IEA): it looks truncated",
-                "Download the 835 again from the clearinghouse.",
+                _FIX_TRUNCATED,
             )
         if self.st_seen == 0:
             raise self.refuse(
@@ -419,17 +468,18 @@ class _FileParser:
             )
 
     # -- envelope -----------------------------------------------------------------------
-    def on_isa(self, e: list[str], d: _Delimiters) -> None:
+    def on_isa(self, segment: str, d: _Delimiters) -> None:
         if self.isa_control is not None or self.gs_control is not None:
             raise self.refuse(
                 "ISA", "a new interchange starts before the previous one ended (no IEA)"
             )
-        if len(e) < 17:
+        e = segment.split(d.element)
+        if len(e) != 17:
             raise self.refuse("ISA", f"the ISA has {len(e) - 1} elements, X12 requires 16")
         self.isa_control = e[13].strip()
-        self.isa_groups = 0
 
-    def on_iea(self, e: list[str], d: _Delimiters) -> None:
+    def on_iea(self, segment: str, d: _Delimiters) -> None:
+        e = segment.split(d.element)
         if self.isa_control is None:
             raise self.refuse("IEA", "IEA without a matching ISA")
         if self.gs_control is not None:
@@ -438,12 +488,13 @@ class _FileParser:
         if control != self.isa_control:
             raise self.refuse(
                 "IEA",
-                f"the interchange control number {control!r} does not "
-                f"match the ISA's {self.isa_control!r}: the envelope is broken",
+                f"the interchange control number {control[:12]!r} does not match the ISA's "
+                f"{self.isa_control!r}: the envelope is broken",
             )
         self.isa_control = None
 
-    def on_gs(self, e: list[str], d: _Delimiters) -> None:
+    def on_gs(self, segment: str, d: _Delimiters) -> None:
+        e = segment.split(d.element)
         if self.gs_control is not None:
             raise self.refuse(
                 "GS", "a functional group starts before the previous one ended (no GE)"
@@ -453,41 +504,43 @@ class _FileParser:
                 "GS", f"the GS is truncated: it has {len(e) - 1} elements, X12 requires 8"
             )
         self.gs_control = e[6].strip()
-        self.gs_transactions = 0
-        self.isa_groups += 1
 
-    def on_ge(self, e: list[str], d: _Delimiters) -> None:
+    def on_ge(self, segment: str, d: _Delimiters) -> None:
+        e = segment.split(d.element)
         if self.gs_control is None:
             raise self.refuse("GE", "GE without a matching GS")
+        if self.st_control is not None:
+            raise self.refuse("GE", "the group ends inside a transaction (no SE)")
         control = e[2].strip() if len(e) > 2 else ""
         if control != self.gs_control:
             raise self.refuse(
                 "GE",
-                f"the group control number {control!r} does not match the "
-                f"GS's {self.gs_control!r}: the envelope is broken",
+                f"the group control number {control[:12]!r} does not match the GS's "
+                f"{self.gs_control[:12]!r}: the envelope is broken",
             )
         self.gs_control = None
 
-    def on_st(self, e: list[str], d: _Delimiters) -> None:
+    def on_st(self, segment: str, d: _Delimiters) -> None:
+        e = segment.split(d.element)
         if self.st_control is not None:
             raise self.refuse("ST", "a transaction starts before the previous one ended (no SE)")
         kind = e[1].strip() if len(e) > 1 else ""
         if kind != "835":
             raise self.refuse(
                 "ST",
-                f"this is an X12 {kind or '(blank)'} transaction, not an 835 remittance",
+                f"this is an X12 {kind[:6] or '(blank)'} transaction, not an 835 remittance",
                 "Choose the 835 (ERA) file.",
             )
         self.st_control = e[2].strip() if len(e) > 2 else ""
         self.st_start = self.number
         self.st_seen += 1
-        self.gs_transactions += 1
         self.payer = UNKNOWN_PAYER
         self.claim = None
         self.line = None
         self.in_broken = False
 
-    def on_se(self, e: list[str], d: _Delimiters) -> None:
+    def on_se(self, segment: str, d: _Delimiters) -> None:
+        e = segment.split(d.element)
         if self.st_control is None:
             raise self.refuse("SE", "SE without a matching ST")
         self.close_claim()
@@ -497,8 +550,8 @@ class _FileParser:
         if control != self.st_control:
             raise self.refuse(
                 "SE",
-                f"the transaction control number {control!r} does not match "
-                f"the ST's {self.st_control!r}: the envelope is broken",
+                f"the transaction control number {control[:12]!r} does not match the ST's "
+                f"{self.st_control[:12]!r}: the envelope is broken",
             )
         if count != str(actual) and len(self.warnings) < _MAX_WARNINGS:
             # Hand-made and test files often miscount; the ST/SE pair still closes cleanly,
@@ -510,89 +563,120 @@ class _FileParser:
         self.st_control = None
 
     # -- content ------------------------------------------------------------------------
-    def on_n1(self, e: list[str], d: _Delimiters) -> None:
+    def on_n1(self, segment: str, d: _Delimiters) -> None:
+        e = segment.split(d.element)
         if len(e) > 2 and e[1].strip() == "PR":
             self.close_claim()
             self.payer = " ".join(e[2].split()) or UNKNOWN_PAYER
 
-    def on_clp(self, e: list[str], d: _Delimiters) -> None:
-        self.close_claim()
+    def on_clp(self, segment: str, d: _Delimiters) -> None:
+        if self.claim is not None:
+            self.close_claim()
         self.in_broken = True  # until the amounts are read
         if self.st_control is None:
             raise _BrokenSegment("a claim outside an 835 transaction (no ST before it)")
+        e = segment.split(d.element)
         if len(e) < 5:
             raise _BrokenSegment(
                 f"the claim has {len(e) - 1} elements; it needs the status (CLP02), charge "
                 "(CLP03) and paid (CLP04) amounts, so the claim and its lines are not counted"
             )
-        status = e[2].strip()
-        billed = _num(e[3], "the claim charge (CLP03)")
-        paid = _num(e[4], "the claim payment (CLP04)")
-        self.claim = _Claim(reversal=status == "22", billed=billed, paid=paid)
+        try:
+            billed = Decimal(e[3])
+            paid = Decimal(e[4])
+        except InvalidOperation:
+            raise _BrokenSegment(
+                f"the claim charge (CLP03) {e[3].strip()[:12]!r} or payment (CLP04) "
+                f"{e[4].strip()[:12]!r} is not a number"
+            ) from None
+        if not (billed.is_finite() and paid.is_finite()):
+            raise _BrokenSegment("the claim charge or payment is not a finite number")
+        self.claim = _Claim(e[2].strip() == "22", billed, paid)
         self.in_broken = False
 
-    def on_svc(self, e: list[str], d: _Delimiters) -> None:
-        self.line = None
+    def on_svc(self, segment: str, d: _Delimiters) -> None:
+        if self.line is not None:
+            self.close_line()
         if self.claim is None:
             if self.in_broken:
                 return  # a line of a claim that was skipped: not counted
             raise _BrokenSegment("a service line outside a claim (no CLP before it)")
+        e = segment.split(d.element)
         if len(e) < 4:
             raise _BrokenSegment(
-                f"the service line has {len(e) - 1} elements; it needs the "
-                "code (SVC01), charge (SVC02) and payment (SVC03)"
+                f"the service line has {len(e) - 1} elements; it needs the code (SVC01), "
+                "charge (SVC02) and payment (SVC03)"
             )
-        composite = e[1].strip()
+        composite = e[1]
         separator = d.component
         if separator not in composite:
             # Files that declare ':' in ISA16 and write HC>99213 (seen in real remits).
-            separator = next((c for c in composite if not c.isalnum() and c != " "), separator)
-        parts = [p.strip().upper() for p in composite.split(separator)]
-        if len(parts) < 2 or not parts[1]:
+            for candidate in _COMPONENT_FALLBACKS:
+                if candidate in composite:
+                    separator = candidate
+                    break
+        parts = composite.split(separator)
+        code = parts[1].strip().upper() if len(parts) > 1 else ""
+        if not code:
             raise _BrokenSegment(
-                f"SVC01 {composite[:20]!r} has no procedure code (expected a composite such as "
-                f"HC{d.component}99213); the line is not counted"
+                f"SVC01 {composite.strip()[:20]!r} has no procedure code (expected a composite "
+                f"such as HC{d.component}99213); the line is not counted"
             )
-        code = parts[1]
-        modifiers = "-".join(p for p in parts[2:6] if p)
-        billed = _num(e[2], "the line charge (SVC02)")
-        paid = _num(e[3], "the line payment (SVC03)")
-        units_text = e[5].strip() if len(e) > 5 else ""
-        units = _num(units_text, "the units (SVC05)") if units_text else _ONE
-        line = _Line(code, modifiers, billed, paid, units)
+        if len(parts) > 2:
+            modifiers = "-".join(m for m in (p.strip().upper() for p in parts[2:6]) if m)
+        else:
+            modifiers = ""
+        try:
+            billed = Decimal(e[2])
+            paid = Decimal(e[3])
+            units = Decimal(e[5]) if len(e) > 5 and e[5].strip() else _ONE
+        except InvalidOperation:
+            raise _BrokenSegment(
+                "the charge (SVC02), payment (SVC03) or units (SVC05) is not a number: "
+                + ", ".join(repr(v.strip()[:12]) for v in e[2:6])
+            ) from None
+        if not (billed.is_finite() and paid.is_finite() and units.is_finite()):
+            raise _BrokenSegment("the charge, payment or units is not a finite number")
         if len(e) > 6 and e[6].strip():
-            original = e[6].strip().split(separator)
-            if len(original) > 1 and original[1].strip().upper() != code:
-                key = (original[1].strip().upper(), code)
+            original = e[6].split(separator)
+            billed_code = original[1].strip().upper() if len(original) > 1 else ""
+            if billed_code and billed_code != code:
+                key = (billed_code[:8], code)
                 self.totals.changed_codes[key] = self.totals.changed_codes.get(key, 0) + 1
-        self.claim.lines.append(line)
-        self.line = line
+        self.line = _Line((self.payer, code, modifiers), billed, paid, units)
 
-    def on_cas(self, e: list[str], d: _Delimiters) -> None:
+    def on_cas(self, segment: str, d: _Delimiters) -> None:
         if self.claim is None:
             if self.in_broken:
                 return
             raise _BrokenSegment("an adjustment outside a claim")
+        e = segment.split(d.element)
         group = e[1].strip() if len(e) > 1 else ""
-        if group not in ("CO", "PR", "OA", "PI", "CR"):
-            raise _BrokenSegment(f"the adjustment group {group[:4]!r} is not CO, PR, OA, PI or CR")
+        if group != "PR":
+            if group not in _CAS_GROUPS:
+                raise _BrokenSegment(
+                    f"the adjustment group {group[:4]!r} is not CO, PR, OA, PI or CR"
+                )
+            return  # only patient responsibility enters the totals (allowed = paid + PR)
         total = _ZERO
-        for start in range(2, min(len(e), 20), 3):
-            amount = e[start + 1].strip() if start + 1 < len(e) else ""
-            if amount:
-                total += _num(amount, f"CAS{start + 2:02d}")
-        if group == "PR":
-            if self.line is not None:
-                self.line.patient_resp += total
-            else:
-                self.claim.patient_resp += total
+        for start in range(3, min(len(e), 20), 3):
+            if e[start].strip():
+                total += _num(e[start], f"CAS{start:02d}")
+        if self.line is not None:
+            self.line.patient_resp += total
+        else:
+            self.claim.patient_resp += total
 
-    def on_amt(self, e: list[str], d: _Delimiters) -> None:
-        if self.line is not None and len(e) > 2 and e[1].strip() == "B6":
+    def on_amt(self, segment: str, d: _Delimiters) -> None:
+        if segment[4:6] != "B6" or self.line is None:
+            return
+        e = segment.split(d.element)
+        if e[1].strip() == "B6" and len(e) > 2:
             self.line.allowed = _num(e[2], "the allowed amount (AMT*B6)")
 
-    def on_plb(self, e: list[str], d: _Delimiters) -> None:
+    def on_plb(self, segment: str, d: _Delimiters) -> None:
         self.close_claim()
+        e = segment.split(d.element)
         total = _ZERO
         for index in range(4, len(e), 2):
             if e[index].strip():
@@ -631,7 +715,7 @@ def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
         with stream:
             parser = _FileParser(name, totals, warnings)
             try:
-                parser.run(_segments(stream, name))
+                parser.run(_batches(stream))
             except OSError as exc:
                 raise ImportFileError(
                     f"{path}: reading failed ({exc.strerror or exc}). Check the file."

@@ -399,11 +399,54 @@ def _csv_rows_safe(sample: str) -> list[list[str]]:
         return []
 
 
+def _scan_sheet(
+    rows: Iterator[list[Any]], mapping: Mapping[str, str] | None
+) -> tuple[list[list[Any]], int, dict[str, list[int]] | None]:
+    """Read rows until the header is found in the first rows, then read the rest."""
+    head: list[list[Any]] = []
+    for row in rows:
+        head.append(row)
+        roles = _find_columns(row, mapping)
+        if roles:
+            return head + list(rows), len(head) - 1, roles
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    return head, -1, None
+
+
 def _read_excel(
     path: Path, name: str, mapping: Mapping[str, str] | None
 ) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
+    try:
+        return _read_excel_fast(path, name, mapping)
+    except ImportFileError:
+        raise
+    except Exception:  # anything odd: openpyxl, the reference reader, tries next
+        return _read_excel_openpyxl(path, name, mapping)
+
+
+def _read_excel_fast(
+    path: Path, name: str, mapping: Mapping[str, str] | None
+) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
+    from xlrate.practice._xlsx import XlsxReader
+
+    reader = XlsxReader(path)
+    try:
+        previews: list[list[Any]] = []
+        for title, part in reader.sheets():
+            rows, index, roles = _scan_sheet(reader.rows(part), mapping)
+            if roles:
+                return rows, index, roles, title
+            previews.extend(rows[:8])
+    finally:
+        reader.close()
+    raise _no_header(name, _preview(previews), mapping)
+
+
+def _read_excel_openpyxl(
+    path: Path, name: str, mapping: Mapping[str, str] | None
+) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
     import warnings
-    import zipfile
 
     import openpyxl
 
@@ -411,34 +454,19 @@ def _read_excel(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about data validation, styles
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
+    except Exception as exc:  # openpyxl raises many types on a damaged package
         raise ImportFileError(
             f"{name}: this is not a readable .xlsx workbook ({type(exc).__name__}). Open it in "
             "Excel and save it again as .xlsx, or export it as CSV."
         ) from None
-    except Exception as exc:  # openpyxl raises many types on a damaged package
-        raise ImportFileError(
-            f"{name}: the workbook is damaged ({type(exc).__name__}). Open it in Excel and save "
-            "it again as .xlsx, or export it as CSV."
-        ) from None
     try:
-        previews = []
+        previews: list[list[Any]] = []
         for sheet in book.worksheets:
-            head: list[list[Any]] = []
-            for values in sheet.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True):
-                head.append(list(values))
-            for index, row in enumerate(head):
-                roles = _find_columns(row, mapping)
-                if roles:
-                    last = max(i for idx in roles.values() for i in idx) + 1
-                    rows = [
-                        list(values)
-                        for values in sheet.iter_rows(min_row=1, max_col=last, values_only=True)
-                    ]
-                    return rows, index, roles, str(sheet.title)
-            previews.extend(head[:8])
-    except ImportFileError:
-        raise
+            values = (list(r) for r in sheet.iter_rows(values_only=True))
+            rows, index, roles = _scan_sheet(values, mapping)
+            if roles:
+                return rows, index, roles, str(sheet.title)
+            previews.extend(rows[:8])
     except Exception as exc:  # a damaged sheet part
         raise ImportFileError(
             f"{name}: a sheet of the workbook cannot be read ({type(exc).__name__}). Open it "
