@@ -107,3 +107,30 @@ def test_download_with_progress_bar_and_conditional_request(
         with pytest.raises(DownloadError, match="not found"):
             download(session, f"{cms.url}/files/zip/missing.zip", tmp_path, options=FAST)
     assert sorted(p.name for p in tmp_path.iterdir()) == [fetched.path.name]
+
+
+def test_release_found_by_probing_landing_pages(
+    home: Path, cms: FakeCMS, zips: dict[str, Path]
+) -> None:
+    """No index page: the landing pages of the year are tried from D back to A."""
+    from xlrate.medicare.download import newest_release
+
+    cms.rvu_landing("rvu25b", "/files/zip/rvu25b.zip")
+    with new_session() as session:
+        assert newest_release(session, 2025, options=FAST) == (2025, "B")
+        with pytest.raises(DownloadError, match="no RVU release for 2024"):
+            newest_release(session, 2024, options=FAST)
+    assert [path.rsplit("/", 1)[-1] for path, _ in cms.log] == [
+        "pfs-relative-value-files", "rvu25d", "rvu25c", "rvu25b",
+        "pfs-relative-value-files", "rvu24d", "rvu24c", "rvu24b", "rvu24a",
+    ]  # fmt: skip
+
+
+def test_bad_base_url_is_one_clear_line(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlrate.errors import UpdateError
+    from xlrate.medicare.update import update_release
+
+    monkeypatch.setenv("XLRATE_CMS_BASE_URL", "localhost:8000")
+    with pytest.raises(UpdateError, match="XLRATE_CMS_BASE_URL") as err:
+        update_release(2025, "D", options=FAST)
+    assert "\n" not in str(err.value)

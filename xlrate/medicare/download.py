@@ -159,6 +159,11 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 _TRANSIENT = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -190,8 +195,24 @@ def _request(
                     last = f"the server answered {response.status_code} {response.reason}"
                 else:
                     return handle(response)
+        except requests.exceptions.SSLError as exc:
+            # Not worth retrying: usually an office proxy that inspects HTTPS traffic.
+            raise DownloadError(
+                f"the secure connection to {url} failed ({_short(exc)})",
+                "If your office uses an inspecting proxy, set REQUESTS_CA_BUNDLE to its "
+                "certificate file, or download the zip yourself and run "
+                "`xlrate medicare install PATH.zip`",
+                url=url,
+            ) from exc
         except _TRANSIENT as exc:
             last = _describe(exc)
+        except requests.exceptions.RequestException as exc:
+            raise DownloadError(
+                f"could not request {url} ({_short(exc)})",
+                "Check XLRATE_CMS_BASE_URL (it must start with http:// or https://) and the "
+                "proxy settings",
+                url=url,
+            ) from exc
         except _Transient as exc:
             last = str(exc)
         if attempt + 1 < attempts:
