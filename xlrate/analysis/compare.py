@@ -420,7 +420,7 @@ def payer_summary(
                 "target": targets[payer],
                 "codes_below_target": int((rows["pct"] < targets[payer]).sum()),
                 "lowest_codes": int(lowest_counts.get(payer, 0)),
-                "shortfall": float(-impact[impact < 0].sum()),
+                "shortfall": 0.0 - float(impact[impact < 0].sum()),
                 "codes_at_or_above_charge": int(rows["at_or_above_charge"].sum()),
             }
         )

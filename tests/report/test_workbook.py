@@ -1,0 +1,200 @@
+"""The demo workbook, recalculated by real LibreOffice, against the Python analysis."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from report_helpers import SCENARIO_EDITS, Demo
+
+from xlrate.analysis import scenarios
+from xlrate.demo import demo_dir
+from xlrate.errors import ReportError
+from xlrate.report.workbook import ALLOWED_FUNCTIONS, build_workbook
+
+ERROR_VALUES = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "Err:")
+
+
+def formula_cells(path: Path) -> dict[tuple[str, str], str]:
+    wb = openpyxl.load_workbook(path)
+    return {
+        (ws.title, cell.coordinate): cell.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value.startswith("=")
+    }
+
+
+def values(path: Path) -> dict[tuple[str, str], object]:
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return {
+        (ws.title, c.coordinate): c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+    }
+
+
+def same(actual: object, expected: object) -> bool:
+    if isinstance(expected, str) or expected is None:
+        return (actual or "") == (expected or "")
+    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+        return False
+    exp = float(expected)  # type: ignore[arg-type]
+    if exp == 0:
+        return abs(actual) < 1e-9
+    return abs(actual - exp) / abs(exp) < 1e-9
+
+
+def test_every_formula_cell_is_checked(demo: Demo) -> None:
+    formulas = formula_cells(demo.path)
+    assert len(formulas) > 500
+    assert set(formulas) == set(demo.result.expected)
+
+
+def test_libreoffice_agrees_with_python(demo: Demo) -> None:
+    got = values(demo.recalculated)
+    wrong = {
+        key: (got.get(key), expected)
+        for key, expected in demo.result.expected.items()
+        if not same(got.get(key), expected)
+    }
+    assert not wrong, f"{len(wrong)} formula cells differ, e.g. {list(wrong.items())[:5]}"
+
+
+def test_no_error_values_anywhere(demo: Demo) -> None:
+    errors = {
+        key: value
+        for key, value in values(demo.recalculated).items()
+        if isinstance(value, str) and value.startswith(ERROR_VALUES)
+    }
+    assert not errors
+
+
+def test_scenario_inputs_recalculate(demo: Demo) -> None:
+    got = values(demo.recalculated_edited)
+    before = values(demo.recalculated)
+    rows = demo.analysis.rows
+    payers = demo.analysis.payer_names
+    expect = {
+        "F": scenarios.target_change(rows, SCENARIO_EDITS["F5"], payers),
+        "J": scenarios.target_change(rows, SCENARIO_EDITS["J5"], payers),
+        "K": scenarios.floor_change(rows, SCENARIO_EDITS["K5"], payers),
+        "L": scenarios.uniform_change(rows, SCENARIO_EDITS["L5"], payers),
+    }
+    for offset, payer in enumerate(payers):
+        row = 7 + offset
+        assert got[("Scenarios", f"A{row}")] == payer
+        for column, series in expect.items():
+            key = ("Scenarios", f"{column}{row}")
+            assert same(got[key], series[payer]), (key, got[key], series[payer])
+            assert not same(before[key], series[payer]) or series[payer] == 0
+    total = ("Scenarios", f"K{7 + len(payers)}")
+    assert same(got[total], float(expect["K"].sum()))
+
+
+def test_only_portable_functions_no_macros_no_addins(demo: Demo) -> None:
+    with zipfile.ZipFile(demo.path) as archive:
+        names = archive.namelist()
+        types = archive.read("[Content_Types].xml").decode()
+    assert not [n for n in names if "vba" in n.lower() or n.endswith(".bin")]
+    assert "macroEnabled" not in types and "externalLink" not in types
+    used: set[str] = set()
+    for text in formula_cells(demo.path).values():
+        assert "_xlfn" not in text and "_xll" not in text and "[" not in text
+        used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", text))
+    assert used <= ALLOWED_FUNCTIONS, used - ALLOWED_FUNCTIONS
+    assert {"INDEX", "MATCH", "SUMPRODUCT"} <= used
+
+
+def test_medicare_amounts_come_from_the_medicare_sheet_by_index_match(demo: Demo) -> None:
+    formulas = formula_cells(demo.path)
+    first_payer = demo.result.payer_sheets[demo.analysis.payer_names[0]]
+    assert formulas[(first_payer, "G7")].startswith("=INDEX(Medicare!")
+    assert "MATCH(" in formulas[(first_payer, "G7")]
+
+
+def test_sources_lists_every_input_with_its_checksum(demo: Demo) -> None:
+    wb = openpyxl.load_workbook(demo.path)
+    text = "\n".join(
+        " | ".join("" if v is None else str(v) for v in row)
+        for row in wb["Sources"].iter_rows(values_only=True)
+    )
+    for path in sorted(demo_dir().iterdir()):
+        if path.suffix in (".csv", ".835", ".toml"):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            line = next((ln for ln in text.splitlines() if path.name in ln), "")
+            assert digest in line, path.name
+    for item in demo.analysis.cms_provenance["files"]:
+        assert item["sha256"] in text
+    assert "32.3465" in text  # the 2025 conversion factor
+    assert "xlrate version" in text and "Generated" in text
+    assert text.count("SYNTHETIC") >= 3
+    assert "Alabama Medicaid Agency" in text
+
+
+def test_summary_labels_synthetic_payers(demo: Demo) -> None:
+    ws = openpyxl.load_workbook(demo.path)["Summary"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=13, max_row=16, values_only=True)}
+    assert "SYNTHETIC" not in rows["Alabama Medicaid"][1]
+    for payer in ("Blue Harbor PPO", "Summit Health HMO", "Lakeside Medicare Advantage"):
+        assert "SYNTHETIC" in rows[payer][1]
+    assert "SYNTHETIC" in str(ws["B9"].value)
+
+
+def test_sheets_and_print_setup(demo: Demo) -> None:
+    wb = openpyxl.load_workbook(demo.path)
+    assert wb.sheetnames[:1] == ["Summary"]
+    for name in ("Matrix", "Scenarios", "Medicare", "Sources", *demo.result.payer_sheets.values()):
+        assert name in wb.sheetnames
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    payer = wb[demo.result.payer_sheets["Blue Harbor PPO"]]
+    assert payer.freeze_panes == "C7" and payer.auto_filter.ref.startswith("A6:")
+    assert payer.print_title_rows == "$6:$6"
+    assert payer["F7"].number_format.startswith("#,##0.00") and payer["H7"].number_format == "0.0%"
+    assert wb["Matrix"].conditional_formatting
+
+
+def test_refuses_to_overwrite_without_force_and_keeps_a_backup(demo: Demo, tmp_path: Path) -> None:
+    out = tmp_path / "a.xlsx"
+    out.write_bytes(b"old")
+    with pytest.raises(ReportError, match="--force"):
+        build_workbook(demo.analysis, out)
+    assert out.read_bytes() == b"old"
+    result = build_workbook(demo.analysis, out, force=True)
+    assert result.backup is not None and result.backup.read_bytes() == b"old"
+    assert zipfile.is_zipfile(out)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_rebranded_template_is_used(demo: Demo, tmp_path: Path) -> None:
+    from xlrate.report.workbook import default_template
+
+    wb = openpyxl.load_workbook(default_template())
+    wb["Summary"]["A1"] = "Acme Billing: payer review"
+    template = tmp_path / "brand.xlsx"
+    wb.save(template)
+    result = build_workbook(demo.analysis, tmp_path / "b.xlsx", template=template)
+    assert (
+        openpyxl.load_workbook(result.path)["Summary"]["A1"].value == "Acme Billing: payer review"
+    )
+
+
+def test_a_template_without_the_styles_is_refused(demo: Demo, tmp_path: Path) -> None:
+    template = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(template)
+    with pytest.raises(ReportError, match="template"):
+        build_workbook(demo.analysis, tmp_path / "c.xlsx", template=template)
+
+
+def test_expected_values_are_finite(demo: Demo) -> None:
+    for value in demo.result.expected.values():
+        assert not (isinstance(value, float) and math.isnan(value))
