@@ -434,7 +434,7 @@ def _headline_lines(wb: Any) -> list[str]:
                 amount = next((v for v in row[j + 1 :] if isinstance(v, (int, float))), None)
                 if amount is not None:
                     lines.append(f"Revenue at stake: {_money(amount)} a year")
-                return lines
+                    return lines
     return lines
 
 

@@ -18,6 +18,7 @@ a failure shows its one-line message in a dialog.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable
@@ -64,6 +65,8 @@ _HEADINGS: dict[str, str] = {
     "cf": "conversion_factor",
     "status code": "status_code",
     "pctc": "pctc",
+    "pe rvu (this setting)": "pe_rvu_setting",
+    "pe rvu": "pe_rvu_setting",
 }
 
 
@@ -102,6 +105,27 @@ def _set_named(wb: Any, names: tuple[str, ...], value: Any) -> bool:
     return False
 
 
+_LOCALITY_IN_TEXT = re.compile(r"\b(\d{5}-\d{2}|NATIONAL)\b", re.IGNORECASE)
+_RELEASE_IN_TEXT = re.compile(r"\b(20\d\d[A-D])\b")
+
+
+def summary_info(wb: Any) -> tuple[str | None, str | None]:
+    """Locality and release as the report's Summary sheet states them (B5, B6)."""
+    from xlrate.report import layout
+
+    if "Summary" not in wb.sheetnames:
+        return None, None
+    ws = wb["Summary"]
+    locality_text = str(ws[layout.SUMMARY_INFO["locality"]].value or "")
+    release_text = str(ws[layout.SUMMARY_INFO["release"]].value or "")
+    locality = _LOCALITY_IN_TEXT.search(locality_text)
+    release = _RELEASE_IN_TEXT.search(release_text)
+    return (
+        locality.group(1).upper() if locality else None,
+        release.group(1) if release else None,
+    )
+
+
 @dataclass(frozen=True)
 class WorkbookSettings:
     locality: str | None
@@ -120,6 +144,11 @@ def workbook_settings(wb: Any) -> WorkbookSettings:
     year_value = named_value(wb, *f.SETTING_NAMES["year"])
     release_value = named_value(wb, *f.SETTING_NAMES["release"])
     setting_value = named_value(wb, *f.SETTING_NAMES["setting"])
+    summary_locality, summary_release = summary_info(wb)
+    if locality_value is None and zip_value is None:
+        locality_value = summary_locality
+    if release_value is None:
+        release_value = summary_release
     locality = f._locality_id(locality_value) if locality_value is not None else None
     zip5 = f._zip5(zip_value) if zip_value is not None else None
     if locality is None and locality_value is not None:
@@ -168,16 +197,17 @@ def _default_updater(year: int | None, release: str | None) -> Any:
     return update_release(year, quarter, progress=False)
 
 
-def _medicare_table(ws: Any) -> tuple[int, dict[int, str], int, int | None]:
-    """(heading row, column -> price() column, code column, modifier column)."""
+def _medicare_table(ws: Any) -> tuple[int, dict[int, str], int, int | None, int | None]:
+    """(heading row, column -> price() column, code, modifier and setting columns)."""
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
         headings = {cell.column: _norm(cell.value) for cell in row if cell.value is not None}
         code_col = next((c for c, h in headings.items() if h in ("code", "hcpcs", "cpt")), None)
         if code_col is None:
             continue
         mod_col = next((c for c, h in headings.items() if h in ("modifier", "mod")), None)
+        set_col = next((c for c, h in headings.items() if h in ("setting", "pos")), None)
         columns = {c: _HEADINGS[h] for c, h in headings.items() if h in _HEADINGS}
-        return row[0].row, columns, code_col, mod_col
+        return row[0].row, columns, code_col, mod_col, set_col
     raise ReportError(
         f"the {MEDICARE_SHEET} sheet has no heading row with a Code column: rebuild the "
         "workbook with `xlrate build`"
@@ -195,6 +225,7 @@ def refresh_medicare(
     import math
 
     import xlrate
+    from xlrate.excel import functions as f
 
     if MEDICARE_SHEET not in wb.sheetnames:
         raise ReportError(
@@ -209,10 +240,11 @@ def refresh_medicare(
             raise UpdateError(f"Medicare rates not refreshed: {exc}") from None
         update_message = str(getattr(result, "message", "") or "")
     ws = wb[MEDICARE_SHEET]
-    heading_row, columns, code_col, mod_col = _medicare_table(ws)
+    heading_row, columns, code_col, mod_col, set_col = _medicare_table(ws)
     rows: list[int] = []
     codes: list[Any] = []
     mods: list[Any] = []
+    row_settings: list[str] = []
     for r in range(heading_row + 1, ws.max_row + 1):
         code = ws.cell(r, code_col).value
         if code in (None, ""):
@@ -220,9 +252,14 @@ def refresh_medicare(
         rows.append(r)
         codes.append(code)
         mods.append(ws.cell(r, mod_col).value if mod_col else None)
+        row_value = ws.cell(r, set_col).value if set_col else None
+        try:
+            row_settings.append(f._setting(row_value) if row_value else settings.setting)
+        except ValueError as exc:
+            raise ReportError(f"{MEDICARE_SHEET}!row {r}: {exc}") from None
     import pandas as pd
 
-    frame = pd.DataFrame({"code": codes, "modifier": mods})
+    frame = pd.DataFrame({"code": codes, "modifier": mods, "setting": row_settings})
     place: dict[str, Any] = {}
     if settings.locality:
         place["locality"] = settings.locality
@@ -230,15 +267,16 @@ def refresh_medicare(
         place["zip"] = settings.zip
     try:
         priced = xlrate.price(
-            frame,
-            year=settings.year,
-            release=settings.release,
-            setting=settings.setting,
-            detail=True,
-            **place,
+            frame, year=settings.year, release=settings.release, detail=True, **place
         )
     except XlrateError as exc:
         raise ReportError(f"Medicare rates not refreshed: {exc}") from None
+    if len(priced):
+        facility = priced["setting"] == "facility"
+        priced["pe_rvu_setting"] = priced["pe_rvu_facility"].where(
+            facility, priced["pe_rvu_nonfacility"]
+        )
+        priced["status"] = priced["status"].astype(str).str.replace("_", " ")
     release_id = str(priced["release"].iloc[0]) if len(priced) else ""
     if not release_id:
         from xlrate.medicare.store import resolve_release
@@ -252,11 +290,25 @@ def refresh_medicare(
             value = priced[source].iloc[i]
             if hasattr(value, "item"):
                 value = value.item()
-            if isinstance(value, float) and math.isnan(value):
+            if (isinstance(value, float) and math.isnan(value)) or value == "":
                 value = None
             ws.cell(r, col).value = value
     _set_named(wb, STATUS_NAMES, f"Medicare release {release_id}")
+    _restate_release(wb, release_id)
     return RefreshResult(release_id, len(rows), update_message)
+
+
+def _restate_release(wb: Any, release_id: str) -> None:
+    """Where the report states the release (Summary B6, the Medicare sheet's A2), say the new one."""
+    from xlrate.report import layout
+
+    cells = [(MEDICARE_SHEET, "A2")]
+    if "Summary" in wb.sheetnames:
+        cells.append(("Summary", layout.SUMMARY_INFO["release"]))
+    for sheet, coord in cells:
+        value = wb[sheet][coord].value
+        if isinstance(value, str) and _RELEASE_IN_TEXT.search(value):
+            wb[sheet][coord].value = _RELEASE_IN_TEXT.sub(release_id, value)
 
 
 # --------------------------------------------------------------------------------------
@@ -388,7 +440,7 @@ def write_back(book: Any, before: Any, after: Any) -> list[str]:
             sheet = book.sheets.add(ws.title, after=book.sheets[len(book.sheets) - 1])
         else:
             sheet = book.sheets[ws.title]
-        for (r, c), value in (old or {}).items():
+        for r, c in old or {}:
             if (r, c) not in new:
                 sheet.range((r, c)).clear_contents()
         for (r, c), value in new.items():
@@ -405,10 +457,8 @@ def _calling_book() -> Any:
 
 
 def _status(book: Any, text: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the status bar is a courtesy
         book.app.status_bar = text
-    except Exception:
-        pass  # the status bar is a courtesy
 
 
 def _alert(book: Any, text: str) -> None:

@@ -1,0 +1,172 @@
+"""The buttons' work, on an openpyxl workbook: the demo workbook the report builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from xlrate.errors import ReportError, UpdateError
+from xlrate.excel import buttons
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from xlrate.cli import cli
+
+    path = tmp_path_factory.mktemp("demo") / "demo.xlsx"
+    result = CliRunner().invoke(cli, ["demo", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def medicare_cells(wb: Any) -> list[list[Any]]:
+    return [[c.value for c in row] for row in wb["Medicare"].iter_rows()]
+
+
+def test_settings_from_the_summary_sheet(demo: Path) -> None:
+    settings = buttons.workbook_settings(openpyxl.load_workbook(demo))
+    assert settings.release == "2025D" and settings.locality is not None
+
+
+def test_refresh_reprices_the_medicare_sheet_as_the_report_wrote_it(demo: Path) -> None:
+    wb = openpyxl.load_workbook(demo)
+    before = medicare_cells(wb)
+    wb["Medicare"]["D5"] = 0.01  # a stale amount
+    calls: list[tuple[Any, Any]] = []
+
+    class Result:
+        message = "Medicare release 2025D is up to date."
+
+    def updater(year: Any, release: Any) -> Result:
+        calls.append((year, release))
+        return Result()
+
+    result = buttons.refresh_medicare(wb, updater=updater)
+    assert calls == [(None, "2025D")]
+    assert result.release == "2025D" and result.rows > 10
+    assert "Medicare release 2025D in use" in result.message
+    assert medicare_cells(wb) == before  # the engine's amounts, RVUs, GPCIs, CF, notes
+
+
+def test_failed_update_leaves_the_workbook_unchanged(demo: Path) -> None:
+    wb = openpyxl.load_workbook(demo)
+    wb["Medicare"]["D5"] = 0.01
+    before = medicare_cells(wb)
+
+    def offline(year: Any, release: Any) -> None:
+        raise UpdateError("cannot reach www.cms.gov: check the connection")
+
+    with pytest.raises(UpdateError, match="not refreshed: cannot reach www.cms.gov"):
+        buttons.refresh_medicare(wb, updater=offline)
+    assert medicare_cells(wb) == before
+
+
+def test_refresh_without_medicare_sheet_says_what_to_do() -> None:
+    wb = openpyxl.Workbook()
+    with pytest.raises(ReportError, match="xlrate build"):
+        buttons.refresh_medicare(wb, update=False)
+
+
+def test_rebuild_copies_fresh_sheets_into_the_workbook(demo: Path) -> None:
+    wb = openpyxl.load_workbook(demo)
+    wb["Summary"]["A1"] = "edited"
+    wb.create_sheet("Notes")["A1"] = "mine"
+    refreshed = buttons.rebuild_analysis(wb, built=demo)
+    assert "Summary" in refreshed and "Medicare" in refreshed
+    assert wb["Summary"]["A1"].value == openpyxl.load_workbook(demo)["Summary"]["A1"].value
+    assert wb["Notes"]["A1"].value == "mine"
+
+
+def test_rebuild_needs_the_profile(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    with pytest.raises(ReportError, match="cannot find the practice profile"):
+        buttons.rebuild_analysis(wb, tmp_path / "book.xlsm")
+
+
+class FakeRange:
+    def __init__(self, sheet: FakeSheet, address: tuple[int, int]) -> None:
+        self.sheet, self.address = sheet, address
+
+    @property
+    def formula(self) -> Any:
+        return self.sheet.cells.get(self.address)
+
+    @formula.setter
+    def formula(self, value: Any) -> None:
+        self.sheet.cells[self.address] = value
+
+    def clear_contents(self) -> None:
+        self.sheet.cells.pop(self.address, None)
+
+
+class FakeUsed:
+    def __init__(self, sheet: FakeSheet) -> None:
+        rows = [r for r, _ in sheet.cells] or [1]
+        cols = [c for _, c in sheet.cells] or [1]
+        self.row, self.column = min(rows), min(cols)
+        self.formula = [
+            [sheet.cells.get((r, c)) for c in range(self.column, max(cols) + 1)]
+            for r in range(self.row, max(rows) + 1)
+        ]
+
+
+class FakeSheet:
+    def __init__(self, name: str, cells: dict[tuple[int, int], Any]) -> None:
+        self.name, self.cells = name, dict(cells)
+
+    @property
+    def used_range(self) -> FakeUsed:
+        return FakeUsed(self)
+
+    def range(self, address: tuple[int, int]) -> FakeRange:
+        return FakeRange(self, address)
+
+
+class FakeBook:
+    """The part of an xlwings Book that mirror/write_back use."""
+
+    def __init__(self, sheets: list[FakeSheet]) -> None:
+        self._sheets = sheets
+        self.names: list[Any] = []
+
+    @property
+    def sheets(self) -> Any:
+        book = self
+
+        class Sheets(list):  # type: ignore[type-arg]
+            def __getitem__(self, key: Any) -> Any:
+                if isinstance(key, str):
+                    return next(s for s in book._sheets if s.name == key)
+                return list.__getitem__(self, key)
+
+            def add(self, name: str, after: Any = None) -> FakeSheet:
+                sheet = FakeSheet(name, {})
+                book._sheets.append(sheet)
+                return sheet
+
+        return Sheets(self._sheets)
+
+
+def test_mirror_and_write_back_touch_only_changed_cells() -> None:
+    book = FakeBook(
+        [
+            FakeSheet("Summary", {(1, 1): "Title", (2, 2): "=1+1"}),
+            FakeSheet("Medicare", {(4, 1): "Code", (5, 1): "99213", (5, 4): 1.0}),
+        ]
+    )
+    before = buttons.mirror(book)
+    after = buttons.mirror(book)
+    assert after["Summary"]["B2"].value == "=1+1"
+    after["Medicare"]["D5"] = 93.99
+    after["Medicare"]["A5"] = None
+    after.create_sheet("New")["A1"] = "x"
+    changed = buttons.write_back(book, before, after)
+    assert changed == ["Medicare", "New"]
+    medicare = book.sheets["Medicare"].cells
+    assert medicare == {(4, 1): "Code", (5, 4): 93.99}
+    assert book.sheets["New"].cells == {(1, 1): "x"}
+    assert book.sheets["Summary"].cells == {(1, 1): "Title", (2, 2): "=1+1"}
