@@ -312,6 +312,7 @@ _IGNORED_3 = (
     "PWK",
 )
 _COMPONENT_FALLBACKS = (":", ">", "^", "|", "\\", "!", "<", "{", "}")
+_CACHE_LIMIT = 100_000
 _CAS_GROUPS = ("CO", "PR", "OA", "PI", "CR")
 _IGNORED_2 = ("LQ", "LX", "N3", "N4", "N2", "K3")
 
@@ -336,6 +337,8 @@ class _FileParser:
         self.claim: _Claim | None = None
         self.line: _Line | None = None
         self.in_broken = False  # inside a claim whose CLP was skipped
+        self.numbers: dict[str, Decimal] = {}
+        self.composites: dict[str, tuple[str, str, str]] = {}
 
     # -- helpers ------------------------------------------------------------------------
     def refuse(self, segment_id: str, problem: str, fix: str = _FIX_SENDER) -> ImportFileError:
@@ -477,6 +480,7 @@ class _FileParser:
         if len(e) != 17:
             raise self.refuse("ISA", f"the ISA has {len(e) - 1} elements, X12 requires 16")
         self.isa_control = e[13].strip()
+        self.composites.clear()  # the component separator may differ in this interchange
 
     def on_iea(self, segment: str, d: _Delimiters) -> None:
         e = segment.split(d.element)
@@ -581,33 +585,22 @@ class _FileParser:
                 f"the claim has {len(e) - 1} elements; it needs the status (CLP02), charge "
                 "(CLP03) and paid (CLP04) amounts, so the claim and its lines are not counted"
             )
-        try:
-            billed = Decimal(e[3])
-            paid = Decimal(e[4])
-        except InvalidOperation:
-            raise _BrokenSegment(
-                f"the claim charge (CLP03) {e[3].strip()[:12]!r} or payment (CLP04) "
-                f"{e[4].strip()[:12]!r} is not a number"
-            ) from None
-        if not (billed.is_finite() and paid.is_finite()):
-            raise _BrokenSegment("the claim charge or payment is not a finite number")
+        billed = self.number_of(e[3], "the claim charge (CLP03)")
+        paid = self.number_of(e[4], "the claim payment (CLP04)")
         self.claim = _Claim(e[2].strip() == "22", billed, paid)
         self.in_broken = False
 
-    def on_svc(self, segment: str, d: _Delimiters) -> None:
-        if self.line is not None:
-            self.close_line()
-        if self.claim is None:
-            if self.in_broken:
-                return  # a line of a claim that was skipped: not counted
-            raise _BrokenSegment("a service line outside a claim (no CLP before it)")
-        e = segment.split(d.element)
-        if len(e) < 4:
-            raise _BrokenSegment(
-                f"the service line has {len(e) - 1} elements; it needs the code (SVC01), "
-                "charge (SVC02) and payment (SVC03)"
-            )
-        composite = e[1]
+    def number_of(self, text: str, what: str) -> Decimal:
+        """``text`` as a Decimal, cached: remits repeat the same few amounts and codes."""
+        value = self.numbers.get(text)
+        if value is None:
+            value = _num(text, what)
+            if len(self.numbers) < _CACHE_LIMIT:
+                self.numbers[text] = value
+        return value
+
+    def composite(self, composite: str, d: _Delimiters) -> tuple[str, str, str]:
+        """(code, modifiers, separator) of an SVC01 composite such as ``HC:99213:25``."""
         separator = d.component
         if separator not in composite:
             # Files that declare ':' in ISA16 and write HC>99213 (seen in real remits).
@@ -622,27 +615,48 @@ class _FileParser:
                 f"SVC01 {composite.strip()[:20]!r} has no procedure code (expected a composite "
                 f"such as HC{d.component}99213); the line is not counted"
             )
-        if len(parts) > 2:
-            modifiers = "-".join(m for m in (p.strip().upper() for p in parts[2:6]) if m)
-        else:
-            modifiers = ""
-        try:
-            billed = Decimal(e[2])
-            paid = Decimal(e[3])
-            units = Decimal(e[5]) if len(e) > 5 and e[5].strip() else _ONE
-        except InvalidOperation:
+        modifiers = "-".join(m for m in (p.strip().upper() for p in parts[2:6]) if m)
+        parsed = (code, modifiers, separator)
+        if len(self.composites) < _CACHE_LIMIT:
+            self.composites[composite] = parsed
+        return parsed
+
+    def on_svc(self, segment: str, d: _Delimiters) -> None:
+        if self.line is not None:
+            self.close_line()
+        if self.claim is None:
+            if self.in_broken:
+                return  # a line of a claim that was skipped: not counted
+            raise _BrokenSegment("a service line outside a claim (no CLP before it)")
+        e = segment.split(d.element)
+        if len(e) < 4:
             raise _BrokenSegment(
-                "the charge (SVC02), payment (SVC03) or units (SVC05) is not a number: "
-                + ", ".join(repr(v.strip()[:12]) for v in e[2:6])
-            ) from None
-        if not (billed.is_finite() and paid.is_finite() and units.is_finite()):
-            raise _BrokenSegment("the charge, payment or units is not a finite number")
-        if len(e) > 6 and e[6].strip():
-            original = e[6].split(separator)
-            billed_code = original[1].strip().upper() if len(original) > 1 else ""
-            if billed_code and billed_code != code:
-                key = (billed_code[:8], code)
-                self.totals.changed_codes[key] = self.totals.changed_codes.get(key, 0) + 1
+                f"the service line has {len(e) - 1} elements; it needs the code (SVC01), "
+                "charge (SVC02) and payment (SVC03)"
+            )
+        parsed = self.composites.get(e[1])
+        code, modifiers, separator = parsed if parsed is not None else self.composite(e[1], d)
+        numbers = self.numbers
+        billed = numbers.get(e[2])
+        if billed is None:
+            billed = self.number_of(e[2], "the line charge (SVC02)")
+        paid = numbers.get(e[3])
+        if paid is None:
+            paid = self.number_of(e[3], "the line payment (SVC03)")
+        units = _ONE
+        if len(e) > 5:
+            units_text = e[5]
+            cached = numbers.get(units_text)
+            if cached is not None:
+                units = cached
+            elif units_text.strip():
+                units = self.number_of(units_text, "the units (SVC05)")
+            if len(e) > 6 and e[6].strip():
+                original = e[6].split(separator)
+                billed_code = original[1].strip().upper() if len(original) > 1 else ""
+                if billed_code and billed_code != code:
+                    key = (billed_code[:8], code)
+                    self.totals.changed_codes[key] = self.totals.changed_codes.get(key, 0) + 1
         self.line = _Line((self.payer, code, modifiers), billed, paid, units)
 
     def on_cas(self, segment: str, d: _Delimiters) -> None:
@@ -661,7 +675,7 @@ class _FileParser:
         total = _ZERO
         for start in range(3, min(len(e), 20), 3):
             if e[start].strip():
-                total += _num(e[start], f"CAS{start:02d}")
+                total += self.number_of(e[start], f"CAS{start:02d}")
         if self.line is not None:
             self.line.patient_resp += total
         else:
@@ -672,7 +686,7 @@ class _FileParser:
             return
         e = segment.split(d.element)
         if e[1].strip() == "B6" and len(e) > 2:
-            self.line.allowed = _num(e[2], "the allowed amount (AMT*B6)")
+            self.line.allowed = self.number_of(e[2], "the allowed amount (AMT*B6)")
 
     def on_plb(self, segment: str, d: _Delimiters) -> None:
         self.close_claim()
