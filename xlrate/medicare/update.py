@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,7 @@ from xlrate.medicare.download import (
     HttpCache,
     HttpOptions,
     Source,
+    Validators,
     download,
     find_rvu_zip,
     find_zip_locality_zip,
@@ -400,11 +402,9 @@ def _installed_archive(release_id: str) -> str | None:
 def _installed_zip5(quarter: str | None) -> str | None:
     if not quarter:
         return None
-    folder = medicare_home() / "zip5" / quarter
     try:
-        import json
-
-        provenance = json.loads((folder / store.PROVENANCE_FILE).read_text("utf-8"))
+        text = (medicare_home() / "zip5" / quarter / store.PROVENANCE_FILE).read_text("utf-8")
+        provenance = json.loads(text)
     except (OSError, ValueError):
         return None
     return str((provenance.get("archive") or {}).get("sha256") or "") or None
@@ -426,6 +426,78 @@ def _provenance(fetched: Download, source: Source, how: str) -> dict[str, Any]:
         "installed_at": now_utc(),
         "installed_by": how,
     }
+
+
+@contextlib.contextmanager
+def _explained(io_what: str) -> Iterator[None]:
+    """Turn every failure into the one-line :class:`UpdateError` (what, in use, what to try)."""
+    try:
+        yield
+    except (UpdateError, LayoutError) as exc:
+        raise _failed(exc) from exc
+    except OSError as exc:
+        raise _failed(
+            _Failure(
+                f"could not {io_what} ({exc.strerror or exc})",
+                "Check free disk space and that the folder is writable",
+            )
+        ) from exc
+
+
+@contextlib.contextmanager
+def _session(session: requests.Session | None, options: HttpOptions) -> Iterator[requests.Session]:
+    if session is not None:
+        yield session
+        return
+    with new_session(options) as own:
+        yield own
+
+
+@contextlib.contextmanager
+def _fetched(
+    session: requests.Session,
+    source: Source,
+    home: Path,
+    options: HttpOptions,
+    validators: Validators | None,
+    progress: bool | None,
+    label: str,
+) -> Iterator[Download]:
+    """Download ``source`` into the private downloads folder; the file goes afterwards."""
+    folder = home / DOWNLOADS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    fetched = download(
+        session,
+        source.url,
+        folder,
+        options=options,
+        validators=validators,
+        progress=progress,
+        label=label,
+    )
+    try:
+        yield fetched
+    finally:
+        if fetched.path is not None:
+            fetched.path.unlink(missing_ok=True)
+
+
+def _validators(
+    cache: HttpCache, url: str, installed_sha: str | None, force: bool
+) -> Validators | None:
+    """Ask "changed since?" only when what we fetched from ``url`` is still installed."""
+    entry = cache.get(url) or {}
+    if force or not installed_sha or entry.get("sha256") != installed_sha:
+        return None
+    return cache.validators(url)
+
+
+def _install_zip5(
+    frame: pd.DataFrame, file_info: dict[str, Any], fetched: Download, source: Source, how: str
+) -> tuple[str, Path]:
+    quarter = str(frame["quarter"].iloc[0])
+    provenance = {"quarter": quarter, "files": [file_info], **_provenance(fetched, source, how)}
+    return quarter, store.install_zip5(frame, provenance)
 
 
 def update_release(
@@ -450,93 +522,37 @@ def update_release(
     """
     year, release = _check_request(year, release)
     options = options or HttpOptions()
-    own_session = session is None
-    session = session or new_session(options)
-    try:
-        with update_lock(lock_timeout) as lock:
-            home = lock.parent
-            if release is None:
-                year, release = newest_release(session, year, options=options)
-            elif year is None:
-                year, _ = newest_release(session, None, options=options)
-            source = find_rvu_zip(session, year, release, options=options)
-            release_id = f"{year}{release}"
-            cache = HttpCache.load(home / HTTP_CACHE_FILE)
-            installed_sha = _installed_archive(release_id)
-            entry = cache.get(source.url) or {}
-            validators = None
-            if not force and installed_sha and entry.get("sha256") == installed_sha:
-                validators = cache.validators(source.url)
-            fetched = _fetch(session, source, home, options, validators, progress, release_id)
-            try:
-                if fetched.path is None:
-                    return UpdateResult(
-                        "release", release_id, "unchanged", source.url, installed_sha or "", 0
-                    )
-                _check_pin(fetched.sha256, sha256, source.url)
-                if not force and installed_sha == fetched.sha256:
-                    cache.remember(source.url, fetched, release_id=release_id)
-                    cache.save()
-                    return UpdateResult(
-                        "release",
-                        release_id,
-                        "unchanged",
-                        source.url,
-                        fetched.sha256,
-                        fetched.bytes,
-                    )
-                bundle = verify_bundle(fetched.path, release_id, limits=limits, plausible=plausible)
-                info = store.install_bundle(
-                    bundle, _provenance(fetched, source, "xlrate medicare update")
+    with (
+        _explained(f"write into {medicare_home()}"),
+        _session(session, options) as http,
+        update_lock(lock_timeout) as lock,
+    ):
+        home = lock.parent
+        if release is None:
+            year, release = newest_release(http, year, options=options)
+        elif year is None:
+            year, _ = newest_release(http, None, options=options)
+        release_id = f"{year}{release}"
+        source = find_rvu_zip(http, year, release, options=options)
+        cache = HttpCache.load(home / HTTP_CACHE_FILE)
+        installed_sha = _installed_archive(release_id)
+        validators = _validators(cache, source.url, installed_sha, force)
+        with _fetched(http, source, home, options, validators, progress, release_id) as fetched:
+            if fetched.path is None:
+                return UpdateResult(
+                    "release", release_id, "unchanged", source.url, installed_sha or "", 0
                 )
-                cache.remember(source.url, fetched, release_id=release_id)
-                cache.save()
-            finally:
-                if fetched.path is not None:
-                    fetched.path.unlink(missing_ok=True)
-            return UpdateResult(
-                "release",
-                release_id,
-                "installed",
-                source.url,
-                fetched.sha256,
-                fetched.bytes,
-                info.path,
-            )
-    except (UpdateError, LayoutError) as exc:
-        raise _failed(exc) from exc
-    except OSError as exc:
-        raise _failed(
-            _Failure(
-                f"could not write into {medicare_home()} ({exc.strerror or exc})",
-                "Check free disk space and that the folder is writable",
-            )
-        ) from exc
-    finally:
-        if own_session:
-            session.close()
-
-
-def _fetch(
-    session: requests.Session,
-    source: Source,
-    home: Path,
-    options: HttpOptions,
-    validators: Any,
-    progress: bool | None,
-    label: str,
-) -> Download:
-    folder = home / DOWNLOADS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    return download(
-        session,
-        source.url,
-        folder,
-        options=options,
-        validators=validators,
-        progress=progress,
-        label=label,
-    )
+            _check_pin(fetched.sha256, sha256, source.url)
+            status, path = "unchanged", None
+            if force or installed_sha != fetched.sha256:
+                bundle = verify_bundle(fetched.path, release_id, limits=limits, plausible=plausible)
+                provenance = _provenance(fetched, source, "xlrate medicare update")
+                status, path = "installed", store.install_bundle(bundle, provenance).path
+            cache.remember(source.url, fetched, release_id=release_id)
+            cache.save()
+        return UpdateResult(
+            "release", release_id, status, source.url, fetched.sha256, fetched.bytes, path
+        )
 
 
 def update_zip_localities(
@@ -552,56 +568,33 @@ def update_zip_localities(
 ) -> UpdateResult:
     """Download, verify and install CMS's newest ZIP-code-to-carrier-locality file."""
     options = options or HttpOptions()
-    own_session = session is None
-    session = session or new_session(options)
-    try:
-        with update_lock(lock_timeout) as lock:
-            home = lock.parent
-            source = find_zip_locality_zip(session, options=options)
-            cache = HttpCache.load(home / HTTP_CACHE_FILE)
-            entry = cache.get(source.url) or {}
-            installed_sha = _installed_zip5(entry.get("quarter"))
-            validators = None
-            if not force and installed_sha and entry.get("sha256") == installed_sha:
-                validators = cache.validators(source.url)
-            fetched = _fetch(session, source, home, options, validators, progress, "ZIP5")
-            try:
-                if fetched.path is None:
-                    return UpdateResult(
-                        "zip5", str(entry.get("quarter")), "unchanged", source.url,
-                        installed_sha or "", 0,
-                    )  # fmt: skip
-                _check_pin(fetched.sha256, sha256, source.url)
-                frame, file_info = verify_zip_localities(
-                    fetched.path, limits=limits, plausible=plausible
+    with (
+        _explained(f"write into {medicare_home()}"),
+        _session(session, options) as http,
+        update_lock(lock_timeout) as lock,
+    ):
+        home = lock.parent
+        source = find_zip_locality_zip(http, options=options)
+        cache = HttpCache.load(home / HTTP_CACHE_FILE)
+        quarter = str((cache.get(source.url) or {}).get("quarter") or "")
+        installed_sha = _installed_zip5(quarter)
+        validators = _validators(cache, source.url, installed_sha, force)
+        with _fetched(http, source, home, options, validators, progress, "ZIP5") as fetched:
+            if fetched.path is None:
+                return UpdateResult(
+                    "zip5", quarter, "unchanged", source.url, installed_sha or "", 0
                 )
-                quarter = str(frame["quarter"].iloc[0])
-                provenance = {
-                    "quarter": quarter,
-                    "files": [file_info],
-                    **_provenance(fetched, source, "xlrate medicare update --zip-file"),
-                }
-                path = store.install_zip5(frame, provenance)
-                cache.remember(source.url, fetched, quarter=quarter)
-                cache.save()
-            finally:
-                if fetched.path is not None:
-                    fetched.path.unlink(missing_ok=True)
-            return UpdateResult(
-                "zip5", quarter, "installed", source.url, fetched.sha256, fetched.bytes, path
+            _check_pin(fetched.sha256, sha256, source.url)
+            frame, file_info = verify_zip_localities(
+                fetched.path, limits=limits, plausible=plausible
             )
-    except (UpdateError, LayoutError) as exc:
-        raise _failed(exc) from exc
-    except OSError as exc:
-        raise _failed(
-            _Failure(
-                f"could not write into {medicare_home()} ({exc.strerror or exc})",
-                "Check free disk space and that the folder is writable",
-            )
-        ) from exc
-    finally:
-        if own_session:
-            session.close()
+            how = "xlrate medicare update --zip-file"
+            quarter, path = _install_zip5(frame, file_info, fetched, source, how)
+            cache.remember(source.url, fetched, quarter=quarter)
+            cache.save()
+        return UpdateResult(
+            "zip5", quarter, "installed", source.url, fetched.sha256, fetched.bytes, path
+        )
 
 
 # --- install a zip the user downloaded ------------------------------------------------------
@@ -621,64 +614,32 @@ def install_zip(
     ``release_id`` (e.g. ``2025D``), when given, must match what the zip's RVU file says.
     """
     zip_path = Path(path).expanduser()
-    try:
+    if release_id is not None:
+        year, letter = _check_request(None, release_id)
+        release_id = f"{year}{letter}"
+    with _explained(f"read {zip_path} or write into {medicare_home()}"):
         if not zip_path.is_file():
-            raise _Failure(
-                f"{zip_path} does not exist",
-                "Give the path of the zip downloaded from CMS",
-            )
-        if release_id is not None:
-            year, letter = _check_request(None, release_id)
-            release_id = f"{year}{letter}"
+            raise _Failure(f"{zip_path} does not exist", "Give the path of the zip from CMS")
         digest = _file_sha256(zip_path)
         _check_pin(digest, sha256, str(zip_path))
-        fetched = Download(
-            url=zip_path.resolve().as_uri(),
-            final_url=zip_path.resolve().as_uri(),
-            path=zip_path,
-            sha256=digest,
-            bytes=zip_path.stat().st_size,
-            fetched_at="",
-        )
-        source = Source("local", fetched.url, None, "local file")
+        uri = zip_path.resolve().as_uri()
+        fetched = Download(uri, uri, zip_path, digest, zip_path.stat().st_size)
+        source = Source("local", uri, None, "local file")
+        how = "xlrate medicare install"
         with update_lock(lock_timeout):
             if _is_zip_locality_file(zip_path, limits):
                 frame, file_info = verify_zip_localities(
                     zip_path, limits=limits, plausible=plausible
                 )
-                quarter = str(frame["quarter"].iloc[0])
-                provenance = {
-                    "quarter": quarter,
-                    "files": [file_info],
-                    **_provenance(fetched, source, "xlrate medicare install"),
-                }
-                target = store.install_zip5(frame, provenance)
+                quarter, target = _install_zip5(frame, file_info, fetched, source, how)
                 return UpdateResult(
-                    "zip5", quarter, "installed", fetched.url, digest, fetched.bytes, target
+                    "zip5", quarter, "installed", uri, digest, fetched.bytes, target
                 )
             bundle = verify_bundle(zip_path, release_id, limits=limits, plausible=plausible)
-            info = store.install_bundle(
-                bundle, _provenance(fetched, source, "xlrate medicare install")
-            )
+            info = store.install_bundle(bundle, _provenance(fetched, source, how))
             return UpdateResult(
-                "release",
-                bundle.release_id,
-                "installed",
-                fetched.url,
-                digest,
-                fetched.bytes,
-                info.path,
+                "release", bundle.release_id, "installed", uri, digest, fetched.bytes, info.path
             )
-    except (UpdateError, LayoutError) as exc:
-        raise _failed(exc) from exc
-    except OSError as exc:
-        raise _failed(
-            _Failure(
-                f"could not read {zip_path} or write into {medicare_home()} "
-                f"({exc.strerror or exc})",
-                "Check the file and free disk space",
-            )
-        ) from exc
 
 
 def _is_zip_locality_file(path: Path, limits: ZipLimits | None) -> bool:
