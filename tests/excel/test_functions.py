@@ -263,3 +263,20 @@ def test_decorated_for_excel_category_and_docs() -> None:
             assert all(a["options"].get("ndim") == 2 for a in visible)
             assert all("convert" not in a["options"] for a in visible)
             assert all(not a["doc"].startswith("Positional argument") for a in visible)
+
+
+class FakeSummaryBook(FakeBook):
+    """A book built by the report: no named cells, the locality stated on Summary!B5."""
+
+    def __init__(self, b5: Any) -> None:
+        super().__init__({})
+        cell = type("C", (), {"value": b5})()
+        sheet = type("S", (), {"range": lambda self, ref: cell})()
+        self.sheets = {"Summary": sheet}
+
+
+def test_locality_from_the_report_summary_sheet() -> None:
+    book = FakeCaller(FakeSummaryBook("01112-05"))
+    assert MEDICARE_RATE(99213.0, None, None, None, 2025.0, book) == amount(
+        "99213", locality=SF, year=2025
+    )

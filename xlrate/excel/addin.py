@@ -296,11 +296,14 @@ def _button_sheet(wb: Any) -> Any:
 
 
 def _right_of_content_points(ws: Any) -> float:
-    """Points from the left edge to just right of the sheet's used columns."""
+    """Points from the left edge to one column right of the top rows' used columns."""
     from openpyxl.utils import get_column_letter
 
+    # Only the rows beside the buttons count: a wide table further down may pass under them.
+    top_rows = ws.iter_rows(min_row=1, max_row=min(ws.max_row, 11))
+    used = max((c.column for row in top_rows for c in row if c.value is not None), default=1)
     total = 0.0
-    for index in range(1, max(ws.max_column, 4) + 1):
+    for index in range(1, max(used + 1, 4) + 1):
         dim = ws.column_dimensions.get(get_column_letter(index))
         width = dim.width if dim is not None and dim.width else 8.43
         total += (width * 7 + 5) * 0.75  # Calibri 11: 7 px per character, 5 px padding

@@ -263,6 +263,16 @@ def _named_value(book: Any, names: Iterable[str]) -> Any:
     return None
 
 
+def _summary_locality(book: Any) -> str | None:
+    """The locality the report's Summary sheet states (B5: ``10112-00``), if any."""
+    try:
+        text = str(book.sheets["Summary"].range("B5").value or "")
+    except Exception:
+        return None
+    match = re.search(r"\b(\d{5}-\d{2}|NATIONAL)\b", text, re.IGNORECASE)
+    return match.group(1).upper() if match else None
+
+
 def _profile_defaults(book_dir: Path | None) -> Defaults:
     """Defaults from the practice profile: ``XLRATE_PROFILE``, or practice.toml beside the book."""
     candidates = []
@@ -330,6 +340,8 @@ def workbook_defaults(caller: Any) -> Defaults:
     if book is not None:
         for field, names in SETTING_NAMES.items():
             found[field] = _named_value(book, names)
+    if book is not None and found.get("locality") is None and found.get("zip") is None:
+        found["locality"] = _summary_locality(book)
     locality_cell = found.get("locality")
     defaults = Defaults(
         locality=_locality_id(locality_cell) if locality_cell is not None else profile.locality,
