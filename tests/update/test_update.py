@@ -350,6 +350,36 @@ def test_leftovers_of_a_killed_update_are_cleaned(installed_home: Path) -> None:
     assert_no_leftovers(installed_home)
 
 
+KILLED_UPDATE = """
+from xlrate.medicare.update import HttpOptions, update_release
+update_release(2025, "D", force=True, options=HttpOptions(timeout=30, retries=0))
+"""
+
+
+def test_update_killed_mid_download(protected: Protected, serve_good: FakeCMS) -> None:
+    """A process killed half-way (Excel closed, power cut) leaves the old data answering,
+    and the next update cleans up after it."""
+    route = serve_good.routes["/files/zip/rvu25d.zip"]
+    route.stall_after, route.delay = 100_000, 30.0
+    victim = subprocess.Popen([sys.executable, "-c", KILLED_UPDATE], env=dict(os.environ))
+    downloads = protected.home / "medicare" / ".downloads"
+    try:
+        deadline = time.monotonic() + 20
+        while not any(p.stat().st_size for p in downloads.glob("*.part")):
+            assert time.monotonic() < deadline, "the download never started"
+            assert victim.poll() is None
+            time.sleep(0.05)
+    finally:
+        victim.kill()
+        victim.wait()
+    assert answers() == protected.answers  # the partial download changed nothing
+
+    route.stall_after, route.delay = None, 0.0
+    assert update_release(2025, "D", options=FAST, force=True).status == "installed"
+    assert answers()["amounts"] == protected.answers["amounts"]
+    assert_no_leftovers(protected.home)
+
+
 # --- the ZIP code to locality file and local installs ----------------------------------------
 
 
