@@ -68,8 +68,8 @@ def named_styles() -> list[NamedStyle]:
             alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
             border=Border(bottom=THIN, left=THIN, right=THIN, top=THIN),
         ),
-        style("xlrate Text", alignment=Alignment(vertical="top")),
-        style("xlrate Wrap", alignment=Alignment(vertical="top", wrap_text=True)),
+        style("xlrate Text"),
+        style("xlrate Wrap", alignment=Alignment(wrap_text=True)),
         style(
             "xlrate Code",
             font=Font(name="Consolas", size=10),
@@ -93,14 +93,11 @@ def named_styles() -> list[NamedStyle]:
             fill=PatternFill("solid", fgColor=LIGHT),
             border=Border(top=Side(style="thin", color=NAVY)),
         ),
-        style(
-            "xlrate Note",
-            font=Font(name=FONT, size=9, italic=True, color=GREY),
-            alignment=Alignment(vertical="top", wrap_text=False),
-        ),
+        style("xlrate Note", font=Font(name=FONT, size=9, italic=True, color=GREY)),
         style(
             "xlrate Value", font=Font(name=FONT, size=10), alignment=Alignment(horizontal="left")
         ),
+        style("xlrate Hash", font=Font(name="Consolas", size=8)),
     ]
 
 
@@ -109,7 +106,7 @@ def header_row(ws, row: int, columns: list[Column]) -> None:  # type: ignore[no-
         cell = ws.cell(row, index, column.header)
         cell.style = "xlrate Header"
         ws.column_dimensions[cell.column_letter].width = column.width
-    ws.row_dimensions[row].height = 30
+    ws.row_dimensions[row].height = 45
 
 
 def build(path: Path) -> None:
@@ -150,7 +147,7 @@ def build(path: Path) -> None:
     for row, label in ((3, "Annual revenue"), (4, "Codes below target")):
         proto.cell(row, 6, label).style = "xlrate Label"
     for row, label in ((3, "Median % of Medicare"), (4, "Shortfall to target")):
-        proto.cell(row, 9, label).style = "xlrate Label"
+        proto.cell(row, 11, label).style = "xlrate Label"
     header_row(proto, 6, PAYER_COLUMNS)
 
     matrix = wb.create_sheet("Matrix")

@@ -77,6 +77,7 @@ class Analysis:
     yoy_label: str
     yoy_years: tuple[str, str] | None
     locality: str
+    locality_name: str
     year: int
     release: str
     cms_provenance: dict[str, Any]
@@ -107,6 +108,16 @@ class MedicareSource:
 
         loaded = load_release(year, release)
         return int(loaded.year), str(loaded.release_id), dict(loaded.provenance)
+
+    def locality_name(self, locality: str) -> str:
+        """The locality's name in words (``ALABAMA``), or "" when unknown."""
+        from xlrate.medicare.localities import locality_table
+
+        try:
+            names = {loc.locality: loc.name for loc in locality_table()}
+        except Exception:  # a display nicety: never fail the analysis over it
+            return ""
+        return str(names.get(locality, "")).title() if locality != "NATIONAL" else "national"
 
     def newest_years(self) -> list[tuple[int, str]]:
         """The newest release of each of the two newest years, oldest first."""
@@ -350,6 +361,7 @@ def analyze(
         yoy_label=yoy_label,
         yoy_years=yoy_years,
         locality=locality,
+        locality_name=medicare.locality_name(locality),
         year=year,
         release=release_id,
         cms_provenance=provenance,

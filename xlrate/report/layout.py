@@ -38,10 +38,12 @@ STYLE_NAMES = (
     "xlrate Total",
     "xlrate Note",
     "xlrate Value",
+    "xlrate Hash",
 )
 
 # Payer sheets: header block in rows 1-4, column headers in row 6, data from row 7.
 PAYER_HEADER_ROW = 6
+HEADER_HEIGHT = 45
 PAYER_COLUMNS = [
     Column("code", "Code", 8, "xlrate Code"),
     Column("modifier", "Mod", 6, "xlrate Code"),
@@ -163,14 +165,14 @@ MEDICARE_COLUMNS = [
 ]
 
 SOURCES_CMS_COLUMNS = [
-    Column("what", "What", 14, "xlrate Text"),
+    Column("what", "What", 18, "xlrate Text"),
     Column("who", "Payer / release", 24, "xlrate Text"),
     Column("file", "File", 36, "xlrate Text"),
-    Column("sha256", "SHA-256", 68, "xlrate Code"),
+    Column("sha256", "SHA-256", 66, "xlrate Hash"),
     Column("bytes", "Bytes", 11, "xlrate Count"),
     Column("rows_read", "Rows read", 9, "xlrate Count"),
     Column("rows_used", "Rows used", 9, "xlrate Count"),
-    Column("details", "Details", 60, "xlrate Wrap"),
+    Column("details", "Details", 64, "xlrate Wrap"),
 ]
 
 

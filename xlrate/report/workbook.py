@@ -319,11 +319,12 @@ def _payer_sheet(
     col = {c.key: get_column_letter(i) for i, c in enumerate(L.PAYER_COLUMNS, start=1)}
     idx = {c.key: i for i, c in enumerate(L.PAYER_COLUMNS, start=1)}
 
-    ws["A1"] = payer
+    ws["A1"] = payer + (" (SYNTHETIC)" if spec.synthetic else "")
     kinds = sorted(set(rows["rate_source"]) - {""})
     data = " and ".join(kinds) or "no rates"
-    label = "SYNTHETIC (invented for the demo): " if spec.synthetic else ""
-    ws["A2"] = f"{label}{data}; {spec.source or 'files listed on the Sources sheet'}"
+    # The first clause of the source only: the full provenance is on the Sources sheet.
+    source = spec.source.split(";")[0].strip() if spec.source else "Files listed on the Sources sheet"
+    ws["A2"] = f"Rates from: {data}. {source}."
 
     first = L.PAYER_HEADER_ROW + 1
     last = first + max(len(compared), 1) - 1
@@ -489,7 +490,7 @@ def _matrix_sheet(
         ws.column_dimensions[get_column_letter(c)].width = L.MATRIX_PAYER_WIDTH
     w.put(ws, header, lowest_col, "Lowest payer", "xlrate Header")
     ws.column_dimensions[get_column_letter(lowest_col)].width = L.MATRIX_LOWEST_WIDTH
-    ws.row_dimensions[header].height = 45
+    ws.row_dimensions[header].height = L.HEADER_HEIGHT
 
     lowest = a.lowest.set_index(["code", "modifier", "setting"])["lowest_payer"].to_dict()
     pct = compared.set_index(["payer", "code", "modifier", "setting"])["pct"].to_dict()
@@ -574,7 +575,8 @@ def _summary_sheet(
     info = {
         "practice": profile.name + (" (synthetic demo practice)" if profile.synthetic_note else ""),
         "locality": a.locality
-        + (f" (from ZIP {profile.zip})" if profile.zip and not profile.locality else ""),
+        + (f" ({a.locality_name})" if a.locality_name else "")
+        + (f", from ZIP {profile.zip}" if profile.zip and not profile.locality else ""),
         "release": f"CY{a.year} Medicare Physician Fee Schedule, release {a.release}",
         "setting": profile.setting,
         "generated": a.generated.strftime("%Y-%m-%d %H:%M UTC"),
@@ -731,9 +733,13 @@ def _summary_sheet(
     cats = Reference(ws, min_col=1, min_row=first, max_row=last)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(cats)
-    chart.dataLabels = DataLabelList()
-    chart.dataLabels.showVal = True
-    chart.dataLabels.numFmt = "0%"
+    labels = DataLabelList()
+    labels.showVal = True
+    labels.showSerName = labels.showCatName = labels.showLegendKey = labels.showPercent = False
+    labels.numFmt = "0%"
+    chart.series[0].dLbls = labels
+    chart.series[0].graphicalProperties.solidFill = "2F5597"
+    chart.gapWidth = 60
     chart.height = max(6.0, 1.1 * len(a.payer_names) + 2.5)
     chart.width = 18
     chart_row = total + 2
@@ -752,9 +758,10 @@ def _summary_sheet(
             ws,
             row,
             1,
-            f"Median change {old} to {new} over the codes in use ({a.yoy_label})",
+            f"Medicare {old} to {new}: median change over the codes in use",
             "xlrate Text",
         )
+        w.put(ws, row, 6, f"({a.yoy_label}; per code on the Medicare sheet)", "xlrate Note")
         w.formula(
             ws,
             row,
@@ -782,7 +789,7 @@ def _summary_sheet(
     row += 1
     for i, column in enumerate(L.TOP_COLUMNS, start=1):
         w.put(ws, row, i, column.header, "xlrate Header")
-    ws.row_dimensions[row].height = 30
+    ws.row_dimensions[row].height = L.HEADER_HEIGHT
     tcol = {c.key: i for i, c in enumerate(L.TOP_COLUMNS, start=1)}
     start = row + 1
     for row, (at, rec) in enumerate(top, start=start):  # noqa: B007
@@ -948,8 +955,13 @@ def _sources_sheet(w: _Writer, ws: Worksheet, a: Analysis, template: Path) -> No
 
     def line(values: Iterable[Any]) -> None:
         nonlocal row
-        for i, (column, value) in enumerate(zip(cols, values, strict=False), start=1):
+        items = list(values)
+        for i, (column, value) in enumerate(zip(cols, items, strict=False), start=1):
             w.put(ws, row, i, value, column.style)
+        # Spreadsheet apps do not grow a row for wrapped text on open: size it here.
+        lines = max(1, math.ceil(len(str(items[-1] or "")) / (cols[-1].width * 1.15)))
+        if lines > 1:
+            ws.row_dimensions[row].height = 13.5 * lines
         row += 1
 
     ws.cell(row, 1, "Medicare: CMS files").style = "xlrate Section"
