@@ -109,10 +109,10 @@ class Download:
 class Source:
     """Where a CMS file was found: the zip URL, the page that linked it, and how."""
 
-    kind: str  # "rvu" or "zip_locality"
+    kind: str  # "rvu", "zip_locality", or "local" for a zip the user gave
     url: str
     landing_page: str | None
-    discovered: str  # "landing page", "index page", "fallback"
+    discovered: str  # "landing page", "fallback" (the plain file name) or "local file"
     year: int | None = None
     letter: str | None = None
 
