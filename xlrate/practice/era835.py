@@ -200,7 +200,15 @@ def _foreign_isa(parts: list[str], delims: _Delimiters) -> int:
     for index, raw in enumerate(parts):
         if "ISA" in raw:
             segment = raw.strip()
-            if segment[:3] == "ISA" and not (
+            if segment[:3] != "ISA":
+                # Files concatenated after one whose last segment had no terminator:
+                # 'IEA|1|000015442\nISA*00*...' - the new interchange starts on a new line.
+                line = max(raw.find("\nISA"), raw.find("\rISA"))
+                if line < 0 or raw[line + 4 : line + 5].isalnum():
+                    continue
+                parts[index : index + 1] = [raw[:line], raw[line + 1 :]]
+                return index + 1
+            if not (
                 len(segment) == 105
                 and segment[3] == delims.element
                 and segment[104] == delims.component
