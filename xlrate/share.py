@@ -387,67 +387,89 @@ def prepare_shared_copy(
 def headline(workbook: Path | str) -> list[str]:
     """The headline numbers, as lines: weighted % of Medicare per payer, revenue at stake.
 
-    Read from the workbook's values (the Summary sheet the report writes); an empty list
-    when the workbook has none, so the message still goes out.
+    Read from the Summary sheet the report writes: the values Excel saved, or, for a
+    workbook no spreadsheet has calculated yet (as ``xlrate build`` writes it), the values
+    of its formulas computed by pyopenvba's formula engine. An empty list when the
+    workbook has no such table, so the message still goes out.
     """
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
+    path = Path(workbook)
     try:
-        wb = openpyxl.load_workbook(Path(workbook), data_only=True, read_only=True)
+        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception:
         return []
     try:
-        return _headline_lines(wb)
+        sheet = next((n for n in ("Summary", "Payers") if n in wb.sheetnames), None)
+        if sheet is None:
+            return []
+        ws = wb[sheet]
+        lines = _headline_lines([list(r) for r in ws.iter_rows(values_only=True)])
+        extent = f"A1:{get_column_letter(max(ws.max_column or 1, 1))}{max(ws.max_row or 1, 1)}"
     finally:
         wb.close()
+    if lines is None:  # formulas without saved values
+        try:
+            from pyopenvba.apps.excel import ExcelApplication
+
+            app = ExcelApplication.open(path, with_vba=False)
+            computed = app.sheet(sheet).value(extent)
+            lines = _headline_lines(computed if isinstance(computed, list) else [[computed]])
+        except Exception:
+            lines = None
+    return lines or []
 
 
-def _headline_lines(wb: Any) -> list[str]:
-    sheet = next((wb[n] for n in ("Summary", "Payers") if n in wb.sheetnames), None)
-    if sheet is None:
-        return []
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    lines: list[str] = []
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _headline_lines(rows: list[list[Any]]) -> list[str] | None:
+    """Lines from the payer table; None when its numbers have not been calculated."""
     for i, row in enumerate(rows):
         labels = [str(v).strip().lower() if isinstance(v, str) else "" for v in row]
         payer_col = next((j for j, v in enumerate(labels) if v == "payer"), None)
-        pct_col = next(
-            (j for j, v in enumerate(labels) if "% of medicare" in v or "percent of medicare" in v),
-            None,
-        )
+        pct_col = next((j for j, v in enumerate(labels) if "% of medicare" in v), None)
         if payer_col is None or pct_col is None:
             continue
-        stake_col = next((j for j, v in enumerate(labels) if "at stake" in v), None)
+        stake_col = next(
+            (j for j, v in enumerate(labels) if "at stake" in v or "shortfall" in v), None
+        )
+        lines: list[str] = []
+        total: float | None = None
         for data in rows[i + 1 :]:
             payer = data[payer_col] if payer_col < len(data) else None
             if payer in (None, ""):
                 break
-            pct = data[pct_col] if pct_col < len(data) else None
-            line = f"{payer}: {_percent(pct)} of Medicare (weighted by volume)"
-            if stake_col is not None and stake_col < len(data):
-                line += f", {_money(data[stake_col])} at stake"
+            pct = _number(data[pct_col]) if pct_col < len(data) else None
+            if pct is None:
+                return None
+            line = f"{payer}: {pct * 100:.0f}% of Medicare (weighted by volume)"
+            stake = (
+                _number(data[stake_col])
+                if stake_col is not None and stake_col < len(data)
+                else None
+            )
+            if stake is not None:
+                line += f", {_money(stake)} a year below target"
+                if str(payer).strip().lower() == "all payers":
+                    total = stake
             lines.append(line)
-        break
-    for row in rows:
-        for j, value in enumerate(row):
-            if isinstance(value, str) and "revenue at stake" in value.lower():
-                amount = next((v for v in row[j + 1 :] if isinstance(v, (int, float))), None)
-                if amount is not None:
-                    lines.append(f"Revenue at stake: {_money(amount)} a year")
-                    return lines
-    return lines
-
-
-def _percent(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value * 100:.0f}%" if abs(value) < 10 else f"{value:.0f}%"
-    return str(value)
+        if total is not None:
+            lines.append(f"Revenue at stake: {_money(total)} a year (every payer at its target)")
+        return lines
+    return []
 
 
 def _money(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"${value:,.0f}"
-    return str(value)
+    number = _number(value)
+    return f"${number:,.0f}" if number is not None else str(value)
 
 
 def compose_message(
