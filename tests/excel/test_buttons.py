@@ -170,3 +170,26 @@ def test_mirror_and_write_back_touch_only_changed_cells() -> None:
     assert medicare == {(4, 1): "Code", (5, 4): 93.99}
     assert book.sheets["New"].cells == {(1, 1): "x"}
     assert book.sheets["Summary"].cells == {(1, 1): "Title", (2, 2): "=1+1"}
+
+
+def test_macro_workbook_from_a_profile_rebuilds_from_it(tmp_path: Path) -> None:
+    """`xlrate addin build --profile`: the analysis inside, and Rebuild re-reads the profile."""
+    from xlrate.cli import cli
+    from xlrate.excel import addin
+
+    profile = Path(addin.__file__).resolve().parents[1] / "demo" / "practice.toml"
+    out = tmp_path / "analysis.xlsm"
+    result = CliRunner().invoke(
+        cli, ["addin", "build", "--profile", str(profile), "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    assert "Alabama Medicaid" in wb.sheetnames
+    assert buttons.profile_path(wb, out) == profile.resolve()
+    wb["Summary"]["A1"] = "edited"
+    wb["Alabama Medicaid"]["F7"] = 0.01
+    refreshed = buttons.rebuild_analysis(wb, out)
+    fresh = openpyxl.load_workbook(out)
+    assert {"Summary", "Alabama Medicaid", "Medicare", "Sources"} <= set(refreshed)
+    assert wb["Summary"]["A1"].value == fresh["Summary"]["A1"].value
+    assert wb["Alabama Medicaid"]["F7"].value == fresh["Alabama Medicaid"]["F7"].value

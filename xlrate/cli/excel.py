@@ -14,6 +14,7 @@ def addin_group() -> None:
     \b
     Examples:
       xlrate addin build                       write xlrate.xlsm here
+      xlrate addin build --profile practice.toml --output analysis.xlsm
       xlrate addin build --output ~/xlrate.xlsm --interpreter C:\\py\\pythonw.exe
       xlrate addin install                     use xlwings' add-in instead
     """
@@ -38,8 +39,15 @@ def addin_group() -> None:
     metavar="PATH",
     help="Python that Excel starts (pythonw.exe on Windows). Default: xlwings' own setting.",
 )
+@click.option(
+    "--profile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Practice profile: the analysis is built from it, and Rebuild analysis re-reads it.",
+)
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-def build_cmd(output: Path, template: Path | None, interpreter: str | None, force: bool) -> None:
+def build_cmd(
+    output: Path, template: Path | None, interpreter: str | None, profile: Path | None, force: bool
+) -> None:
     """Write the macro workbook: functions wired, buttons bound, no setup clicks.
 
     It holds xlwings' VBA module from the installed xlwings, the function wrappers
@@ -47,12 +55,16 @@ def build_cmd(output: Path, template: Path | None, interpreter: str | None, forc
     rates, Rebuild analysis, Prepare to share and Email.
 
     \b
-    Example:
+    Examples:
       xlrate addin build --output xlrate.xlsm --force
+      xlrate addin build --profile practice.toml --output analysis.xlsm
+      xlrate addin build --template analysis.xlsx --output analysis.xlsm
     """
     from xlrate.excel.addin import build_addin
 
-    path = build_addin(output, template=template, interpreter=interpreter, force=force)
+    path = build_addin(
+        output, template=template, interpreter=interpreter, force=force, profile=profile
+    )
     click.echo(f"Wrote {path}")
     click.echo("Open it in Excel and enable macros; functions need Windows Excel.")
 

@@ -46,6 +46,8 @@ UDF_WRAPPER_MODULE = "xlwings_udfs"
 HELP_MODULE = "xlrate_function_help"
 CONF_SHEET = "xlwings.conf"
 DEFAULT_OUTPUT = "xlrate.xlsm"
+#: The workbook name holding the practice profile's path (read by Rebuild analysis).
+PROFILE_NAME = "Profile"
 
 _MACRO_ENABLED = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 _WORKBOOK_MAIN = re.compile(
@@ -288,6 +290,15 @@ def _minimal_base() -> Any:
     return wb
 
 
+def _build_analysis(profile: Path, output: Path) -> Path:
+    """The analysis workbook for ``profile``, as ``xlrate build`` writes it."""
+    from xlrate.analysis import analyze, load_profile
+    from xlrate.report import build_workbook
+
+    build_workbook(analyze(load_profile(profile)), output, force=True)
+    return output
+
+
 def _button_sheet(wb: Any) -> Any:
     for name in BUTTON_SHEETS:
         if name in wb.sheetnames:
@@ -425,14 +436,27 @@ def build_addin(
     template: Path | str | None = None,
     interpreter: str | None = None,
     force: bool = False,
+    profile: Path | str | None = None,
 ) -> Path:
     """Write the macro workbook to ``output`` and return its path.
 
     ``template`` defaults to ``workbook/template.xlsx`` (a small built-in base when that
     does not exist). ``interpreter`` is the Python that xlwings starts (written to the
     ``xlwings.conf`` sheet); without it xlwings uses its own config or ``python`` on PATH.
+    ``profile`` (a practice.toml) is recorded in the workbook's ``Profile`` name for the
+    Rebuild analysis button; without a ``template`` the analysis is built from it first.
     """
     output = Path(output)
+    if profile is not None and template is None:
+        with tempfile.TemporaryDirectory(prefix="xlrate-analysis-") as tmp:
+            analysis = _build_analysis(Path(profile), Path(tmp) / "analysis.xlsx")
+            return build_addin(
+                output,
+                template=analysis,
+                interpreter=interpreter,
+                force=force,
+                profile=profile,
+            )
     if output.suffix.lower() != ".xlsm":
         raise ReportError(f"{output} must end in .xlsm: Excel keeps macros only in .xlsm files")
     if output.exists() and not force:
@@ -444,6 +468,11 @@ def build_addin(
     sheet = _button_sheet(wb)
     left = _right_of_content_points(sheet)
     _add_conf_sheet(wb, interpreter)
+    if profile is not None:
+        from openpyxl.workbook.defined_name import DefinedName
+
+        text = str(Path(profile).expanduser().resolve()).replace('"', '""')
+        wb.defined_names[PROFILE_NAME] = DefinedName(PROFILE_NAME, attr_text=f'"{text}"')
     with tempfile.TemporaryDirectory(prefix="xlrate-addin-") as tmp:
         staged = Path(tmp) / "staged.xlsm"
         wb.save(staged)

@@ -85,6 +85,9 @@ def named_value(wb: Any, *names: str) -> Any:
         defined = wb.defined_names.get(name)
         if defined is None:
             continue
+        text = str(defined.attr_text or "").lstrip("=")
+        if text.startswith('"') and text.endswith('"') and len(text) >= 2:
+            return text[1:-1].replace('""', '"')  # a name holding a constant
         for sheet, coord in defined.destinations:
             if sheet in wb.sheetnames:
                 value = wb[sheet][coord.replace("$", "").split(":")[0]].value
