@@ -257,3 +257,33 @@ def test_2026_qp_uses_the_final_rule_cf_without_a_qpp_file() -> None:
     )
     # 2025 had a single conversion factor: the option changes nothing.
     assert xlrate.medicare_amount("99214", qp=True).amount == xlrate.medicare_amount("99214").amount
+
+
+def test_installing_a_release_replaces_cached_answers(tmp_path: Path) -> None:
+    before = xlrate.medicare_amount("99213", locality="01112-05")
+    for f in (DATA / "rvu25d").iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    gpci = (tmp_path / "GPCI2025.csv").read_text(encoding="latin-1")
+    line = next(x for x in gpci.splitlines() if x.startswith("01112,CA,05,"))
+    (tmp_path / "GPCI2025.csv").write_text(
+        gpci.replace(line, line.replace(",1.419,", ",1.519,")), encoding="latin-1"
+    )
+    from xlrate.medicare import store
+
+    store.install_bundle(cms_files.read_bundle(tmp_path))
+    after = xlrate.medicare_amount("99213", locality="01112-05")
+    assert store.resolve_release().source == "installed"
+    assert after.amount is not None and before.amount is not None
+    # PE RVU 1.35 x 0.100 more PE GPCI x $32.3465 = about $4.37 more.
+    assert after.amount - before.amount == Decimal("4.37")
+
+
+def test_reader_finds_the_previous_release_while_an_install_swaps_it(tmp_path: Path) -> None:
+    from xlrate.medicare import store
+
+    info = store.install_bundle(cms_files.read_bundle(DATA / "rvu25d"))
+    aside = info.path.with_name(f".{info.path.name}.old-99")
+    info.path.rename(aside)  # the moment between the store's two renames
+    store.clear_cache()
+    again = store.resolve_release(2025, "D")
+    assert again.source == "installed" and again.path == aside

@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 
 from xlrate.errors import LocalityError
+from xlrate.medicare import store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release, load_zip_table
 
 _LOCALITY_RE = re.compile(r"^\s*(\d{4,5})\s*[-/ ]?\s*(\d{1,2})\s*$")
@@ -83,6 +84,9 @@ def _zip3_localities() -> dict[str, tuple[str, ...]]:
         if loc not in bucket:
             bucket.append(loc)
     return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+store.on_clear(_zip3_localities.cache_clear)
 
 
 def resolve_zip(value: object) -> ZipMatch:

@@ -31,6 +31,7 @@ import numpy as np
 from xlrate.codes import clean_code, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
 from xlrate.medicare.localities import normalize_locality, resolve_zip
+from xlrate.medicare import store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
 
 if TYPE_CHECKING:
@@ -617,6 +618,9 @@ def _medicare_amount_cached(
 def zip_pairs(a: Any, b: Any) -> Any:
     """builtins.zip, for functions whose ``zip`` argument (a ZIP code) shadows it."""
     return builtins.zip(a, b, strict=True)
+
+
+store.on_clear(_medicare_amount_cached.cache_clear)
 
 
 def _factorize(values: Any) -> tuple[np.ndarray, list[Any]]:

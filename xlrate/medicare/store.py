@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,7 +44,9 @@ TABLES_FILE = "tables.npz"
 PROVENANCE_FILE = "provenance.json"
 NATIONAL = "NATIONAL"
 
+_MOVED_ASIDE = re.compile(r"^\.(.+)\.old-\d+$")
 _lock = threading.Lock()
+_on_clear: list[Callable[[], None]] = []
 _cache: dict[tuple[str, str], MedicareRelease] = {}
 _zip_cache: dict[str, ZipTable] = {}
 
@@ -73,12 +77,20 @@ def _scan(kind: str) -> dict[str, tuple[str, Path]]:
         base = root / kind
         if not base.is_dir():
             continue
+        aside: dict[str, Path] = {}
         for child in sorted(base.iterdir()):
-            if child.name.startswith(".") or not (child / TABLES_FILE).is_file():
+            if not (child / TABLES_FILE).is_file() or not (child / PROVENANCE_FILE).is_file():
                 continue
-            if not (child / PROVENANCE_FILE).is_file():
-                continue
-            found[child.name] = (source, child)  # installed overrides embedded
+            moved = _MOVED_ASIDE.match(child.name)
+            if moved:
+                aside[moved.group(1)] = child
+            elif not child.name.startswith("."):
+                found[child.name] = (source, child)  # installed overrides embedded
+        # During an install the previous release sits aside for a moment between two
+        # renames: a reader that looks then still finds it.
+        for name, child in aside.items():
+            if not (base / name).is_dir():
+                found[name] = (source, child)
     return found
 
 
@@ -289,9 +301,16 @@ def load_release(year: int | str | None = None, release: str | None = None) -> M
 
 
 def clear_cache() -> None:
-    """Forget loaded releases (after an install, or in tests)."""
+    """Forget loaded releases and every answer computed from them (after an install)."""
     _cache.clear()
     _zip_cache.clear()
+    for hook in _on_clear:
+        hook()
+
+
+def on_clear(hook: Callable[[], None]) -> None:
+    """Register a cache of derived answers to be emptied by :func:`clear_cache`."""
+    _on_clear.append(hook)
 
 
 # --------------------------------------------------------------------------- ZIP codes
