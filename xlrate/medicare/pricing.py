@@ -30,8 +30,8 @@ import numpy as np
 
 from xlrate.codes import clean_code, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
-from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare import store
+from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
 
 if TYPE_CHECKING:
