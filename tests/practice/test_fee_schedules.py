@@ -271,3 +271,23 @@ def test_xlsx_fast_reader_matches_openpyxl() -> None:
                 if hasattr(b, "year"):
                     continue  # dates stay serial numbers in the fast reader (not needed)
                 assert a == b and type(a) is type(b)
+
+
+def test_payer_argument_wins_over_payer_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", "Code,Fee,Payer\n99213,90,Aetna\n")
+    assert list(read_fee_schedule(path).rows.payer) == ["Aetna"]
+    assert list(read_fee_schedule(path, payer="Aetna PPO").rows.payer) == ["Aetna PPO"]
+
+
+def test_csv_named_xlsx_is_read_by_content(tmp_path: Path) -> None:
+    path = write(tmp_path / "download.xlsx", "Code,Fee\n99213,90\n")
+    assert list(read_fee_schedule(path).rows.amount) == [90.0]
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, xlrate.practice; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -57,7 +57,6 @@ OUTPUT_COLUMNS = ["payer", "code", "modifier", "setting", "amount", "note"]
 OPTIONAL_COLUMNS = ["description", "volume", "pos"]
 HEADER_SCAN_ROWS = 60
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
 
 _CODE_WORDS = {
     "code",
@@ -210,7 +209,19 @@ def _classify(header: object) -> str | None:
     if wordset & {"payer", "payor", "insurer"} and not wordset & _AMOUNT_KEYS:
         return "payer"
     if wordset & _AMOUNT_KEYS or "$" in str(header):
-        if wordset & {"date", "effective", "term", "termination", "percent", "pct"}:
+        if wordset & {
+            "date",
+            "effective",
+            "term",
+            "termination",
+            "percent",
+            "pct",
+            "type",
+            "indicator",
+            "status",
+            "method",
+            "methodology",
+        }:
             return None
         if wordset & _NONFACILITY_WORDS:
             return "nonfacility"
@@ -688,18 +699,23 @@ def read_fee_schedule(
     clean_mapping = _check_mapping(mapping)
     if not file.is_file():
         raise ImportFileError(f"{file}: no such file. Check the path.")
-    suffix = file.suffix.lower()
-    if suffix == ".xls":
-        raise ImportFileError(
-            f"{name}: old Excel .xls files are not read. Open it in Excel and save it as .xlsx."
-        )
     try:
-        if suffix in EXCEL_SUFFIXES:
+        with open(file, "rb") as handle:
+            magic = handle.read(8)
+        # By content, not by name: payer portals often send CSV or HTML named .xls/.xlsx.
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            raise ImportFileError(
+                f"{name}: old Excel .xls files are not read. Open it in Excel and save it as "
+                ".xlsx (or export it as CSV)."
+            )
+        if magic.startswith(b"PK\x03\x04") or file.suffix.lower() in EXCEL_SUFFIXES:
             rows, header_index, roles, sheet = _read_excel(file, name, clean_mapping)
         else:
             rows, header_index, roles, sheet = _read_csv(file, name, clean_mapping)
     except OSError as exc:
         raise ImportFileError(f"{file}: cannot read the file ({exc.strerror or exc}).") from None
+    if payer:
+        roles.pop("payer", None)  # the payer named by the user wins over the file's column
     report = FeeReadReport(file=name, sheet=sheet)
     default_payer = " ".join(payer.split()) if payer else _payer_from_name(file)
     records = list(_normalize(rows, header_index, roles, default_payer, report))
