@@ -29,7 +29,8 @@ def medicare_cells(wb: Any) -> list[list[Any]]:
 
 def test_settings_from_the_summary_sheet(demo: Path) -> None:
     settings = buttons.workbook_settings(openpyxl.load_workbook(demo))
-    assert settings.release == "2025D" and settings.locality is not None
+    assert settings.year == 2025 and settings.release is None
+    assert settings.locality is not None
 
 
 def test_refresh_reprices_the_medicare_sheet_as_the_report_wrote_it(demo: Path) -> None:
@@ -46,7 +47,7 @@ def test_refresh_reprices_the_medicare_sheet_as_the_report_wrote_it(demo: Path) 
         return Result()
 
     result = buttons.refresh_medicare(wb, updater=updater)
-    assert calls == [(None, "2025D")]
+    assert calls == [(2025, None)]  # the workbook's year, the newest release of it
     assert result.release == "2025D" and result.rows > 10
     assert "Medicare release 2025D in use" in result.message
     assert medicare_cells(wb) == before  # the engine's amounts, RVUs, GPCIs, CF, notes

@@ -150,8 +150,10 @@ def workbook_settings(wb: Any) -> WorkbookSettings:
     summary_locality, summary_release = summary_info(wb)
     if locality_value is None and zip_value is None:
         locality_value = summary_locality
-    if release_value is None:
-        release_value = summary_release
+    if year_value is None and release_value is None and summary_release:
+        # The report states the release it used; a refresh keeps its year and takes the
+        # newest release of that year. Only a MedicareRelease cell pins a release.
+        year_value = int(summary_release[:4])
     locality = f._locality_id(locality_value) if locality_value is not None else None
     zip5 = f._zip5(zip_value) if zip_value is not None else None
     if locality is None and locality_value is not None:
@@ -493,10 +495,7 @@ def refresh_medicare_rates_clicked() -> None:
 
     def action(wb: Any, path: Path | None) -> str:
         result = refresh_medicare(wb)
-        from xlrate.medicare import store
-
-        store.clear_cache()
-        functions._zip_to_locality.cache_clear()
+        functions.clear_caches()  # the functions answer from the new data too
         return result.message
 
     _run_on_mirror(action)

@@ -437,6 +437,30 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
     for row in rows:
         groups.setdefault((row.year, row.release), []).append(row)
     for (year, release), members in groups.items():
+        if len(members) == 1:
+            # One cell: the engine's scalar entry, which caches (a column filled with
+            # one formula per row calls this thousands of times).
+            r = members[0]
+            try:
+                result = xlrate.medicare_amount(
+                    r.code,
+                    r.modifier,
+                    locality=r.locality,
+                    setting=r.setting,
+                    year=year,
+                    release=release,
+                )
+            except Exception as exc:
+                from xlrate.errors import XlrateError
+
+                out[r.cell] = f"error: {exc}" if isinstance(exc, XlrateError) else f"error: {exc!r}"
+                continue
+            out[r.cell] = (
+                round(float(result.amount), 2)
+                if result.amount is not None
+                else _unpriced_text(result.status, result.note)
+            )
+            continue
         frame = pd.DataFrame(
             {
                 "code": [r.code for r in members],
@@ -444,13 +468,8 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
                 "setting": [r.setting for r in members],
             }
         )
-        localities = [r.locality for r in members]
-        if all(loc is None for loc in localities):
-            pass  # the engine's default locality
-        elif any(loc is None for loc in localities):
-            frame["locality"] = [loc or "NATIONAL" for loc in localities]
-        else:
-            frame["locality"] = localities
+        # None: the engine's default locality for that row.
+        frame["locality"] = [r.locality for r in members]
         try:
             priced = xlrate.price(frame, year=year, release=release)
         except Exception as exc:
@@ -611,6 +630,19 @@ def MEDICARE_LOCALITY(zip, caller=None):  # type: ignore[no-untyped-def]
             row.append(locality if locality else problem)
         cells.append(row)
     return _shape_result(cells, kind)
+
+
+def clear_caches() -> None:
+    """Forget cached data and answers: after new Medicare data is installed."""
+    from xlrate.medicare import pricing, store
+
+    store.clear_cache()
+    _zip_to_locality.cache_clear()
+    _read_profile.cache_clear()
+    _settings_cache.clear()
+    cached = getattr(pricing, "_medicare_amount_cached", None)
+    if cached is not None and hasattr(cached, "cache_clear"):
+        cached.cache_clear()
 
 
 #: The functions this module gives Excel, by name.
