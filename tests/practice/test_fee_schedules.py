@@ -291,3 +291,12 @@ def test_import_is_light() -> None:
     code = "import sys, xlrate.practice; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_line_breaks_that_csv_does_not_split_on(tmp_path: Path) -> None:
+    # Found by hypothesis: str.splitlines() breaks on \x0b, the csv module does not, so a
+    # header found in a splitlines() sample pointed at the wrong row.
+    path = write(tmp_path / "vt.csv", "\x01\x0b~,,\n,,\nCode,Mod,Fee\n99213,,90\n")
+    schedule = read_fee_schedule(path)
+    assert schedule.report.header_row == 3
+    assert list(schedule.rows.amount) == [90.0]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 import re
@@ -381,26 +382,31 @@ def _read_csv(
     if "\x00" in text:
         text = text.replace("\x00", "")
     # Try each delimiter Excel may write; the one that yields a recognisable header wins.
-    sample = "\n".join(text.splitlines()[: HEADER_SCAN_ROWS * 2])
+    head = text[: 1 << 16]
     for delimiter in (",", ";", "\t", "|"):
-        if delimiter not in sample:
+        if delimiter not in head:
+            continue
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        found: tuple[int, dict[str, list[int]]] | None = None
+        try:
+            for index, row in enumerate(itertools.islice(reader, HEADER_SCAN_ROWS)):
+                roles = _find_columns(row, mapping)
+                if roles:
+                    found = (index, roles)
+                    break
+        except csv.Error:
+            continue  # not this delimiter
+        if found is None:
             continue
         try:
-            head = _csv_rows(sample, delimiter)[:HEADER_SCAN_ROWS]
-        except csv.Error:
-            continue
-        for index, row in enumerate(head):
-            roles = _find_columns(row, mapping)
-            if roles:
-                try:
-                    rows = _csv_rows(text, delimiter)
-                except csv.Error as exc:
-                    raise ImportFileError(
-                        f"{name}: the CSV cannot be read ({exc}). Open it in Excel and save it "
-                        "again as CSV."
-                    ) from None
-                return rows, index, roles, None
-    raise _no_header(name, _preview(_csv_rows_safe(sample)), mapping)
+            rows = _csv_rows(text, delimiter)
+        except csv.Error as exc:
+            raise ImportFileError(
+                f"{name}: the CSV cannot be read ({exc}). Open it in Excel and save it again "
+                "as CSV."
+            ) from None
+        return rows, found[0], found[1], None
+    raise _no_header(name, _preview(_csv_rows_safe(head)), mapping)
 
 
 def _csv_rows_safe(sample: str) -> list[list[str]]:
@@ -708,7 +714,7 @@ def read_fee_schedule(
                 f"{name}: old Excel .xls files are not read. Open it in Excel and save it as "
                 ".xlsx (or export it as CSV)."
             )
-        if magic.startswith(b"PK\x03\x04") or file.suffix.lower() in EXCEL_SUFFIXES:
+        if magic.startswith(b"PK\x03\x04"):
             rows, header_index, roles, sheet = _read_excel(file, name, clean_mapping)
         else:
             rows, header_index, roles, sheet = _read_csv(file, name, clean_mapping)
