@@ -206,3 +206,15 @@ def test_install_writes_udf_modules(tmp_path: Path) -> None:
     text = conf.read_text(encoding="utf-8")
     assert '"UDF MODULES","xlrate.excel.functions"' in text and '"old"' not in text
     assert "INTERPRETER_WIN" in text
+
+
+def test_generated_vba_compiles_in_a_vba_parser() -> None:
+    """The generated modules parse as VBA (pyopenvba's interpreter compiles them)."""
+    from pyopenvba.apps.excel import ExcelApplication
+
+    app = ExcelApplication()
+    app.add_workbook()
+    app.add_module(addin.function_help_module(), name=addin.HELP_MODULE)
+    # The parser does not take a comment after #Const, which xlwings writes and VBA accepts.
+    wrappers = addin.udf_wrapper_module().replace("'Adjust when using outside of Excel", "")
+    app.add_module(wrappers, name=addin.UDF_WRAPPER_MODULE)
