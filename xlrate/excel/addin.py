@@ -84,11 +84,15 @@ def repo_dir() -> Path:
 
 
 def vba_source_dir() -> Path:
-    """Our VBA source: ``workbook/vba`` in the checkout."""
-    path = repo_dir() / "workbook" / "vba"
-    if not path.is_dir():
-        raise ReportError(f"VBA source folder {path} is missing: reinstall xlrate from source")
-    return path
+    """Our VBA source: ``workbook/vba`` in the checkout, or a copy packaged beside this module."""
+    candidates = (repo_dir() / "workbook" / "vba", Path(__file__).resolve().parent / "vba")
+    for path in candidates:
+        if (path / "xlrate_buttons.bas").is_file():
+            return path
+    raise ReportError(
+        f"the VBA source (xlrate_buttons.bas) is in none of {', '.join(map(str, candidates))}: "
+        "reinstall xlrate"
+    )
 
 
 def default_template() -> Path | None:
