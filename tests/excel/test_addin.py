@@ -73,7 +73,7 @@ def test_help_module_registers_category_and_argument_docs() -> None:
     vba = addin.function_help_module()
     assert vba.count('Category:="xlrate"') == 3
     assert "Positional argument" not in vba
-    assert 'Macro:="PCT_MEDICARE"' in vba and "Payer rate(s) in dollars" in vba
+    assert 'Macro:=book & "PCT_MEDICARE"' in vba and "Payer rate(s) in dollars" in vba
 
 
 # --- the built workbook -------------------------------------------------------------------

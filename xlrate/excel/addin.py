@@ -233,7 +233,10 @@ def function_help_module() -> str:
         "",
         "Public Sub RegisterXlrateFunctions()",
         "    Dim wasSaved As Boolean",
+        "    Dim book As String",
         "    wasSaved = ThisWorkbook.Saved",
+        "    ' Qualified as xlwings' Import Functions does: 'name.xlsm'!FUNCTION",
+        '    book = "\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!"',
         "    On Error Resume Next",
     ]
     with functions_with_metadata() as module:
@@ -246,7 +249,7 @@ def function_help_module() -> str:
             ]
             lines += [
                 "    Application.MacroOptions _",
-                f'        Macro:="{name}", _',
+                f"""        Macro:=book & "{name}", _""",
                 f"        Description:={_vba_string(info['ret']['doc'])}, _",
                 f'        Category:="{info["category"]}", _',
                 "        ArgumentDescriptions:=Array( _",
