@@ -2,21 +2,24 @@
 
 Why our own parser and not a library
 ------------------------------------
-We looked at the maintained options on PyPI: ``pyx12`` (a HIPAA *validator*: it walks the
-file against the 4010/5010 implementation-guide maps and reports every deviation),
-``linuxforhealth-x12`` (5010 only, builds a pydantic model of each whole transaction),
-``badx12`` and ``edi-835-parser`` (small, unmaintained or whole-file). None fits:
+We looked at what PyPI offers for 835s: ``pyx12`` (4.0, maintained; a HIPAA *validator*,
+parser and converter that checks each segment against the implementation-guide maps),
+``linuxforhealth-x12`` (ASC 5010 only, streams each transaction into pydantic models),
+``edi-835-parser`` (parses whole files into transaction objects, patients included, then
+DataFrames) and ``badx12`` (last release 2018). None fits:
 
-- The files a practice gets are *not* valid enough for a validating parser. The real samples
-  in ``tests/data/practice/era835`` declare ``:`` as the component separator and use ``>``,
-  start every segment with ``~``, carry a BOM and indentation, or have no ISA at all. A
-  validator either rejects them or needs the same pre-cleaning we would write anyway.
-- We need nine segment types (ISA/GS/ST/N1/CLP/CAS/SVC/AMT and the trailers) and a running
-  sum, not a tree: a 100 MB file must take seconds and constant memory. Building a model per
-  transaction, or validating every element, costs an order of magnitude more.
-- The privacy rule is easiest to keep when the parser never stores a name, member id or
-  claim number: ours reads CLP01 and NM1 only to skip them.
-- No new dependency to audit and pin for a ~400-line module.
+- Real files are not clean enough for a validator. Our samples (``tests/data/practice/
+  era835``) declare ``:`` in ISA16 and write ``HC>12345``, start every segment with ``~``,
+  carry a BOM and indentation, have no ISA at all, or are version 4010 (which rules out
+  linuxforhealth-x12). A validating parser rejects them or needs the same pre-cleaning
+  that is most of this module anyway.
+- We need a dozen segment types (ISA/IEA/GS/GE/ST/SE, N1, CLP, SVC, CAS, AMT, PLB) and
+  running sums, not a tree: a 100 MB remit must take seconds and constant memory.
+  Validating every element or building objects per claim costs far more (benchmark in
+  ``scripts/benches/practice.py``).
+- Privacy is simplest when the parser never keeps a name, member id or claim number: ours
+  reads CLP01 and NM1 only to skip them. edi-835-parser's output carries patient data.
+- No new dependency to audit and pin for a module of a few hundred lines.
 
 What it handles (see DOMAIN.md section 3): delimiters from the ISA (element separator =
 4th character, component separator = ISA16, segment terminator = the character after it,
