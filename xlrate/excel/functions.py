@@ -263,14 +263,24 @@ def _named_value(book: Any, names: Iterable[str]) -> Any:
     return None
 
 
-def _summary_locality(book: Any) -> str | None:
-    """The locality the report's Summary sheet states (B5: ``10112-00``), if any."""
+def _summary_info(book: Any) -> tuple[str | None, str | None]:
+    """Locality and release the report's Summary sheet states (B5 ``10112-00``, B6 ``2025D``).
+
+    A workbook built by ``xlrate build`` has no named settings cells; its functions then
+    answer for the locality and release its Medicare sheet uses.
+    """
     try:
-        text = str(book.sheets["Summary"].range("B5").value or "")
+        summary = book.sheets["Summary"]
+        locality_text = str(summary.range("B5").value or "")
+        release_text = str(summary.range("B6").value or "")
     except Exception:
-        return None
-    match = re.search(r"\b(\d{5}-\d{2}|NATIONAL)\b", text, re.IGNORECASE)
-    return match.group(1).upper() if match else None
+        return None, None
+    locality = re.search(r"\b(\d{5}-\d{2}|NATIONAL)\b", locality_text, re.IGNORECASE)
+    release = re.search(r"\b(20\d\d[A-D])\b", release_text)
+    return (
+        locality.group(1).upper() if locality else None,
+        release.group(1) if release else None,
+    )
 
 
 def _profile_defaults(book_dir: Path | None) -> Defaults:
@@ -340,8 +350,12 @@ def workbook_defaults(caller: Any) -> Defaults:
     if book is not None:
         for field, names in SETTING_NAMES.items():
             found[field] = _named_value(book, names)
-    if book is not None and found.get("locality") is None and found.get("zip") is None:
-        found["locality"] = _summary_locality(book)
+    if book is not None:
+        summary_locality, summary_release = _summary_info(book)
+        if found.get("locality") is None and found.get("zip") is None:
+            found["locality"] = summary_locality
+        if found.get("year") is None and found.get("release") is None:
+            found["release"] = summary_release
     locality_cell = found.get("locality")
     defaults = Defaults(
         locality=_locality_id(locality_cell) if locality_cell is not None else profile.locality,
