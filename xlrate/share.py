@@ -102,7 +102,9 @@ _REF_RE = re.compile(
     r"(?P<a>\$?[A-Za-z]{1,3}\$?\d+)(?::(?P<b>\$?[A-Za-z]{1,3}\$?\d+))?$"
 )
 _CALL_RE = re.compile(
-    r"^=\s*(?:_xludf\.)?(?P<name>" + "|".join(ADDIN_FUNCTIONS) + r")\s*\((?P<args>.*)\)\s*$",
+    r"^=\s*(?:_xludf\.|'[^']*'!|\[\d+\]!)?(?P<name>"
+    + "|".join(ADDIN_FUNCTIONS)
+    + r")\s*\((?P<args>.*)\)\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -178,3 +178,23 @@ def test_cli_share(macro_workbook: Path) -> None:
     result = CliRunner().invoke(cli, ["share", str(macro_workbook), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert "function cell(s) frozen" in result.output and out.is_file()
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        '=MEDICARE_RATE(A1,,"NATIONAL")',
+        '=medicare_rate(A1,,"NATIONAL")',
+        "='C:\\Users\\me\\xlwings.xlam'!MEDICARE_RATE(A1,,\"NATIONAL\")",  # via xlwings' add-in
+        '=[1]!MEDICARE_RATE(A1,,"NATIONAL")',
+        '=_xludf.MEDICARE_RATE(A1,,"NATIONAL")',  # saved by an Excel without the function
+    ],
+)
+def test_every_way_excel_writes_the_call_is_frozen(tmp_path: Path, formula: str) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 99213
+    wb.active["B1"] = formula
+    wb.save(tmp_path / "book.xlsx")
+    copy = prepare_shared_copy(tmp_path / "book.xlsx")
+    value = openpyxl.load_workbook(copy.path).active["B1"].value
+    assert value == MEDICARE_RATE(99213, None, "NATIONAL")
