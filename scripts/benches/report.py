@@ -35,7 +35,10 @@ def _wall(args: list[str], cwd: Path) -> float:
 
 def demo_rows(tmp: Path) -> list[dict[str, object]]:
     baseline = min(_wall([PYTHON, "-c", "import pandas, openpyxl"], tmp) for _ in range(2))
-    value = min(_wall([PYTHON, "-m", "xlrate", "demo", "--output", str(tmp / "demo.xlsx")], tmp) for _ in range(2))
+    value = min(
+        _wall([PYTHON, "-m", "xlrate", "demo", "--output", str(tmp / "demo.xlsx")], tmp)
+        for _ in range(2)
+    )
     return [
         {
             "benchmark": "xlrate demo (fresh process, 4 payers)",
@@ -84,7 +87,9 @@ def scale_rows(tmp: Path, payers: int = 30, codes: int = 2000) -> list[dict[str,
             }
         ).to_csv(path, index=False)
         specs.append(PayerSpec(name=f"Payer {i + 1:02d}", fees=(path,), target=1.25))
-    profile = Profile(name="Bench practice", locality="10112-00", year=2025, release="2025D", payers=tuple(specs))
+    profile = Profile(
+        name="Bench practice", locality="10112-00", year=2025, release="2025D", payers=tuple(specs)
+    )
 
     start = time.perf_counter()
     analysis = analyze(profile)
@@ -98,9 +103,9 @@ def scale_rows(tmp: Path, payers: int = 30, codes: int = 2000) -> list[dict[str,
         for name, rows in analysis.rows.groupby("payer", sort=False):
             rows.to_excel(writer, sheet_name=str(name)[:31], index=False)
         compared = analysis.rows[analysis.rows["compared"]]
-        compared.pivot_table(index=["code", "modifier", "setting"], columns="payer", values="pct").to_excel(
-            writer, sheet_name="Matrix"
-        )
+        compared.pivot_table(
+            index=["code", "modifier", "setting"], columns="payer", values="pct"
+        ).to_excel(writer, sheet_name="Matrix")
         analysis.scenarios.to_excel(writer, sheet_name="Scenarios", index=False)
         analysis.medicare.to_excel(writer, sheet_name="Medicare", index=False)
     baseline = time.perf_counter() - start

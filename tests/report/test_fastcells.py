@@ -20,9 +20,23 @@ def test_same_bytes_as_openpyxl(tmp_path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     values = [
-        1, 0, -3, 1.5, 0.1 + 0.2, 1e-300, 123456789.123456789, float("nan"),
-        "99213", "a & b < c > d", " padded ", "", None, True, "=A1/B1", '=IF(A1>0,"x&y","")',
-        "l'apostrophe \"quoted\"",
+        1,
+        0,
+        -3,
+        1.5,
+        0.1 + 0.2,
+        1e-300,
+        123456789.123456789,
+        float("nan"),
+        "99213",
+        "a & b < c > d",
+        " padded ",
+        "",
+        None,
+        True,
+        "=A1/B1",
+        '=IF(A1>0,"x&y","")',
+        'l\'apostrophe "quoted"',
     ]
     for row, value in enumerate(values, start=1):
         ws.cell(row, 1, value)

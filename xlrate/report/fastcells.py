@@ -36,7 +36,9 @@ def _writer(original: Callable[..., None]) -> Callable[..., None]:
             if value is None or value == "":
                 out(f'<c r="{cell.coordinate}"{style} t="inlineStr" />')
             elif type(value) is str and value == value.strip():
-                out(f'<c r="{cell.coordinate}"{style} t="inlineStr"><is><t>{value.translate(_ESCAPES)}</t></is></c>')
+                out(
+                    f'<c r="{cell.coordinate}"{style} t="inlineStr"><is><t>{value.translate(_ESCAPES)}</t></is></c>'
+                )
             else:
                 return original(xf, worksheet, cell, styled)
         elif value is None:

@@ -37,7 +37,6 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import PatternFill
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -164,7 +163,8 @@ class _Writer:
             return
         if isinstance(value, bool):
             value = "yes" if value else ""
-        cell = Cell(ws, row=row, column=column)
+        # Cell copies the style array it is given, so the template's style stays untouched.
+        cell = Cell(ws, row=row, column=column, style_array=self._styles[style] if style else None)
         if value is None:
             pass
         elif type(value) is float or type(value) is int:
@@ -175,8 +175,6 @@ class _Writer:
             cell.data_type = "f"
         else:
             cell.value = value  # text from the user's files: openpyxl checks it
-        if style is not None:
-            cell._style = StyleArray(self._styles[style])
         ws._cells[(row, column)] = cell
 
     def formula(
@@ -359,7 +357,9 @@ def _payer_sheet(
     kinds = sorted(set(rows["rate_source"]) - {""})
     data = " and ".join(kinds) or "no rates"
     # The first clause of the source only: the full provenance is on the Sources sheet.
-    source = spec.source.split(";")[0].strip() if spec.source else "Files listed on the Sources sheet"
+    source = (
+        spec.source.split(";")[0].strip() if spec.source else "Files listed on the Sources sheet"
+    )
     ws["A2"] = f"Rates from: {data}. {source}."
 
     first = L.PAYER_HEADER_ROW + 1
@@ -418,23 +418,26 @@ def _payer_sheet(
             ws, r, idx["revenue"], f"{c['rate']}{r}*{c['volume']}{r}", rec.revenue, "xlrate Dollars"
         )
         put(ws, r, idx["charge"], rec.charge, "xlrate Money")
-        w.formula(
-            ws,
-            r,
-            idx["above_charge"],
-            f'IF(ISNUMBER({c["charge"]}{r}),IF({c["rate"]}{r}>={c["charge"]}{r},"yes",""),"")',
-            "yes" if rec.at_or_above_charge else "",
-            "xlrate Text",
-        )
+        # The two checks below only where their input exists (a third of the cells otherwise).
+        if _blank(rec.charge) is not None:
+            w.formula(
+                ws,
+                r,
+                idx["above_charge"],
+                f'IF(ISNUMBER({c["charge"]}{r}),IF({c["rate"]}{r}>={c["charge"]}{r},"yes",""),"")',
+                "yes" if rec.at_or_above_charge else "",
+                "xlrate Text",
+            )
         put(ws, r, idx["era_allowed"], rec.era_allowed, "xlrate Money")
-        w.formula(
-            ws,
-            r,
-            idx["era_pct"],
-            f'IF(ISNUMBER({c["era_allowed"]}{r}),{c["era_allowed"]}{r}/{c["medicare"]}{r},"")',
-            rec.era_pct,
-            "xlrate Percent",
-        )
+        if _blank(rec.era_allowed) is not None:
+            w.formula(
+                ws,
+                r,
+                idx["era_pct"],
+                f'IF(ISNUMBER({c["era_allowed"]}{r}),{c["era_allowed"]}{r}/{c["medicare"]}{r},"")',
+                rec.era_pct,
+                "xlrate Percent",
+            )
         put(ws, r, idx["note"], rec.note or None, "xlrate Note")
 
     def rng(key: str) -> str:
