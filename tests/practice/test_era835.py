@@ -364,3 +364,14 @@ def test_no_phi_in_any_output(name: str) -> None:
     assert phi or "perl" in name
     leaked = {value for value in phi if value in outputs}
     assert not leaked, f"PHI in output: {leaked}"
+
+
+def test_folder_of_remits(tmp_path: Path) -> None:
+    for name in (
+        "linuxforhealth__secondary-payment.835",
+        "linuxforhealth__cob-contractural-adjustment.835",
+    ):
+        (tmp_path / name).write_bytes((ERA / name).read_bytes())
+    assert by_payer(read_era(tmp_path)) == {
+        "YOUR TAX DOLLARS AT WORK": (3, 3, 11616.14, 2112.00, 1256.00)
+    }

@@ -147,3 +147,36 @@ def test_fees_random_workbooks(body: list[list[Any]]) -> None:
             return
         with contextlib.suppress(XlrateError):
             read_fee_schedule(path)
+
+
+def _phi(text: str) -> set[str]:
+    """Claim ids (CLP01), patient names and member ids (NM1*QC/IL) of a real file."""
+    found: set[str] = set()
+    for separator in ("*", "|"):
+        for raw in text.replace("\n", "~").split("~"):
+            e = raw.strip().split(separator)
+            if e[0] == "CLP" and len(e) > 1 and len(e[1]) >= 6:
+                found.add(e[1])
+            if e[0] == "NM1" and len(e) > 1 and e[1] in ("QC", "IL"):
+                found.update(v for v in e[3:5] + e[9:10] if len(v) >= 4)
+    return found
+
+
+PHI_SOURCES = [b for p, b in zip(ERA_FILES, ERA_BYTES, strict=True) if "perl" not in p.name]
+PHI = set().union(*(_phi(b.decode("latin-1")) for b in PHI_SOURCES))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled(PHI_SOURCES))
+def test_era_messages_never_quote_phi(content: bytes) -> None:
+    """Whatever the damage, warnings and errors name segments, never their PHI values."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.835"
+        path.write_bytes(content)
+        try:
+            result = read_era(path)
+        except XlrateError as exc:
+            messages = str(exc)
+        else:
+            messages = "\n".join(result.warnings)
+    assert not {value for value in PHI if value in messages}

@@ -138,7 +138,7 @@ def fees_cmd(
 
 
 @click.command("era")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--by",
     type=click.Choice(["payer", "code"]),
@@ -155,14 +155,14 @@ def fees_cmd(
     help="Output format.",
 )
 def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
-    """Read 835 remittance files and total what each payer paid.
+    """Read 835 remittance files (or folders of them) and total what each payer paid.
 
     No patient names, member ids or claim numbers are shown: only totals. Broken segments
     that were skipped, and other warnings, go to stderr.
 
     \b
     Examples:
-      xlrate era remits/*.835
+      xlrate era remits/
       xlrate era jan.835 feb.835 --by code --format csv
     """
     from xlrate.practice.era835 import read_era
@@ -174,27 +174,17 @@ def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     money = ["billed", "allowed", "paid"]
+    frame = result.by_payer if by == "payer" else result.by_code
     if by == "payer":
         columns = ["payer", "claims", "lines", *money]
-        frame = result.by_payer
-        rows = [
-            [str(r.payer), str(r.claims), str(r.lines)] + [f"{getattr(r, m):.2f}" for m in money]
-            for r in frame.itertuples(index=False)
-        ]
     else:
         columns = ["payer", "code", "modifiers", "lines", "units", *money]
-        frame = result.by_code
-        rows = [
-            [
-                str(r.payer),
-                str(r.code),
-                str(r.modifiers),
-                str(r.lines),
-                _number_text(float(r.units)),
-            ]
-            + [f"{getattr(r, m):.2f}" for m in money]
-            for r in frame.itertuples(index=False)
-        ]
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = [str(record[c]) for c in columns if c not in money and c != "units"]
+        if by == "code":
+            cells.append(_number_text(float(record["units"])))
+        rows.append(cells + [f"{float(record[m]):.2f}" for m in money])
     _emit(rows, columns, fmt, right={"claims", "lines", "units", *money})
     if not rows:
         click.echo("(no service lines)" if by == "code" else "(no claims)", err=True)

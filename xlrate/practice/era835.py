@@ -118,9 +118,10 @@ def _num(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _BrokenSegment(f"{what} is {text.strip()[:20]!r}, not a number") from None
+        # The value itself is not quoted: in a garbled segment it may be a name or an id.
+        raise _BrokenSegment(f"{what} is not a number") from None
     if not value.is_finite():
-        raise _BrokenSegment(f"{what} is {text.strip()[:20]!r}, not a number")
+        raise _BrokenSegment(f"{what} is not a number")
     return value
 
 
@@ -189,11 +190,17 @@ def _start_delimiters(head: str) -> _Delimiters:
         element = head[2]
         terminator = "~" if "~" in head and element != "~" else "\n"
         return _Delimiters(element, ":" if element != ":" else ">", terminator)
-    shown = "".join(c if c.isprintable() else "?" for c in head[:12])
+    if head.startswith("%PDF"):
+        kind = " (it is a PDF)"
+    elif head.startswith("PK"):
+        kind = " (it is a zip or Excel file)"
+    elif head.startswith("<"):
+        kind = " (it looks like HTML or XML)"
+    else:
+        kind = ""  # the start is not quoted: it may be a patient list
     raise _EnvelopeProblem(
         "",
-        f"this is not an X12 835 remittance file (it starts with {shown!r}; an 835 starts "
-        "with ISA, GS or ST)",
+        f"this is not an X12 835 remittance file{kind}: an 835 starts with ISA, GS or ST",
         "Export the 835 (ERA) file from the clearinghouse, not a PDF or a report.",
     )
 
@@ -451,8 +458,7 @@ class _FileParser:
         if self.number == 1:
             raise self.refuse("", "the file does not start with ISA, GS or ST")
         if not _SEGMENT_ID_RE.match(segment_id):
-            shown = "".join(c if c.isprintable() else "?" for c in segment_id[:8])
-            self.skip("?", f"{shown!r} is not an X12 segment id")
+            self.skip("?", "it does not start with an X12 segment id")
 
     def finish(self) -> None:
         if self.st_control is not None:
@@ -623,8 +629,8 @@ class _FileParser:
         code = parts[1].strip().upper() if len(parts) > 1 else ""
         if not code:
             raise _BrokenSegment(
-                f"SVC01 {composite.strip()[:20]!r} has no procedure code (expected a composite "
-                f"such as HC{d.component}99213); the line is not counted"
+                "SVC01 has no procedure code (expected a composite such as "
+                f"HC{d.component}99213); the line is not counted"
             )
         modifiers = "-".join(m for m in (p.strip().upper() for p in parts[2:6]) if m)
         parsed = (code, modifiers, separator)
@@ -714,7 +720,8 @@ def _display_name(path: Path) -> str:
 
 
 def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> EraResult:
-    """Read one or several 835 files and aggregate them by payer and by payer+code+modifiers.
+    """Read one or several 835 files (or folders of them) and aggregate them by payer and by
+    payer + code + modifiers.
 
     Raises :class:`ImportFileError` for a file that is not an 835 or whose envelope is
     broken (naming the file and the segment number); skips single broken segments with a
@@ -722,7 +729,16 @@ def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    path_list = [Path(p) for p in paths]
+    path_list: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():  # a folder of remits, as a clearinghouse download unpacks
+            inside = sorted(p for p in path.iterdir() if p.is_file() and p.name[:1] != ".")
+            if not inside:
+                raise ImportFileError(f"{path}: the folder has no files. Name the 835 files.")
+            path_list.extend(inside)
+        else:
+            path_list.append(path)
     if not path_list:
         raise ImportFileError("No 835 file given: name one or more remittance files.")
     totals = _Totals()
