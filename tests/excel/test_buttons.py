@@ -89,8 +89,10 @@ def test_rebuild_needs_the_profile(tmp_path: Path) -> None:
 
 
 class FakeRange:
-    def __init__(self, sheet: FakeSheet, address: tuple[int, int]) -> None:
-        self.sheet, self.address = sheet, address
+    def __init__(
+        self, sheet: FakeSheet, address: tuple[int, int], last: tuple[int, int] | None = None
+    ) -> None:
+        self.sheet, self.address, self.last = sheet, address, last
 
     @property
     def formula(self) -> Any:
@@ -98,7 +100,14 @@ class FakeRange:
 
     @formula.setter
     def formula(self, value: Any) -> None:
-        self.sheet.cells[self.address] = value
+        self.sheet.calls += 1
+        if self.last is None:
+            self.sheet.cells[self.address] = value
+            return
+        r, c0 = self.address
+        assert self.last[0] == r and len(value) == self.last[1] - c0 + 1  # one row
+        for offset, item in enumerate(value):
+            self.sheet.cells[(r, c0 + offset)] = item
 
     def clear_contents(self) -> None:
         self.sheet.cells.pop(self.address, None)
@@ -118,13 +127,14 @@ class FakeUsed:
 class FakeSheet:
     def __init__(self, name: str, cells: dict[tuple[int, int], Any]) -> None:
         self.name, self.cells = name, dict(cells)
+        self.calls = 0
 
     @property
     def used_range(self) -> FakeUsed:
         return FakeUsed(self)
 
-    def range(self, address: tuple[int, int]) -> FakeRange:
-        return FakeRange(self, address)
+    def range(self, address: tuple[int, int], last: tuple[int, int] | None = None) -> FakeRange:
+        return FakeRange(self, address, last)
 
 
 class FakeBook:
@@ -163,12 +173,15 @@ def test_mirror_and_write_back_touch_only_changed_cells() -> None:
     after = buttons.mirror(book)
     assert after["Summary"]["B2"].value == "=1+1"
     after["Medicare"]["D5"] = 93.99
+    after["Medicare"]["E5"] = "priced"
+    after["Medicare"]["F5"] = 1.3
     after["Medicare"]["A5"] = None
     after.create_sheet("New")["A1"] = "x"
     changed = buttons.write_back(book, before, after)
     assert changed == ["Medicare", "New"]
     medicare = book.sheets["Medicare"].cells
-    assert medicare == {(4, 1): "Code", (5, 4): 93.99}
+    assert medicare == {(4, 1): "Code", (5, 4): 93.99, (5, 5): "priced", (5, 6): 1.3}
+    assert book.sheets["Medicare"].calls == 1  # D5:F5 in one write
     assert book.sheets["New"].cells == {(1, 1): "x"}
     assert book.sheets["Summary"].cells == {(1, 1): "Title", (2, 2): "=1+1"}
 

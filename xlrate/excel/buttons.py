@@ -448,11 +448,28 @@ def write_back(book: Any, before: Any, after: Any) -> list[str]:
         for r, c in old or {}:
             if (r, c) not in new:
                 sheet.range((r, c)).clear_contents()
-        for (r, c), value in new.items():
-            if old is None or old.get((r, c)) != value:
-                sheet.range((r, c)).formula = value
+        updates = {key: value for key, value in new.items() if old is None or old.get(key) != value}
+        for (r, c0, c1), values in _row_runs(updates):
+            # One COM call per run of neighbouring cells in a row, not per cell.
+            if c0 == c1:
+                sheet.range((r, c0)).formula = values[0]
+            else:
+                sheet.range((r, c0), (r, c1)).formula = values
         changed.append(ws.title)
     return changed
+
+
+def _row_runs(cells: dict[tuple[int, int], Any]) -> list[tuple[tuple[int, int, int], list[Any]]]:
+    """Cells grouped into runs of adjacent columns within a row: ((row, first, last), values)."""
+    runs: list[tuple[tuple[int, int, int], list[Any]]] = []
+    for (r, c), value in sorted(cells.items()):
+        if runs:
+            (row, first, last), values = runs[-1]
+            if row == r and last == c - 1:
+                runs[-1] = ((row, first, c), [*values, value])
+                continue
+        runs.append(((r, c, c), [value]))
+    return runs
 
 
 def _calling_book() -> Any:
