@@ -281,8 +281,9 @@ def medicare_table(
     out["status"] = _text(priced["status"]).to_numpy()
     out["note"] = _text(priced["note"]).to_numpy()
     facility = (out["setting"] == "facility").to_numpy()
-    pe_nf = pd.to_numeric(priced.get("pe_rvu_nonfacility"), errors="coerce")
-    pe_f = pd.to_numeric(priced.get("pe_rvu_facility"), errors="coerce")
+    nan = pd.Series(np.nan, index=priced.index)
+    pe_nf = pd.to_numeric(priced.get("pe_rvu_nonfacility", nan), errors="coerce")
+    pe_f = pd.to_numeric(priced.get("pe_rvu_facility", nan), errors="coerce")
     out["pe_rvu"] = np.where(
         facility, np.asarray(pe_f, dtype=float), np.asarray(pe_nf, dtype=float)
     )

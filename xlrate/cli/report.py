@@ -19,7 +19,7 @@ def _summary_lines(analysis: object) -> list[str]:
     width = max(len(p.name) + (12 if p.synthetic else 0) for p in analysis.payers)
     summary = analysis.summary.set_index("payer")
     for payer in analysis.payers:
-        s = summary.loc[payer.name]
+        s = summary.loc[payer.name].to_dict()
         label = payer.name + (" (synthetic)" if payer.synthetic else "")
         weighted = s["weighted_pct"]
         if weighted == weighted:  # not NaN: there are volumes to weight by

@@ -180,5 +180,5 @@ def letter(columns: list[Column], key: str) -> str:
     """The column letter of ``key`` in ``columns``."""
     for index, column in enumerate(columns, start=1):
         if column.key == key:
-            return get_column_letter(index)
+            return str(get_column_letter(index))
     raise KeyError(key)

@@ -726,8 +726,8 @@ def _summary_sheet(
     last = row
     total = last + 1
     w.put(ws, total, 1, "All payers", "xlrate Total")
-    for key in L.SUMMARY_COLUMNS[1:]:
-        w.put(ws, total, idx[key.key], None, "xlrate Total", keep_blank=True)
+    for column in L.SUMMARY_COLUMNS[1:]:
+        w.put(ws, total, idx[column.key], None, "xlrate Total", keep_blank=True)
     for key in (
         "codes_compared",
         "volume",
@@ -1067,7 +1067,7 @@ def _sources_sheet(w: _Writer, ws: Worksheet, a: Analysis, template: Path) -> No
         w.put(ws, row, 1, label, "xlrate Label")
         w.put(ws, row, 2, value, "xlrate Value")
         row += 1
-    ws.print_title_rows = None  # type: ignore[assignment]
+    ws.print_title_rows = None
 
 
 def _yoy_provenance(a: Analysis) -> list[tuple[str, dict[str, Any]]]:
