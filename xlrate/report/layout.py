@@ -39,6 +39,7 @@ STYLE_NAMES = (
     "xlrate Note",
     "xlrate Value",
     "xlrate Hash",
+    "xlrate Flag",
 )
 
 # Payer sheets: header block in rows 1-4, column headers in row 6, data from row 7.
@@ -47,7 +48,7 @@ HEADER_HEIGHT = 45
 PAYER_COLUMNS = [
     Column("code", "Code", 8, "xlrate Code"),
     Column("modifier", "Mod", 6, "xlrate Code"),
-    Column("description", "Description", 24, "xlrate Text"),
+    Column("description", "Description", 32, "xlrate Text"),
     Column("setting", "Setting", 11, "xlrate Text"),
     Column("volume", "Annual volume", 9, "xlrate Count"),
     Column("rate", "Payer rate", 10, "xlrate Money"),
@@ -58,10 +59,10 @@ PAYER_COLUMNS = [
     Column("impact", "Annual impact", 11, "xlrate Dollars"),
     Column("revenue", "Annual revenue", 11, "xlrate Dollars"),
     Column("charge", "Your charge", 10, "xlrate Money"),
-    Column("above_charge", "Rate at or above charge", 9, "xlrate Text"),
+    Column("above_charge", "Rate at or above charge", 9, "xlrate Flag"),
     Column("era_allowed", "835 allowed per unit", 10, "xlrate Money"),
     Column("era_pct", "835 % of Medicare", 9, "xlrate Percent"),
-    Column("note", "Note", 44, "xlrate Note"),
+    Column("note", "Note", 36, "xlrate Note"),
 ]
 # Header block cells on a payer sheet (label cell, value cell).
 PAYER_TARGET = "D3"

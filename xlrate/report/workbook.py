@@ -44,6 +44,7 @@ from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
 from xlrate.report import layout as L
 from xlrate.report.fastcells import fast_cells
+from xlrate.report.styles import named_styles
 
 ALLOWED_FUNCTIONS = frozenset(
     {
@@ -131,15 +132,12 @@ class _Writer:
         self.result = result
         self._styles: dict[str, Any] = {}
         scratch = wb.create_sheet("_styles")
+        defaults = {style.name: style for style in named_styles()}
         for index, name in enumerate(L.STYLE_NAMES, start=1):
+            if name not in wb.named_styles:
+                wb.add_named_style(defaults[name])  # a template from before this style existed
             cell = scratch.cell(index, 1)
-            try:
-                cell.style = name
-            except ValueError:
-                raise ReportError(
-                    f"the template has no cell style {name!r}: start from workbook/template.xlsx "
-                    "(rebuild it with scripts/build_template.py) and only modify its styles"
-                ) from None
+            cell.style = name
             self._styles[name] = cell._style
         wb.remove(scratch)
 
@@ -426,7 +424,7 @@ def _payer_sheet(
                 idx["above_charge"],
                 f'IF(ISNUMBER({c["charge"]}{r}),IF({c["rate"]}{r}>={c["charge"]}{r},"yes",""),"")',
                 "yes" if rec.at_or_above_charge else "",
-                "xlrate Text",
+                "xlrate Flag",
             )
         put(ws, r, idx["era_allowed"], rec.era_allowed, "xlrate Money")
         if _blank(rec.era_allowed) is not None:
