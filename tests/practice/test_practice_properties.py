@@ -30,6 +30,7 @@ AZ_BYTES = (
 SETTINGS = settings(
     max_examples=80,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 # Characters that matter to the parsers: delimiters, newlines, quotes, digits, signs.
@@ -106,13 +107,17 @@ def test_fees_mangled_real_csv(content: bytes) -> None:
     _outcome(read_fee_schedule, content, ".csv")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.binary(max_size=400))
 def test_fees_random_bytes_xlsx(content: bytes) -> None:
     _outcome(read_fee_schedule, content, ".xlsx")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(mangled([AZ_BYTES]))
 def test_fees_mangled_real_xlsx(content: bytes) -> None:
     _outcome(read_fee_schedule, content, ".xlsx")
@@ -127,7 +132,9 @@ CELL = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.lists(st.lists(CELL, min_size=1, max_size=5), max_size=12))
 def test_fees_random_workbooks(body: list[list[Any]]) -> None:
     import openpyxl
@@ -172,7 +179,9 @@ def mangled_with_phi(draw: st.DrawFn) -> tuple[bytes, set[str]]:
     return draw(mangled([PHI_SOURCES[index]])), PHI[index]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(mangled_with_phi())
 def test_era_messages_never_quote_phi(case: tuple[bytes, set[str]]) -> None:
     """Whatever the damage, warnings and errors name segments, never the file's PHI."""
