@@ -375,3 +375,11 @@ def test_folder_of_remits(tmp_path: Path) -> None:
     assert by_payer(read_era(tmp_path)) == {
         "YOUR TAX DOLLARS AT WORK": (3, 3, 11616.14, 2112.00, 1256.00)
     }
+
+
+def test_no_terminator_for_megabytes_is_refused_not_buffered(tmp_path: Path) -> None:
+    head = _read_text("linuxforhealth__managed-care.835")[:107]  # the ISA and its '~'
+    path = tmp_path / "endless.835"
+    path.write_text(head + "GS*HP" + "*X" * (1_600_000), encoding="latin-1")
+    with pytest.raises(ImportFileError, match="no segment terminator"):
+        read_era(path)

@@ -31,9 +31,10 @@ separator actually used in SVC01 wins); reversals (CLP02 = 22) netting out;
 multi-triplet CAS; AMT*B6 or allowed = paid + PR adjustments; units default 1.
 
 Errors: a file that is not an 835 or whose envelope is broken (ISA not fixed width, GS
-truncated, ST of another transaction set, SE/GE/IEA count or control number mismatch, file
-ending inside an envelope) raises :class:`ImportFileError` naming the file and segment
-number. One broken segment inside a good file (a CLP without amounts, an SVC whose code
+truncated, ST of another transaction set, SE/GE/IEA control numbers that do not match, a file ending
+inside an envelope, no segment terminator for megabytes) raises :class:`ImportFileError` naming the file and segment
+number. A wrong SE01 segment count is only a warning (test files often miscount). One
+broken segment inside a good file (a CLP without amounts, an SVC whose code
 composite is split) is skipped with a warning naming file, segment number and id; the
 segments it owned are not counted and ``EraResult.skipped_segments`` says how many were
 skipped. No warning or error ever quotes a claim number, name or member id.
@@ -79,6 +80,7 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _BOM = "\u00ef\u00bb\u00bf"  # the UTF-8 BOM read as latin-1
 _MAX_WARNINGS = 200
+_MAX_SEGMENT = 2 * CHUNK_SIZE
 
 
 @dataclass
@@ -262,6 +264,14 @@ def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
         yield parts, delims
         if eof:
             return
+        if len(tail) > _MAX_SEGMENT:
+            # Segments are a few hundred bytes: this terminator is not the file's.
+            raise _EnvelopeProblem(
+                "",
+                f"no segment terminator ({term!r}) in {_MAX_SEGMENT // CHUNK_SIZE} MB, so the "
+                "file cannot be split into segments",
+                _FIX_SENDER,
+            )
         chunk = stream.read(CHUNK_SIZE)
         if chunk:
             buf = tail + chunk.decode("latin-1")
