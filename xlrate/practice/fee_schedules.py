@@ -109,6 +109,8 @@ _AMOUNT_KEYS = {
     "payment",
 }
 _VOLUME_KEYS = {"volume", "utilization", "frequency", "count", "units", "services", "qty"}
+_NOT_AMOUNT_WORDS = {"date", "effective", "term", "termination", "percent", "pct", "type",
+                     "indicator", "status", "method", "methodology"}  # fmt: skip
 _LIMIT_WORDS = {"max", "maximum", "limit", "type", "per", "unity", "benefit"}
 _FACILITY_WORDS = {"hospital", "facility", "inpatient", "outpatient"}
 _NONFACILITY_WORDS = {"office", "nonfacility", "non", "nf", "professional"}
@@ -207,22 +209,10 @@ def _classify(header: object) -> str | None:
         return "description"
     if "pos" in wordset or " ".join(words).find("place of service") >= 0:
         return "pos"
-    if wordset & {"payer", "payor", "insurer"} and not wordset & _AMOUNT_KEYS:
+    if wordset & {"payer", "payor", "insurer", "insurance"} and not wordset & _AMOUNT_KEYS:
         return "payer"
     if wordset & _AMOUNT_KEYS or "$" in str(header):
-        if wordset & {
-            "date",
-            "effective",
-            "term",
-            "termination",
-            "percent",
-            "pct",
-            "type",
-            "indicator",
-            "status",
-            "method",
-            "methodology",
-        }:
+        if wordset & _NOT_AMOUNT_WORDS:  # "Effective Date", "Fee Type", "Rate Method"
             return None
         if wordset & _NONFACILITY_WORDS:
             return "nonfacility"
