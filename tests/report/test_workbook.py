@@ -198,3 +198,22 @@ def test_a_template_without_the_styles_is_refused(demo: Demo, tmp_path: Path) ->
 def test_expected_values_are_finite(demo: Demo) -> None:
     for value in demo.result.expected.values():
         assert not (isinstance(value, float) and math.isnan(value))
+
+
+def test_shipped_templates_match_the_layout() -> None:
+    from xlrate.report import layout
+    from xlrate.report.workbook import default_template
+
+    repo_template = Path(__file__).resolve().parents[2] / "workbook" / "template.xlsx"
+    for path in (default_template(), repo_template):
+        wb = openpyxl.load_workbook(path)
+        for sheet, row, columns in (
+            ("Payer", layout.PAYER_HEADER_ROW, layout.PAYER_COLUMNS),
+            ("Summary", layout.SUMMARY_HEADER_ROW, layout.SUMMARY_COLUMNS),
+            ("Scenarios", layout.SCENARIO_HEADER_ROW, layout.SCENARIO_COLUMNS),
+            ("Medicare", layout.MEDICARE_HEADER_ROW, layout.MEDICARE_COLUMNS),
+            ("Matrix", layout.MATRIX_HEADER_ROW, layout.MATRIX_FIXED),
+        ):
+            headers = [wb[sheet].cell(row, i).value for i in range(1, len(columns) + 1)]
+            assert headers == [c.header for c in columns], (path, sheet)
+        assert set(wb.named_styles) >= set(layout.STYLE_NAMES)

@@ -58,6 +58,7 @@ PAYER_COLUMNS = [
     Column("variance", "Variance per unit", 10, "xlrate Money"),
     Column("impact", "Annual impact", 11, "xlrate Dollars"),
     Column("revenue", "Annual revenue", 11, "xlrate Dollars"),
+    Column("cumulative_share", "Cumulative share of revenue", 10, "xlrate Percent"),
     Column("charge", "Your charge", 10, "xlrate Money"),
     Column("above_charge", "Rate at or above charge", 9, "xlrate Flag"),
     Column("era_allowed", "835 allowed per unit", 10, "xlrate Money"),

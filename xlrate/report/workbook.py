@@ -368,6 +368,9 @@ def _payer_sheet(
     key_range = f"Medicare!${mcol['key']}${med_first}:${mcol['key']}${med_last}"
     target_ref = "$" + L.PAYER_TARGET[0] + "$" + L.PAYER_TARGET[1:]
 
+    revenue_ref = "$" + L.PAYER_REVENUE[0] + "$" + L.PAYER_REVENUE[1:]
+    revenue_total = float(compared["revenue"].sum())
+    cumulative = (compared["revenue"].cumsum() / revenue_total).tolist() if revenue_total else []
     for r, rec in enumerate(_records(compared), start=first):
         put = w.put
         put(ws, r, idx["code"], rec.code, "xlrate Code")
@@ -414,6 +417,15 @@ def _payer_sheet(
         )
         w.formula(
             ws, r, idx["revenue"], f"{c['rate']}{r}*{c['volume']}{r}", rec.revenue, "xlrate Dollars"
+        )
+        # Rows run from the largest revenue down: this column shows which codes carry most of it.
+        w.formula(
+            ws,
+            r,
+            idx["cumulative_share"],
+            f'IF({revenue_ref}=0,"",SUM(${c["revenue"]}${first}:{c["revenue"]}{r})/{revenue_ref})',
+            cumulative[r - first] if revenue_total else None,
+            "xlrate Percent",
         )
         put(ws, r, idx["charge"], rec.charge, "xlrate Money")
         # The two checks below only where their input exists (a third of the cells otherwise).
