@@ -133,8 +133,8 @@ def build(path: Path) -> None:
     ]
     for offset, line in enumerate(lines, start=3):
         readme.cell(offset, 1, line).style = "xlrate Wrap"
-        readme.row_dimensions[offset].height = 30
-    readme.column_dimensions["A"].width = 120
+        readme.row_dimensions[offset].height = 14 * (1 + len(line) // 95)
+    readme.column_dimensions["A"].width = 100
 
     for sheet in wb.worksheets:
         sheet.sheet_view.showGridLines = False

@@ -217,3 +217,16 @@ def test_shipped_templates_match_the_layout() -> None:
             headers = [wb[sheet].cell(row, i).value for i in range(1, len(columns) + 1)]
             assert headers == [c.header for c in columns], (path, sheet)
         assert set(wb.named_styles) >= set(layout.STYLE_NAMES)
+
+
+def test_text_from_a_payer_file_never_becomes_a_formula(tmp_path: Path) -> None:
+    from xlrate.report.workbook import BuildResult, _Writer, default_template
+
+    wb = openpyxl.load_workbook(default_template())
+    writer = _Writer(wb, BuildResult(tmp_path / "x.xlsx"))
+    ws = wb["Summary"]
+    writer.put(ws, 30, 1, '=HYPERLINK("http://example.invalid","click")', "xlrate Text")
+    writer.formula(ws, 30, 2, "1+1", 2)
+    assert ws["A30"].data_type == "s" and ws["B30"].data_type == "f"
+    wb.save(tmp_path / "x.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "x.xlsx")["Summary"]["A30"].data_type == "s"

@@ -40,6 +40,7 @@ STYLE_NAMES = (
     "xlrate Value",
     "xlrate Hash",
     "xlrate Flag",
+    "xlrate Center",
 )
 
 # Payer sheets: header block in rows 1-4, column headers in row 6, data from row 7.
@@ -93,7 +94,7 @@ SUMMARY_COLUMNS = [
     Column("median_pct", "Median % of Medicare", 10, "xlrate Percent"),
     Column("target", "Target", 9, "xlrate Percent"),
     Column("codes_below_target", "Codes below target", 9, "xlrate Count"),
-    Column("lowest_codes", "Codes where lowest payer", 9, "xlrate Count"),
+    Column("lowest_codes", "Lowest payer (codes)", 9, "xlrate Count"),
     Column("shortfall", "Shortfall to target per year", 12, "xlrate Dollars"),
     Column("codes_at_or_above_charge", "Codes at or above your charge", 10, "xlrate Count"),
 ]
@@ -151,7 +152,7 @@ MEDICARE_COLUMNS = [
     Column("modifier", "Mod", 6, "xlrate Code"),
     Column("setting", "Setting", 11, "xlrate Text"),
     Column("amount", "Medicare amount", 11, "xlrate Money"),
-    Column("status", "Status", 12, "xlrate Text"),
+    Column("status", "Status", 12, "xlrate Center"),
     Column("work_rvu", "Work RVU", 8, "xlrate Number"),
     Column("pe_rvu", "PE RVU (this setting)", 9, "xlrate Number"),
     Column("mp_rvu", "MP RVU", 8, "xlrate Number"),
@@ -162,8 +163,8 @@ MEDICARE_COLUMNS = [
     Column("yoy_old", "Prior year", 11, "xlrate Money"),
     Column("yoy_new", "Newest year", 11, "xlrate Money"),
     Column("yoy_change", "Change", 9, "xlrate Percent"),
-    Column("note", "Note", 40, "xlrate Note"),
-    Column("key", "Lookup key", 16, "xlrate Note"),
+    Column("note", "Note", 52, "xlrate Note"),
+    Column("key", "Lookup key", 18, "xlrate Note"),
 ]
 
 SOURCES_CMS_COLUMNS = [

@@ -73,6 +73,7 @@ def named_styles() -> list[NamedStyle]:
             "xlrate Value", font=Font(name=FONT, size=10), alignment=Alignment(horizontal="left")
         ),
         style("xlrate Hash", font=Font(name="Consolas", size=8)),
+        style("xlrate Center", alignment=Alignment(horizontal="center")),
         style(
             "xlrate Flag",
             font=Font(name=FONT, size=10, bold=True, color="C00000"),

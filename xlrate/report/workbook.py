@@ -149,6 +149,7 @@ class _Writer:
         value: Any,
         style: str | None = None,
         keep_blank: bool = False,
+        formula: bool = False,
     ) -> None:
         """Write a value (or a formula, text starting with ``=``) with a named style.
 
@@ -168,11 +169,13 @@ class _Writer:
         elif type(value) is float or type(value) is int:
             cell._value = value
             cell.data_type = "n"
-        elif type(value) is str and value.startswith("="):
+        elif formula:
             cell._value = value
             cell.data_type = "f"
         else:
             cell.value = value  # text from the user's files: openpyxl checks it
+            if cell.data_type == "f":
+                cell.data_type = "s"  # "=..." in a payer's file is text, never a formula
         ws._cells[(row, column)] = cell
 
     def formula(
@@ -184,7 +187,7 @@ class _Writer:
         expected: Any,
         style: str | None = None,
     ) -> None:
-        self.put(ws, row, column, "=" + text, style)
+        self.put(ws, row, column, "=" + text, style, formula=True)
         expected = _blank(expected)
         self.result.expected[(ws.title, f"{_LETTERS[column]}{row}")] = (
             "" if expected is None else expected
@@ -503,6 +506,17 @@ def _payer_sheet(
             w.put(ws, r, idx["rate"], rec.rate, "xlrate Money")
             w.put(ws, r, idx["era_allowed"], rec.era_allowed, "xlrate Money")
             w.put(ws, r, idx["note"], rec.note or None, "xlrate Note")
+    # Hide the columns this payer has nothing for (a user can unhide them). Description
+    # stays: the header block's labels spill over it.
+    empty = {
+        "charge": rows["charge"].isna().all(),
+        "above_charge": rows["charge"].isna().all(),
+        "era_allowed": rows["era_allowed"].isna().all(),
+        "era_pct": rows["era_allowed"].isna().all(),
+    }
+    for key, hide in empty.items():
+        if hide:
+            ws.column_dimensions[col[key]].hidden = True
     _finish_table(ws, L.PAYER_HEADER_ROW, len(L.PAYER_COLUMNS), last, f"C{first}")
     return first, last
 
