@@ -52,3 +52,6 @@ class Demo:
     edited: Path
     recalculated: Path
     recalculated_edited: Path
+    edge_analysis: Analysis
+    edge: BuildResult
+    recalculated_edge: Path

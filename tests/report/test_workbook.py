@@ -68,13 +68,29 @@ def test_libreoffice_agrees_with_python(demo: Demo) -> None:
     assert not wrong, f"{len(wrong)} formula cells differ, e.g. {list(wrong.items())[:5]}"
 
 
-def test_no_error_values_anywhere(demo: Demo) -> None:
-    errors = {
-        key: value
-        for key, value in values(demo.recalculated).items()
-        if isinstance(value, str) and value.startswith(ERROR_VALUES)
+def test_edge_cases_agree_too(demo: Demo) -> None:
+    """No comparable codes, no volumes, a payer name with ' * ? in it."""
+    got = values(demo.recalculated_edge)
+    assert set(formula_cells(demo.edge.path)) == set(demo.edge.expected)
+    wrong = {
+        key: (got.get(key), expected)
+        for key, expected in demo.edge.expected.items()
+        if not same(got.get(key), expected)
     }
-    assert not errors
+    assert not wrong, f"{len(wrong)} formula cells differ, e.g. {list(wrong.items())[:5]}"
+    summary = demo.edge_analysis.summary.set_index("payer")
+    assert summary.loc["Lab only", "codes_compared"] == 0
+    assert math.isnan(summary.loc["No volumes", "weighted_pct"])
+
+
+def test_no_error_values_anywhere(demo: Demo) -> None:
+    for path in (demo.recalculated, demo.recalculated_edited, demo.recalculated_edge):
+        errors = {
+            key: value
+            for key, value in values(path).items()
+            if isinstance(value, str) and value.startswith(ERROR_VALUES)
+        }
+        assert not errors, path.name
 
 
 def test_scenario_inputs_recalculate(demo: Demo) -> None:

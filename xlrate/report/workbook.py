@@ -471,7 +471,8 @@ def _payer_sheet(
         ws,
         4,
         9,
-        f"SUMPRODUCT(({rng('pct')}<{target_ref})*1)",
+        # ISNUMBER: an empty table's blank cell would otherwise count as 0 < target.
+        f"SUMPRODUCT(ISNUMBER({rng('pct')})*({rng('pct')}<{target_ref}))",
         summary["codes_below_target"],
         "xlrate Count",
     )
@@ -727,7 +728,8 @@ def _summary_sheet(
             ws,
             row,
             idx["lowest_codes"],
-            f"COUNTIF({lowest_range},{scol['payer']}{row})",
+            # Exact match: COUNTIF would read * and ? in a payer's name as wildcards.
+            f"SUMPRODUCT(({lowest_range}={scol['payer']}{row})*1)",
             s["lowest_codes"],
             styles["lowest_codes"],
         )
