@@ -246,3 +246,13 @@ def test_text_from_a_payer_file_never_becomes_a_formula(tmp_path: Path) -> None:
     assert ws["A30"].data_type == "s" and ws["B30"].data_type == "f"
     wb.save(tmp_path / "x.xlsx")
     assert openpyxl.load_workbook(tmp_path / "x.xlsx")["Summary"]["A30"].data_type == "s"
+
+
+def test_sheet_names_are_valid_and_unique() -> None:
+    from xlrate.report.workbook import sheet_names
+
+    names = sheet_names(["O'Brien Health* (PPO?)", "Summary", "B" * 40, "B" * 35, "x/y:z"])
+    assert names["O'Brien Health* (PPO?)"] == "O'Brien Health (PPO)"
+    assert names["Summary"] == "Summary (2)"  # the fixed sheets keep their names
+    assert names["B" * 40] != names["B" * 35] and all(len(n) <= 31 for n in names.values())
+    assert names["x/y:z"] == "x y z"

@@ -95,7 +95,7 @@ def sheet_names(payers: Sequence[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for payer in payers:
         base = _INVALID_SHEET_CHARS.sub(" ", payer).strip().strip("'") or "Payer"
-        base = re.sub(r"\s+", " ", base)[:31]
+        base = re.sub(r"\s+", " ", base).replace("( ", "(").replace(" )", ")")[:31]
         candidate, n = base, 2
         while candidate.lower() in taken:
             suffix = f" ({n})"
