@@ -172,3 +172,10 @@ def test_year_over_year_falls_back_to_national_and_says_so() -> None:
     assert "national" in label and "not available" in label
     assert table["change"].iloc[0] == pytest.approx(0.03)
     assert calls[-1].get("national") is True
+
+
+def test_top_codes_carry_most_of_the_revenue(rows: pd.DataFrame) -> None:
+    # A's revenue: 99213 960, 93000 600, 99214 550 (of 2110): the first two pass 70%.
+    top = compare.top_codes(rows, "A", share=0.7)
+    assert list(top["code"]) == ["99213", "93000"]
+    assert top["share"].sum() == pytest.approx(1560 / 2110)

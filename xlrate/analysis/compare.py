@@ -21,7 +21,7 @@ the two to a relative difference under 1e-9.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -498,12 +498,3 @@ def year_over_year(
     out["change"] = (out["new"] / out["old"] - 1.0).where(ok)
     out.attrs.update(old=f"{old_year}{old_release}", new=f"{new_year}{new_release}", label=label)
     return out, label
-
-
-def ensure_columns(
-    frame: pd.DataFrame, columns: Iterable[str], fill: Callable[[], Any] = lambda: np.nan
-) -> pd.DataFrame:
-    for column in columns:
-        if column not in frame:
-            frame[column] = fill()
-    return frame

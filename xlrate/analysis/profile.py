@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ class Profile:
     path: Path | None = None
 
 
-def _percent(value: Any, where: str) -> float:
+def parse_percent(value: Any, where: str) -> float:
     """``125`` or ``"125%"`` -> 1.25. Fractions under 5 (``1.25``) are taken as written."""
     text = str(value).strip().rstrip("%").strip()
     try:
@@ -125,7 +125,7 @@ def parse_profile(
                 name=payer_name,
                 fees=fees,
                 era=era,
-                target=_percent(entry.get("target", 125), f"{where} target"),
+                target=parse_percent(entry.get("target", 125), f"{where} target"),
                 setting=_setting(entry["setting"], where) if entry.get("setting") else None,
                 synthetic=bool(entry.get("synthetic", False)),
                 source=str(entry.get("source", "")),
@@ -138,7 +138,7 @@ def parse_profile(
         raise InputError(f"{source}: payer names must be unique; repeated: {', '.join(duplicates)}")
     scen = dict(data.get("scenarios", {}))
     targets = tuple(
-        _percent(t, f"{source}: scenarios.targets")
+        parse_percent(t, f"{source}: scenarios.targets")
         for t in scen.get("targets", [110, 120, 130, 140])
     )
     if len(targets) != 4:
@@ -147,8 +147,8 @@ def parse_profile(
         )
     scenarios = ScenarioSpec(
         targets=targets,
-        user_target=_percent(scen.get("user_target", 125), f"{source}: scenarios.user_target"),
-        floor=_percent(scen.get("floor", 100), f"{source}: scenarios.floor"),
+        user_target=parse_percent(scen.get("user_target", 125), f"{source}: scenarios.user_target"),
+        floor=parse_percent(scen.get("floor", 100), f"{source}: scenarios.floor"),
         # A uniform raise is small (3%), so it is always read as a percent.
         uniform_increase=float(str(scen.get("uniform_increase", 3)).rstrip("%")) / 100.0,
     )
@@ -182,14 +182,7 @@ def load_profile(path: str | Path) -> Profile:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
-    profile = parse_profile(data, base=path.parent, source=str(path))
-    return _with_path(profile, path)
-
-
-def _with_path(profile: Profile, path: Path) -> Profile:
-    from dataclasses import replace
-
-    return replace(profile, path=path)
+    return replace(parse_profile(data, base=path.parent, source=str(path)), path=path)
 
 
 PROFILE_TEMPLATE = """\

@@ -154,7 +154,7 @@ def build_cmd(
       xlrate build --locality 10112-00 --fees aetna.csv --payer Aetna --era remits/*.835 --payer Aetna
     """
     from xlrate.analysis import analyze, with_payers
-    from xlrate.analysis.profile import PayerSpec, Profile, _percent, load_profile
+    from xlrate.analysis.profile import PayerSpec, Profile, load_profile, parse_percent
     from xlrate.report import build_workbook
 
     started = time.perf_counter()
@@ -163,7 +163,7 @@ def build_cmd(
         raise click.UsageError(
             "give one --payer per --fees file (and one more for --era files without --fees)"
         )
-    goal = _percent(target, "--target") if target is not None else 1.25
+    goal = parse_percent(target, "--target") if target is not None else 1.25
     extra: list[PayerSpec] = []
     for path, name in zip(fees, payers, strict=False):
         extra.append(PayerSpec(name=name, fees=(path,), target=goal))

@@ -113,6 +113,12 @@ def _records(frame: pd.DataFrame) -> list[Any]:
     return [row_type._make(values) for values in zip(*columns, strict=True)]
 
 
+def _kinds(sources: pd.Series) -> list[str]:
+    """Where a payer's rates came from, fee schedule first."""
+    present = set(sources)
+    return [kind for kind in ("fee schedule", "835") if kind in present]
+
+
 def _blank(value: Any) -> Any:
     """Python's missing values as the workbook shows them ("" for a formula, None for a value)."""
     if value is None:
@@ -355,7 +361,7 @@ def _payer_sheet(
     idx = {c.key: i for i, c in enumerate(L.PAYER_COLUMNS, start=1)}
 
     ws["A1"] = payer + (" (SYNTHETIC)" if spec.synthetic else "")
-    kinds = sorted(set(rows["rate_source"]) - {""})
+    kinds = _kinds(rows["rate_source"])
     data = " and ".join(kinds) or "no rates"
     # The first clause of the source only: the full provenance is on the Sources sheet.
     source = (
@@ -673,7 +679,7 @@ def _summary_sheet(
         def rng(key: str, f: int = f, l_: int = l_, sheet: str = sheet) -> str:
             return f"{sheet}!${pcol[key]}${f}:${pcol[key]}${l_}"
 
-        kinds = sorted(set(a.rows.loc[a.rows["payer"] == payer, "rate_source"]) - {""})
+        kinds = _kinds(a.rows.loc[a.rows["payer"] == payer, "rate_source"])
         data = " + ".join(kinds) + (" (SYNTHETIC)" if spec.synthetic else "")
         w.put(ws, row, idx["payer"], payer, "xlrate Text")
         w.put(ws, row, idx["data"], data, "xlrate Text")
