@@ -31,11 +31,7 @@ MODIFIER_SEPARATOR = "-"
 
 
 def _is_missing(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return False
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def clean_code(value: object) -> str:
