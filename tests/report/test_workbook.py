@@ -256,3 +256,24 @@ def test_sheet_names_are_valid_and_unique() -> None:
     assert names["Summary"] == "Summary (2)"  # the fixed sheets keep their names
     assert names["B" * 40] != names["B" * 35] and all(len(n) <= 31 for n in names.values())
     assert names["x/y:z"] == "x y z"
+
+
+def test_inputs_are_named_and_checked(demo: Demo) -> None:
+    wb = openpyxl.load_workbook(demo.path)
+    assert wb.defined_names["Scenario_Floor"].attr_text == "Scenarios!$K$5"
+    first = demo.result.payer_sheets[demo.analysis.payer_names[0]]
+    assert wb.defined_names["Target_01"].attr_text == f"'{first}'!$D$3"
+    assert [str(v.sqref) for v in wb["Scenarios"].data_validations.dataValidation] == [
+        "F5 G5 H5 I5 J5 K5 L5"
+    ]
+    assert [str(v.sqref) for v in wb[first].data_validations.dataValidation] == ["D3"]
+    assert wb.calculation.fullCalcOnLoad
+
+
+def test_matrix_and_top_codes_find_rows_by_key(demo: Demo) -> None:
+    """Sorting a payer sheet with its filter must not scramble the Matrix or the Summary."""
+    formulas = formula_cells(demo.path)
+    matrix = [f for (sheet, _), f in formulas.items() if sheet == "Matrix" and "!$H$" in f]
+    assert matrix and all("MATCH(" in f for f in matrix)
+    top = [f for (sheet, ref), f in formulas.items() if sheet == "Summary" and "INDEX(" in f]
+    assert top and all('MATCH("' in f for f in top)

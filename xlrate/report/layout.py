@@ -65,6 +65,8 @@ PAYER_COLUMNS = [
     Column("era_allowed", "835 allowed per unit", 10, "xlrate Money"),
     Column("era_pct", "835 % of Medicare", 9, "xlrate Percent"),
     Column("note", "Note", 36, "xlrate Note"),
+    # The Matrix and the Summary find a row by this key, so sorting a payer sheet is safe.
+    Column("key", "Lookup key", 18, "xlrate Note"),
 ]
 # Header block cells on a payer sheet (label cell, value cell).
 PAYER_TARGET = "D3"

@@ -38,6 +38,8 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.analysis import Analysis
@@ -250,11 +252,47 @@ def build_workbook(
     _summary_sheet(writer, wb["Summary"], analysis, names, ranges, lowest_range, medicare_rows)
     _scenarios_sheet(writer, wb["Scenarios"], analysis, names, ranges)
     _sources_sheet(writer, wb["Sources"], analysis, template_path)
+    _names_and_checks(wb, analysis, names)
+    # Excel recalculates everything on open (openpyxl stores no cached results).
+    wb.calculation.fullCalcOnLoad = True
     wb.active = 0
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == "Summary"
     _save(wb, output, result, force)
     return result
+
+
+def _names_and_checks(wb: Workbook, a: Analysis, names: dict[str, str]) -> None:
+    """Named input cells (for the Name box and the user's own formulas) and input checks."""
+
+    def percent() -> DataValidation:
+        return DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="0",
+            formula2="10",
+            showErrorMessage=True,
+            errorTitle="Percent of Medicare",
+            error="Enter a percent such as 125% (or 1.25).",
+        )
+
+    inputs = {
+        f"Scenario_{label.replace(' ', '')}": f"Scenarios!${_LETTERS[i]}${L.SCENARIO_INPUT_ROW}"
+        for i, column in enumerate(L.SCENARIO_COLUMNS, start=1)
+        if (label := L.SCENARIO_INPUTS.get(column.key))
+    }
+    scenario_check = percent()
+    for ref in inputs.values():
+        scenario_check.add(ref.replace("$", "").split("!")[1])
+    wb["Scenarios"].add_data_validation(scenario_check)
+    for i, payer in enumerate(a.payer_names, start=1):
+        sheet = names[payer]
+        inputs[f"Target_{i:02d}"] = f"{quote(sheet)}!${L.PAYER_TARGET[0]}${L.PAYER_TARGET[1:]}"
+        check = percent()
+        check.add(L.PAYER_TARGET)
+        wb[sheet].add_data_validation(check)
+    for name, ref in inputs.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
 
 
 def _save(wb: Workbook, output: Path, result: BuildResult, force: bool) -> None:
@@ -458,6 +496,14 @@ def _payer_sheet(
                 "xlrate Percent",
             )
         put(ws, r, idx["note"], rec.note or None, "xlrate Note")
+        w.formula(
+            ws,
+            r,
+            idx["key"],
+            f'{c["code"]}{r}&"|"&{c["modifier"]}{r}&"|"&{c["setting"]}{r}',
+            f"{rec.code}|{rec.modifier}|{rec.setting}",
+            "xlrate Note",
+        )
 
     def rng(key: str) -> str:
         return f"${col[key]}${first}:${col[key]}${last}"
@@ -590,18 +636,19 @@ def _matrix_sheet(
             "xlrate Money",
         )
         for i, payer in enumerate(payers):
-            at = position.get((payer, *key))
-            if at is None:
+            if (payer, *key) not in position:
                 continue
-            else:
-                w.formula(
-                    ws,
-                    row,
-                    first_payer + i,
-                    f"{quote(names[payer])}!{pcol['pct']}{at}",
-                    pct[(payer, *key)],
-                    "xlrate Percent",
-                )
+            # By key, not by row: a payer sheet sorted by its filter still lines up.
+            sheet, (f, l_) = quote(names[payer]), ranges[payer]
+            w.formula(
+                ws,
+                row,
+                first_payer + i,
+                f"INDEX({sheet}!${pcol['pct']}${f}:${pcol['pct']}${l_},"
+                f'MATCH($A{row}&"|"&$B{row}&"|"&$C{row},{sheet}!${pcol["key"]}${f}:${pcol["key"]}${l_},0))',
+                pct[(payer, *key)],
+                "xlrate Percent",
+            )
         span = f"{fp}{row}:{lp}{row}"
         w.formula(
             ws,
@@ -863,8 +910,16 @@ def _summary_sheet(
     ws.row_dimensions[row].height = L.HEADER_HEIGHT
     tcol = {c.key: i for i, c in enumerate(L.TOP_COLUMNS, start=1)}
     start = row + 1
-    for row, (at, rec) in enumerate(top, start=start):  # noqa: B007
+    for row, (_, rec) in enumerate(top, start=start):  # noqa: B007
         sheet = quote(names[rec.payer])
+        f, l_ = ranges[rec.payer]
+        match = f'MATCH("{rec.code}|{rec.modifier}|{rec.setting}",{sheet}!${pcol["key"]}${f}:${pcol["key"]}${l_},0)'
+
+        def lookup(
+            key: str, sheet: str = sheet, f: int = f, l_: int = l_, match: str = match
+        ) -> str:
+            return f"INDEX({sheet}!${pcol[key]}${f}:${pcol[key]}${l_},{match})"
+
         w.put(ws, row, tcol["payer"], rec.payer, "xlrate Text")
         w.put(ws, row, tcol["code"], rec.code, "xlrate Code")
         w.put(ws, row, tcol["modifier"], rec.modifier or None, "xlrate Code")
@@ -873,7 +928,7 @@ def _summary_sheet(
                 ws,
                 row,
                 tcol[key],
-                f"{sheet}!{pcol[key]}{at}",
+                lookup(key),
                 getattr(rec, key),
                 L.TOP_COLUMNS[tcol[key] - 1].style,
             )
@@ -884,7 +939,7 @@ def _summary_sheet(
             ws,
             row,
             tcol["shortfall"],
-            f"-{sheet}!{pcol['impact']}{at}",
+            f"-{lookup('impact')}",
             -rec.impact,
             "xlrate Dollars",
         )
