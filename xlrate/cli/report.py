@@ -46,6 +46,7 @@ def _report(analysis: object, result: object, seconds: float) -> None:
     click.echo(
         f"  {analysis.profile.name}: Medicare CY{analysis.year} release {analysis.release}, "
         f"locality {analysis.locality}"
+        + (f" ({analysis.locality_name})" if analysis.locality_name else "")
     )
     for line in _summary_lines(analysis):
         click.echo(line)
