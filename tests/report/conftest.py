@@ -6,7 +6,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from report_helpers import SCENARIO_EDITS, Demo, recalculate
+from report_helpers import SCENARIO_EDITS, TARGET_EDIT, Demo, recalculate
 
 from xlrate.analysis import PayerSpec, Profile, analyze
 from xlrate.demo import demo_profile_path
@@ -22,6 +22,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     wb = openpyxl.load_workbook(result.path)
     for ref, value in SCENARIO_EDITS.items():
         wb["Scenarios"][ref] = value
+    payer, target = TARGET_EDIT
+    wb[result.payer_sheets[payer]]["D3"] = target
     wb.save(edited)
     edge_analysis = analyze(edge_profile(root))
     edge = build_workbook(edge_analysis, root / "edge.xlsx")

@@ -14,6 +14,8 @@ from xlrate.report.workbook import BuildResult
 
 # A scenario change the second recalculation checks: (cell on Scenarios, new value).
 SCENARIO_EDITS = {"F5": 1.05, "J5": 1.33, "K5": 1.15, "L5": 0.05}
+# And one payer's own target, on its sheet (payer, new target).
+TARGET_EDIT = ("Blue Harbor PPO", 1.40)
 
 
 def soffice() -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from report_helpers import SCENARIO_EDITS, Demo
+from report_helpers import SCENARIO_EDITS, TARGET_EDIT, Demo
 
 from xlrate.analysis import scenarios
 from xlrate.demo import demo_dir
@@ -113,6 +113,22 @@ def test_scenario_inputs_recalculate(demo: Demo) -> None:
             assert not same(before[key], series[payer]) or series[payer] == 0
     total = ("Scenarios", f"K{7 + len(payers)}")
     assert same(got[total], float(expect["K"].sum()))
+
+
+def test_a_payer_target_change_flows_to_the_summary(demo: Demo) -> None:
+    got = values(demo.recalculated_edited)
+    payer, target = TARGET_EDIT
+    rows = demo.analysis.rows[
+        (demo.analysis.rows["payer"] == payer) & demo.analysis.rows["compared"]
+    ]
+    row = 13 + demo.analysis.payer_names.index(payer)
+    assert got[("Summary", f"A{row}")] == payer
+    assert got[("Summary", f"I{row}")] == pytest.approx(target)
+    assert got[("Summary", f"J{row}")] == int((rows["pct"] < target).sum())
+    shortfall = scenarios.floor_change(rows, target, [payer])[payer]
+    assert same(got[("Summary", f"L{row}")], shortfall)
+    sheet = demo.result.payer_sheets[payer]
+    assert same(got[(sheet, "I7")], float(rows["medicare"].iloc[0]) * target)
 
 
 def test_only_portable_functions_no_macros_no_addins(demo: Demo) -> None:
