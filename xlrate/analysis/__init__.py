@@ -61,6 +61,22 @@ class InputFile:
     rows_used: int | None = None
     synthetic: bool = False
     source: str = ""
+    notes: str = ""  # how the file was read: header row, repeats, skipped rows
+
+
+def _fee_report_notes(report: Any) -> str:
+    """One line from an importer's read report (best effort: any attribute may be absent)."""
+    if report is None:
+        return ""
+    parts = []
+    if getattr(report, "header_row", 0):
+        parts.append(f"header on row {report.header_row}")
+    if getattr(report, "repeats_collapsed", 0):
+        parts.append(f"{report.repeats_collapsed} identical repeats collapsed")
+    skipped = getattr(report, "skipped", None) or {}
+    for reason, count in sorted(skipped.items(), key=lambda item: -item[1])[:3]:
+        parts.append(f"skipped {count}: {reason}")
+    return "; ".join(parts)
 
 
 @dataclass
@@ -267,8 +283,15 @@ def analyze(
                         getattr(report, "rows_kept", len(schedule.rows)),
                         payer.synthetic,
                         payer.source,
+                        _fee_report_notes(report),
                     )
                 )
+                conflicts = list(getattr(report, "conflicts", []) or [])
+                if conflicts:
+                    warnings.append(
+                        f"{payer.name}: {path.name} lists {len(conflicts)} code(s) more than once with "
+                        f"different amounts; the first numeric amount is compared (e.g. {conflicts[0]})"
+                    )
             fee_rows = pd.concat(parts, ignore_index=True)
         era_rows = None
         if payer.era:

@@ -1123,7 +1123,7 @@ def _sources_sheet(w: _Writer, ws: Worksheet, a: Analysis, template: Path) -> No
     row += 1
     header()
     for item in a.inputs:
-        details = item.source
+        details = "; ".join(part for part in (item.source, item.notes) if part)
         if item.synthetic:
             details = "SYNTHETIC: invented for the demo, not a real payer's rates. " + details
         line(
