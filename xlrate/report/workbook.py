@@ -157,9 +157,8 @@ class _Writer:
         value: Any,
         style: str | None = None,
         keep_blank: bool = False,
-        formula: bool = False,
     ) -> None:
-        """Write a value (or a formula, text starting with ``=``) with a named style.
+        """Write a value with a named style (formulas go through :meth:`formula`).
 
         A blank value writes nothing unless ``keep_blank`` (a styled empty cell, as in a
         totals row). Numbers and formulas skip openpyxl's type sniffing: with 60,000 rows
@@ -177,9 +176,6 @@ class _Writer:
         elif type(value) is float or type(value) is int:
             cell._value = value
             cell.data_type = "n"
-        elif formula:
-            cell._value = value
-            cell.data_type = "f"
         else:
             cell.value = value  # text from the user's files: openpyxl checks it
             if cell.data_type == "f":
@@ -195,7 +191,10 @@ class _Writer:
         expected: Any,
         style: str | None = None,
     ) -> None:
-        self.put(ws, row, column, "=" + text, style, formula=True)
+        cell = Cell(ws, row=row, column=column, style_array=self._styles[style] if style else None)
+        cell._value = "=" + text
+        cell.data_type = "f"
+        ws._cells[(row, column)] = cell
         expected = _blank(expected)
         self.result.expected[(ws.title, f"{_LETTERS[column]}{row}")] = (
             "" if expected is None else expected
