@@ -16,6 +16,16 @@ from xlrate.report.workbook import build_workbook
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     root = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        # Session fixtures run before the per-test isolated home: use the embedded data only.
+        patch.setenv("XLRATE_HOME", str(root / "home"))
+        from xlrate.medicare import store
+
+        store.clear_cache()
+        return _build(root)
+
+
+def _build(root: Path) -> Demo:
     analysis = analyze(demo_profile_path())
     result = build_workbook(analysis, root / "demo.xlsx")
     edited = root / "edited.xlsx"
