@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ShareError
+from xlrate.files import atomic_path
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
 ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
@@ -371,9 +372,9 @@ def prepare_shared_copy(
 
     copy.releases = _complete_sources(formulas, source, len(copy.frozen))
     formulas.vba_archive = None
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        formulas.save(target)
+        with atomic_path(target) as tmp:
+            formulas.save(tmp)
     except OSError as exc:
         raise ShareError(
             f"cannot write {target}: {exc} (is it open in Excel? close it and try again)"
@@ -520,7 +521,8 @@ def write_eml(message: EmailMessage, path: Path | str) -> Path:
     if "X-Unsent" not in message:
         message["X-Unsent"] = "1"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(message.as_bytes())
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(message.as_bytes())
     return path
 
 

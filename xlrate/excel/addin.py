@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ReportError
+from xlrate.files import atomic_path
 
 FUNCTIONS_MODULE = "xlrate.excel.functions"
 UDF_WRAPPER_MODULE = "xlwings_udfs"
@@ -489,8 +490,8 @@ def build_addin(
         finished = Path(tmp) / output.name
         _add_vba(staged, finished, output.name)
         _check_package(finished)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(finished, output)
+        with atomic_path(output) as tmp_out:
+            shutil.copyfile(finished, tmp_out)
     return output
 
 

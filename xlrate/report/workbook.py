@@ -19,9 +19,7 @@ existing output is kept unless ``force`` (then the previous file is kept as ``.b
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from copy import copy
@@ -44,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
+from xlrate.files import atomic_path
 from xlrate.report import layout as L
 from xlrate.report.fastcells import fast_cells
 from xlrate.report.styles import named_styles
@@ -295,29 +294,20 @@ def _names_and_checks(wb: Workbook, a: Analysis, names: dict[str, str]) -> None:
 
 
 def _save(wb: Workbook, output: Path, result: BuildResult, force: bool) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{output.stem}-", suffix=".xlsx.tmp", dir=output.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    backup = output.with_name(output.name + ".bak")
+    existed = output.exists()
     try:
-        with fast_cells():
-            wb.save(tmp)
-        if output.exists():
-            if not force:
+        with atomic_path(output, backup=force) as tmp:
+            with fast_cells():
+                wb.save(tmp)
+            if output.exists() and not force:
                 raise ReportError(f"{output} appeared while writing: pass --force to replace it")
-            backup = output.with_name(output.name + ".bak")
-            os.replace(output, backup)
+        if force and existed:
             result.backup = backup
-        os.replace(tmp, output)
     except OSError as exc:
         raise ReportError(
             f"cannot write {output} ({exc.strerror or exc}); is it open in Excel?"
         ) from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 # ---------------------------------------------------------------------------- sheets

@@ -1,0 +1,46 @@
+"""Writing user files safely: to a temporary file beside the target, then one rename.
+
+A crash, a full disk or Excel holding the file open never leaves a half-written workbook
+behind, and the previous file stays intact until the new one is complete. The finished
+file gets ordinary permissions (0666 less the umask), not the 0600 of a temporary file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_path(target: Path | str, *, backup: bool = False) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``target`` in one rename.
+
+    With ``backup=True`` an existing target is kept as ``<name>.bak`` first.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{target.stem}-", suffix=target.suffix + ".tmp", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        if backup and target.exists():
+            os.replace(target, target.with_name(target.name + ".bak"))
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
