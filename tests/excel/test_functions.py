@@ -222,7 +222,7 @@ def test_status_b_reads_as_text() -> None:
         ((99213.0, None, "99999-99"), "error: 99999-99 is not a Medicare locality"),
         ((99213.0, None, "Springfield"), "error: unknown locality 'Springfield'"),
         ((99213.0, None, "00000"), "error: ZIP 00000 is not in CMS's ZIP code"),
-        ((99213.0, None, SF, "hospital-ish"), "error: setting 'hospital-ish'"),
+        ((99213.0, None, SF, "hospital-ish"), "error: 'hospital-ish' is not a setting"),
         ((99213.0, None, SF, None, 1999.0), "error: no Medicare data for 1999"),
         (({"not": "a cell"},), "error:"),
         ((True,), "error:"),

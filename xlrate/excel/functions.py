@@ -44,11 +44,6 @@ SETTING_NAMES: dict[str, tuple[str, ...]] = {
     "setting": ("Setting", "MedicareSetting"),
 }
 
-# Place-of-service codes Medicare pays at the facility rate (DOMAIN.md section 1).
-FACILITY_POS = frozenset({19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61})
-
-_LOCALITY_RE = re.compile(r"^\s*(\d{1,5})\s*-\s*(\d{1,2})\s*$")
-_ZIP_RE = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
 _SETTINGS_TTL_SECONDS = 2.0
 
 
@@ -172,45 +167,25 @@ def _release(value: Any) -> str | None:
 
 def _setting(value: Any) -> str:
     """``facility`` or ``nonfacility`` from a word or a place-of-service code."""
-    if _blank(value):
-        return "nonfacility"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "facility" if int(value) in FACILITY_POS else "nonfacility"
-    text = str(value).strip().lower().replace("-", "").replace(" ", "").replace("_", "")
-    if text.isdigit():
-        return "facility" if int(text) in FACILITY_POS else "nonfacility"
-    if text in ("facility", "fac", "f", "hospital"):
-        return "facility"
-    if text in ("nonfacility", "nonfac", "nf", "office", "n"):
-        return "nonfacility"
-    raise ValueError(
-        f"setting {value!r} is not a setting: write facility, nonfacility, or a "
-        "place-of-service code such as 11 or 22"
-    )
+    from xlrate.medicare.pricing import setting_name
+
+    return setting_name(value)
 
 
 def _zip5(value: Any) -> str | None:
     """A five-digit ZIP from a cell (94110.0, 2108 -> 02108, '94110-1234'), else None."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:05d}" if 0 < value < 100000 else None
-    if isinstance(value, str):
-        match = _ZIP_RE.match(value)
-        return match.group(1) if match else None
-    return None
+    from xlrate.medicare.localities import normalize_zip
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    return normalize_zip(value)
 
 
 def _locality_id(value: Any) -> str | None:
     """``MAC-LOC`` from ``01112-05`` / ``1112-5``, ``NATIONAL``, else None."""
-    if not isinstance(value, str):
-        return None
-    if value.strip().upper() == "NATIONAL":
-        return "NATIONAL"
-    match = _LOCALITY_RE.match(value)
-    if not match:
-        return None
-    return f"{int(match.group(1)):05d}-{int(match.group(2)):02d}"
+    from xlrate.medicare.localities import normalize_locality
+
+    return normalize_locality(value) if isinstance(value, str) else None
 
 
 def _rate(value: Any) -> float | str:

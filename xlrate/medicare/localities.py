@@ -19,7 +19,7 @@ from xlrate.errors import LocalityError
 from xlrate.medicare import store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release, load_zip_table
 
-_LOCALITY_RE = re.compile(r"^\s*(\d{4,5})\s*[-/ ]?\s*(\d{1,2})\s*$")
+_LOCALITY_RE = re.compile(r"^\s*(\d{4,5})\s*[-/ ]\s*(\d{1,2})\s*$")
 _ZIP_RE = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
 
 

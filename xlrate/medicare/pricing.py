@@ -338,9 +338,9 @@ def _setting_mode(value: object, default: int) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return FAC if int(value) in FACILITY_POS else NONFAC
     text = str(value).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
-    if text in ("nonfacility", "nf", "office", "non"):
+    if text in ("nonfacility", "nf", "nonfac", "office", "non", "n"):
         return NONFAC
-    if text in ("facility", "f", "fac"):
+    if text in ("facility", "f", "fac", "hospital"):
         return FAC
     if text == "both":
         return BOTH
@@ -349,6 +349,14 @@ def _setting_mode(value: object, default: int) -> int:
     raise InputError(
         f"{value!r} is not a setting: use nonfacility, facility, both or a place-of-service code such as 11 or 22"
     )
+
+
+def setting_name(value: object, default: str = "nonfacility") -> str:
+    """``facility`` or ``nonfacility`` from a word or a place-of-service code (11, 22.0, "21")."""
+    mode = _setting_mode(value, SETTINGS.index(default))
+    if mode == BOTH:
+        raise InputError(f"{value!r}: give one setting here, facility or nonfacility")
+    return SETTINGS[mode]
 
 
 # --------------------------------------------------------------------------- the engine
