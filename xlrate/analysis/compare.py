@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from xlrate.codes import parse_modifiers
+from xlrate.medicare.pricing import FACILITY_POS as ENGINE_FACILITY_POS
 
 KEY = ["code", "modifier", "setting"]
 
@@ -35,9 +36,8 @@ KEY = ["code", "modifier", "setting"]
 # service). Others on an 835 line (25, 59, ...) do not change the Medicare amount.
 PRICING_MODIFIERS = ("26", "TC", "53")
 # Place-of-service codes paid at the facility rate (DOMAIN.md section 1).
-FACILITY_POS = frozenset(
-    {"19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"}
-)
+# Facility places of service: the engine's list, as the two-character text a file holds.
+FACILITY_POS = frozenset(f"{pos:02d}" for pos in ENGINE_FACILITY_POS)
 
 RATE_COLUMNS = [
     "payer",
