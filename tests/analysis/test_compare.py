@@ -179,3 +179,31 @@ def test_top_codes_carry_most_of_the_revenue(rows: pd.DataFrame) -> None:
     top = compare.top_codes(rows, "A", share=0.7)
     assert list(top["code"]) == ["99213", "93000"]
     assert top["share"].sum() == pytest.approx(1560 / 2110)
+
+
+def test_835_lines_with_payment_modifiers_compare_with_the_adjusted_medicare_amount() -> None:
+    import xlrate
+
+    # Two 27447 lines paid in full and one paid as a second procedure (51): 50%.
+    by_code = pd.DataFrame(
+        {
+            "payer": ["P", "P", "P"],
+            "code": ["27447", "27447", "99213"],
+            "modifiers": ["RT", "51-LT", "25"],
+            "lines": [2, 1, 3],
+            "units": [2, 1, 3],
+            "billed": [6000.0, 3000.0, 450.0],
+            "allowed": [3000.0, 750.0, 300.0],
+            "paid": [2400.0, 600.0, 240.0],
+        }
+    )
+    rows = compare.era_rows_for_payer(by_code, "P", "facility")
+    assert sorted(zip(rows["code"], rows["modifier"], strict=True)) == [
+        ("27447", ""),
+        ("27447", "51"),
+        ("99213", ""),
+    ]
+    full = xlrate.medicare_amount("27447", locality="01112-05", setting="facility").amount
+    second = xlrate.medicare_amount("27447", "51", locality="01112-05", setting="facility").amount
+    assert full is not None and second is not None
+    assert abs(float(second) - float(full) / 2) <= 0.01

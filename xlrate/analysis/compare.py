@@ -27,15 +27,16 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from xlrate.codes import parse_modifiers
+from xlrate.codes import MODIFIER_SEPARATOR, parse_modifiers
 from xlrate.medicare.pricing import FACILITY_POS as ENGINE_FACILITY_POS
 
 KEY = ["code", "modifier", "setting"]
 
-# Modifiers that select a different RVU row (professional / technical component, reduced
-# service). Others on an 835 line (25, 59, ...) do not change the Medicare amount.
-PRICING_MODIFIERS = ("26", "TC", "53")
-# Place-of-service codes paid at the facility rate (DOMAIN.md section 1).
+# Modifiers that change the Medicare amount: the RVU row (26, TC, 53) and the payment-policy
+# adjustments (50 bilateral, 51 multiple procedure, 62 co-surgeon, 80/81/82/AS assistant).
+# A line paid at 50% as a second procedure is compared with Medicare's 50%, not with the
+# full amount. Others on an 835 line (25, 59, ...) do not change the amount.
+PRICING_MODIFIERS = ("26", "TC", "53", "50", "51", "62", "80", "81", "82", "AS")
 # Facility places of service: the engine's list, as the two-character text a file holds.
 FACILITY_POS = frozenset(f"{pos:02d}" for pos in ENGINE_FACILITY_POS)
 
@@ -78,11 +79,10 @@ class Pricer(Protocol):
 
 
 def pricing_modifier(modifiers: object) -> str:
-    """The modifier that decides the Medicare amount (``26``, ``TC``, ``53``) or ``""``."""
-    for mod in parse_modifiers(modifiers).codes:
-        if mod in PRICING_MODIFIERS:
-            return str(mod)
-    return ""
+    """The modifiers that decide the Medicare amount (``26``, ``TC-51``...) or ``""``."""
+    return MODIFIER_SEPARATOR.join(
+        m for m in parse_modifiers(modifiers).codes if m in PRICING_MODIFIERS
+    )
 
 
 def _text(series: pd.Series) -> pd.Series:
