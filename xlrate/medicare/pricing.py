@@ -487,7 +487,9 @@ def _finish(
     # Extra parts depend only on (pair, mode, cap flags): build them once per distinct key.
     pair_note = np.array([p.note for p in pairs], dtype=object)
     place_note = np.array([p.note for p in places], dtype=object)
-    note = np.where(pair_blocks | priceable, pair_note[pair_idx], place_note[place_idx])
+    place_has_note = np.array([bool(p.note) for p in places], dtype=bool)
+    all_notes = np.concatenate([pair_note, place_note])
+    note = all_notes[np.where(pair_blocks | priceable, pair_idx, len(pairs) + place_idx)]
     show_nf = na_nf & (mode != FAC)
     show_f = na_f & (mode != NONFAC)
     described = options.describe()
@@ -523,7 +525,7 @@ def _finish(
             texts.append("; ".join(parts))
         note[rows] = np.array(texts, dtype=object)[inverse.ravel()]
     # A ZIP note (split ZIP resolved by its neighbours) goes after the code's note.
-    with_place = np.flatnonzero(priceable & (place_note[place_idx] != ""))
+    with_place = np.flatnonzero(priceable & place_has_note[place_idx])
     if len(with_place):
         left = note[with_place].astype(str)
         right = place_note[place_idx[with_place]].astype(str)
@@ -681,16 +683,13 @@ def price(
         for k in pair_keys
     ]
 
-    # Distinct places.
-    loc_col = (
-        frame["locality"].to_numpy()
-        if "locality" in frame.columns
-        else np.full(n, None, dtype=object)
-    )
-    zip_col = frame["zip"].to_numpy() if "zip" in frame.columns else np.full(n, None, dtype=object)
+    # Distinct places (a column that is absent costs nothing).
+    absent = pd.Series(np.full(1, None, dtype=object))
+    loc_col = frame["locality"] if "locality" in frame.columns else None
+    zip_col = frame["zip"] if "zip" in frame.columns else None
     if locality is not None or zip is not None or national:
-        fill_loc = pd.Series(loc_col, dtype=object)
-        fill_zip = pd.Series(zip_col, dtype=object)
+        fill_loc = pd.Series(loc_col if loc_col is not None else np.full(n, None), dtype=object)
+        fill_zip = pd.Series(zip_col if zip_col is not None else np.full(n, None), dtype=object)
         missing = fill_loc.map(_blank) & fill_zip.map(_blank)
         if national:
             fill_loc[missing] = NATIONAL
@@ -698,10 +697,14 @@ def price(
             fill_loc[missing] = locality
         else:
             fill_zip[missing] = zip
-        loc_col, zip_col = fill_loc.to_numpy(), fill_zip.to_numpy()
-    loc_i, loc_u = _factorize(loc_col)
-    zip_i, zip_u = _factorize(zip_col)
-    place_idx, place_keys = _factorize(loc_i * len(zip_u) + zip_i)
+        loc_col, zip_col = fill_loc, fill_zip
+    zeros = np.zeros(n, dtype=np.int64)
+    loc_i, loc_u = _factorize(loc_col) if loc_col is not None else (zeros, list(absent))
+    zip_i, zip_u = _factorize(zip_col) if zip_col is not None else (zeros, list(absent))
+    if zip_col is None:
+        place_idx, place_keys = loc_i, [k * len(zip_u) for k in range(len(loc_u))]
+    else:
+        place_idx, place_keys = _factorize(loc_i * len(zip_u) + zip_i)
     places = [
         _resolve_place(rel, loc_u[k // len(zip_u)], zip_u[k % len(zip_u)], national=False)
         for k in place_keys
