@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     header = ("area", "benchmark", "measured", "baseline", "baseline measured", "ratio", "target")
     lines = [header]
     for area, r in table:
-        ratio = r["value"] / r["baseline_value"] if r.get("baseline_value") else float("nan")
+        ratio = f"{r['value'] / r['baseline_value']:.2f}x" if r.get("baseline_value") else "n/a"
         lines.append(
             (
                 area,
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
                 f"{r['value']:.3f} {r['unit']}",
                 r["baseline"],
                 f"{r['baseline_value']:.3f} {r['unit']}",
-                f"{ratio:.2f}x",
+                ratio,
                 r["target"],
             )
         )
