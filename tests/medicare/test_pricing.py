@@ -226,7 +226,7 @@ def test_unknown_layout_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(LayoutError) as err:
         cms_files.read_bundle(tmp_path)
     message = str(err.value)
-    assert "GPCI2025.csv" in message and "CY2025" in message
+    assert "GPCI2025.csv (release 2025D)" in message and "CY2025" in message
     assert "{YEAR} PE GPCI" in message and "{YEAR} PRACTICE EXPENSE" in message
 
 

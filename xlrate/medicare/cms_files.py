@@ -259,7 +259,7 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
             if j < len(head[i]) and head[i][j].strip()
         ]
         headers.append(" ".join(parts))
-    columns = map_columns(headers, "pprrvu", year, source)
+    columns = map_columns(headers, "pprrvu", year, f"{source} (release {year}{quarter})")
     frame = _frame_after(text, header_index, width)
     frame = frame.rename(columns=columns)[list(columns.values())]
     frame = frame[frame["code"].str.strip() != ""]
@@ -491,7 +491,7 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
                 tables[table] = None
                 continue
             name, data = found[0]
-            tables[table] = reader(data, f"{source.path.name}/{name}", year)
+            tables[table] = reader(data, f"{source.path.name}/{name} (release {found_id})", year)
             files.append(_source_file(name, table, data))
         return Bundle(
             release_id=found_id,
