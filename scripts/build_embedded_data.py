@@ -56,19 +56,32 @@ def main() -> None:
         shutil.rmtree(OUT)
     for folder, extra in BUNDLES.items():
         bundle = cms_files.read_bundle(CMS / folder)
-        info = store.install_bundle(bundle, {**extra, "installed_by": "scripts/build_embedded_data.py"}, root=OUT)
-        print(f"{info.release_id}: {len(bundle.tables['pprrvu'])} RVU rows, complete={bundle.complete}")
+        info = store.install_bundle(
+            bundle, {**extra, "installed_by": "scripts/build_embedded_data.py"}, root=OUT
+        )
+        print(
+            f"{info.release_id}: {len(bundle.tables['pprrvu'])} RVU rows, complete={bundle.complete}"
+        )
     data = (CMS / ZIP5["folder"] / ZIP5["file"]).read_bytes()
     frame = cms_files.read_zip5(data, ZIP5["file"])
     provenance = {
         "quarter": str(frame["quarter"].iloc[0]),
-        "files": [{"name": ZIP5["file"], "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "table": "zip5"}],
+        "files": [
+            {
+                "name": ZIP5["file"],
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+                "table": "zip5",
+            }
+        ],
         "source_url": ZIP5["source_url"],
         "installed_by": "scripts/build_embedded_data.py",
     }
     path = store.install_zip5(frame, provenance, root=OUT)
     print(f"zip5 {path.name}: {len(frame)} ZIP codes")
-    (OUT / "__init__.py").write_text('"""Embedded Medicare data, built by scripts/build_embedded_data.py."""\n')
+    (OUT / "__init__.py").write_text(
+        '"""Embedded Medicare data, built by scripts/build_embedded_data.py."""\n'
+    )
 
 
 if __name__ == "__main__":

@@ -101,6 +101,7 @@ def main(argv: list[str]) -> int:
         ensure_libreoffice()
         for step in (
             [str(PY), "-m", "ruff", "check", "xlrate", "tests", "scripts"],
+            [str(PY), "-m", "ruff", "format", "--check", "xlrate", "tests", "scripts"],
             [str(PY), "-m", "mypy"],
         ):
             code = run(*step)
