@@ -97,7 +97,10 @@ def vba_source_dir() -> Path:
 
 
 def default_template() -> Path | None:
-    path = repo_dir() / "workbook" / "template.xlsx"
+    """The analysis template (the packaged copy of ``workbook/template.xlsx``)."""
+    from xlrate.report.workbook import default_template as report_template
+
+    path = report_template()
     return path if path.is_file() else None
 
 
