@@ -241,8 +241,9 @@ def _named_value(book: Any, names: Iterable[str]) -> Any:
 def _summary_info(book: Any) -> tuple[str | None, str | None]:
     """Locality and release the report's Summary sheet states (B5 ``10112-00``, B6 ``2025D``).
 
-    A workbook built by ``xlrate build`` has no named settings cells; its functions then
-    answer for the locality and release its Medicare sheet uses.
+    A workbook built by ``xlrate build`` names its settings (``Locality`` and
+    ``MedicareYear`` on Sources); this is the fallback for one built before it did, or whose
+    names were deleted, and the source of the release the report used.
     """
     try:
         summary = book.sheets["Summary"]
