@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from xlrate.errors import ImportFileError, XlrateError
@@ -383,3 +384,37 @@ def test_no_terminator_for_megabytes_is_refused_not_buffered(tmp_path: Path) -> 
     path.write_text(head + "GS*HP" + "*X" * (1_600_000), encoding="latin-1")
     with pytest.raises(ImportFileError, match="no segment terminator"):
         read_era(path)
+
+
+def test_a_bad_file_in_a_folder_is_left_out_whole_and_named(tmp_path: Path) -> None:
+    import shutil
+
+    good = ["linuxforhealth__managed-care.835", "keironstoddart__emedny_sample.txt"]
+    bad = "MALFORMED__perl-x12__sample_835.txt"
+    for name in [*good, bad]:
+        shutil.copy(ERA / name, tmp_path / name)
+    with pytest.raises(ImportFileError, match="segment 2 \\(GS\\)"):
+        read_era(tmp_path)
+    mixed = read_era(tmp_path, skip_bad_files=True)
+    alone = read_era([ERA / n for n in good])
+    assert len(mixed.refused) == 1 and bad in mixed.refused[0]
+    pd.testing.assert_frame_equal(mixed.by_payer, alone.by_payer)
+    pd.testing.assert_frame_equal(mixed.by_code, alone.by_code)
+    # Only bad files: still an error, not an empty result.
+    with pytest.raises(ImportFileError):
+        read_era([tmp_path / bad], skip_bad_files=True)
+
+
+def test_era_cli_totals_the_good_files_and_exits_1_for_a_bad_one(tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from xlrate.cli import cli
+
+    for name in ["linuxforhealth__managed-care.835", "MALFORMED__perl-x12__sample_835.txt"]:
+        shutil.copy(ERA / name, tmp_path / name)
+    result = CliRunner().invoke(cli, ["era", str(tmp_path), "--format", "csv"])
+    assert result.exit_code == 1
+    assert "RUSHMORE LIFE" in result.stdout
+    assert "MALFORMED__perl-x12__sample_835.txt: segment 2 (GS)" in result.stderr

@@ -158,7 +158,8 @@ def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
     """Read 835 remittance files (or folders of them) and total what each payer paid.
 
     No patient names, member ids or claim numbers are shown: only totals. Broken segments
-    that were skipped, and other warnings, go to stderr.
+    that were skipped, and other warnings, go to stderr. A file that is not a readable 835
+    is left out whole, named on stderr, and the exit code is 1 (the others are still totalled).
 
     \b
     Examples:
@@ -168,11 +169,13 @@ def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
     from xlrate.practice.era835 import read_era
 
     try:
-        result = read_era(list(files))
+        result = read_era(list(files), skip_bad_files=True)
     except XlrateError as exc:
         raise click.ClickException(str(exc)) from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for refused in result.refused:
+        click.echo(f"Error: {refused} (left out of the totals)", err=True)
     money = ["billed", "allowed", "paid"]
     frame = result.by_payer if by == "payer" else result.by_code
     if by == "payer":
@@ -188,3 +191,5 @@ def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
     _emit(rows, columns, fmt, right={"claims", "lines", "units", *money})
     if not rows:
         click.echo("(no service lines)" if by == "code" else "(no claims)", err=True)
+    if result.refused:
+        raise SystemExit(1)

@@ -93,6 +93,8 @@ class EraResult:
     skipped_segments: int = 0
     files: list[str] = field(default_factory=list)
     segments: int = 0
+    # With skip_bad_files: one line per file refused whole (name, segment, what to do).
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -290,6 +292,19 @@ class _Totals:
         self.by_payer: dict[str, list[Decimal]] = {}
         self.changed_codes: dict[tuple[str, str], int] = {}
         self.plb: dict[str, Decimal] = {}
+
+    def add(self, other: _Totals) -> None:
+        """Add one file's sums (kept apart until the file has been read to its end)."""
+        for key, values in other.by_code.items():
+            mine = self.by_code.setdefault(key, [_ZERO] * len(values))
+            self.by_code[key] = [a + b for a, b in zip(mine, values, strict=True)]
+        for payer, values in other.by_payer.items():
+            mine = self.by_payer.setdefault(payer, [_ZERO] * len(values))
+            self.by_payer[payer] = [a + b for a, b in zip(mine, values, strict=True)]
+        for codes, count in other.changed_codes.items():
+            self.changed_codes[codes] = self.changed_codes.get(codes, 0) + count
+        for payer, amount in other.plb.items():
+            self.plb[payer] = self.plb.get(payer, _ZERO) + amount
 
 
 class _Line:
@@ -729,13 +744,19 @@ def _display_name(path: Path) -> str:
     return path.name
 
 
-def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> EraResult:
+def read_era(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    skip_bad_files: bool = False,
+) -> EraResult:
     """Read one or several 835 files (or folders of them) and aggregate them by payer and by
     payer + code + modifiers.
 
     Raises :class:`ImportFileError` for a file that is not an 835 or whose envelope is
-    broken (naming the file and the segment number); skips single broken segments with a
-    warning. No output contains patient names, member ids or claim numbers.
+    broken (naming the file and the segment number); with ``skip_bad_files`` such a file is
+    left out whole and listed in ``refused`` instead, so one bad remit in a folder does not
+    stop the others. Single broken segments are skipped with a warning. No output contains
+    patient names, member ids or claim numbers.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -755,24 +776,29 @@ def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
     warnings: list[str] = []
     skipped = 0
     segments = 0
+    refused: list[str] = []
     for path in path_list:
-        name = _display_name(path)
+        # Each file sums apart and joins the totals only when read to its end, so a file
+        # refused half-way (a broken trailer) adds nothing.
+        file_totals = _Totals()
+        file_warnings: list[str] = []
         try:
-            stream = open(path, "rb")  # noqa: SIM115 - closed below, errors mapped first
-        except OSError as exc:
-            raise ImportFileError(
-                f"{path}: cannot open the 835 file ({exc.strerror or exc}). Check the path."
-            ) from None
-        with stream:
-            parser = _FileParser(name, totals, warnings)
-            try:
-                parser.run(_batches(stream))
-            except OSError as exc:
-                raise ImportFileError(
-                    f"{path}: reading failed ({exc.strerror or exc}). Check the file."
-                ) from None
+            parser = _read_one(path, file_totals, file_warnings)
+        except ImportFileError as exc:
+            if not skip_bad_files:
+                raise
+            refused.append(str(exc))
+            continue
+        totals.add(file_totals)
+        warnings.extend(file_warnings)
         skipped += parser.skipped
         segments += parser.number
+    if refused and len(refused) == len(path_list):
+        raise ImportFileError(
+            refused[0]
+            if len(refused) == 1
+            else f"none of the {len(refused)} files is a readable 835: {refused[0]}"
+        )
     for (original, paid_as), count in sorted(totals.changed_codes.items()):
         warnings.append(
             f"{count} service line(s) billed as {original} were paid as {paid_as} (SVC06); "
@@ -793,7 +819,28 @@ def read_era(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
         skipped_segments=skipped,
         files=[str(p) for p in path_list],
         segments=segments,
+        refused=refused,
     )
+
+
+def _read_one(path: Path, totals: _Totals, warnings: list[str]) -> _FileParser:
+    """Parse one file into ``totals``; raises ImportFileError naming it."""
+    name = _display_name(path)
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below, errors mapped first
+    except OSError as exc:
+        raise ImportFileError(
+            f"{path}: cannot open the 835 file ({exc.strerror or exc}). Check the path."
+        ) from None
+    with stream:
+        parser = _FileParser(name, totals, warnings)
+        try:
+            parser.run(_batches(stream))
+        except OSError as exc:
+            raise ImportFileError(
+                f"{path}: reading failed ({exc.strerror or exc}). Check the file."
+            ) from None
+    return parser
 
 
 def _money(value: Decimal) -> float:
