@@ -1130,29 +1130,25 @@ def _sources_sheet(w: _Writer, ws: Worksheet, a: Analysis, template: Path) -> No
     row += 1
     ws.cell(row, 1, "This workbook").style = "xlrate Section"
     row += 1
-    facts = [
+    facts: list[tuple[str, str | int]] = [
         ("Generated", a.generated.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("xlrate version", xlrate_version()),
         ("Template", template.name),
         ("Medicare locality", a.locality),
+        ("Medicare year", a.year),
         ("Medicare release", f"{a.release} (CY{a.year})"),
         ("Year over year", a.yoy_label or "not available"),
     ]
+    # Named cells: the Excel functions (MEDICARE_RATE, PCT_MEDICARE) take a missing locality
+    # or year from Locality and MedicareYear. No MedicareRelease name: that would pin the
+    # release, and the Refresh button moves the workbook to its year's newest release.
+    names = {"Medicare locality": "Locality", "Medicare year": "MedicareYear"}
     for label, value in facts:
         w.put(ws, row, 1, label, "xlrate Label")
         w.put(ws, row, 2, value, "xlrate Value")
-        row += 1
-    # The workbook's Medicare settings as named cells: the Excel functions (MEDICARE_RATE,
-    # PCT_MEDICARE) take a missing locality or year from these names. No MedicareRelease
-    # name: that would pin the release, and the Refresh button takes the year's newest.
-    named: list[tuple[str, str, str | int]] = [
-        ("Locality", "Locality id (for xlrate functions)", a.locality),
-        ("MedicareYear", "Medicare year (for xlrate functions)", a.year),
-    ]
-    for name, label, setting in named:
-        w.put(ws, row, 1, label, "xlrate Label")
-        w.put(ws, row, 2, setting, "xlrate Value")
-        ws.parent.defined_names[name] = DefinedName(name, attr_text=f"{quote(ws.title)}!$B${row}")
+        if label in names:
+            ref = f"{quote(ws.title)}!$B${row}"
+            ws.parent.defined_names[names[label]] = DefinedName(names[label], attr_text=ref)
         row += 1
     for text in a.warnings[:50]:
         w.put(ws, row, 1, "Warning", "xlrate Label")
