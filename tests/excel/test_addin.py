@@ -19,7 +19,7 @@ with warnings.catch_warnings():  # oletools still uses pyparsing's old names
     warnings.simplefilter("ignore")
     from oletools.olevba import VBA_Parser
 
-VBA_DIR = Path(addin.__file__).resolve().parents[2] / "workbook" / "vba"
+VBA_DIR = Path(addin.__file__).resolve().parent / "vba"
 
 
 @pytest.fixture(scope="module")

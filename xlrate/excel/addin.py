@@ -2,7 +2,7 @@
 
 The workbook is the analysis template (``workbook/template.xlsx``) plus:
 
-- our own VBA, kept as text in ``workbook/vba/`` (the button macros and the
+- our own VBA, kept as text in ``xlrate/excel/vba/`` (the button macros and the
   ``Workbook_Open`` that gives the functions their help text);
 - xlwings' standalone VBA module (``xlwings.bas``, and ``Dictionary.cls`` that it needs on
   Mac), read from the installed xlwings package so the VBA always matches the Python side;
@@ -68,7 +68,7 @@ class Button:
     caption: str
 
 
-#: The buttons, in the order they appear, each bound to a macro in workbook/vba.
+#: The buttons, in the order they appear, each bound to a macro in xlrate/excel/vba.
 BUTTONS: tuple[Button, ...] = (
     Button("RefreshMedicareRates", "Refresh Medicare rates"),
     Button("RebuildAnalysis", "Rebuild analysis"),
@@ -80,20 +80,14 @@ BUTTONS: tuple[Button, ...] = (
 BUTTON_SHEETS = ("Summary", "Settings", "Start")
 
 
-def repo_dir() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def vba_source_dir() -> Path:
-    """Our VBA source: ``workbook/vba`` in the checkout, or a copy packaged beside this module."""
-    candidates = (repo_dir() / "workbook" / "vba", Path(__file__).resolve().parent / "vba")
-    for path in candidates:
-        if (path / "xlrate_buttons.bas").is_file():
-            return path
-    raise ReportError(
-        f"the VBA source (xlrate_buttons.bas) is in none of {', '.join(map(str, candidates))}: "
-        "reinstall xlrate"
-    )
+    """Our VBA source, kept as text beside this module (shipped as package data)."""
+    path = Path(__file__).resolve().parent / "vba"
+    if not (path / "xlrate_buttons.bas").is_file():
+        raise ReportError(
+            f"the VBA source (xlrate_buttons.bas) is missing from {path}: reinstall xlrate"
+        )
+    return path
 
 
 def default_template() -> Path | None:
