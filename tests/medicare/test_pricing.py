@@ -287,3 +287,8 @@ def test_reader_finds_the_previous_release_while_an_install_swaps_it(tmp_path: P
     store.clear_cache()
     again = store.resolve_release(2025, "D")
     assert again.source == "installed" and again.path == aside
+
+
+def test_qp_option_says_which_conversion_factor_it_used() -> None:
+    assert "33.5675" in xlrate.medicare_amount("99213", year=2026, qp=True).note
+    assert "one conversion factor" in xlrate.medicare_amount("99213", qp=True).note

@@ -39,7 +39,6 @@ _RELEASE_RE = re.compile(
     r"(20\d\d)\s+NATIONAL PHYSICIAN FEE SCHEDULE.*?(JANUARY|APRIL|JULY|OCTOBER)"
 )
 _RELEASED_RE = re.compile(r"RELEASED\s+(\d{1,2})/(\d{1,2})/(\d{4})")
-_RELEASE_ID_RE = re.compile(r"^(20\d\d)([A-D])$")
 
 
 @dataclass(frozen=True)
@@ -429,15 +428,6 @@ class _Source:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
-
-
-def parse_release_id(release_id: str) -> tuple[int, str]:
-    match = _RELEASE_ID_RE.match(release_id.strip().upper())
-    if not match:
-        raise LayoutError(
-            f"{release_id!r} is not a release id: write it as 2025D (year and quarter A-D)"
-        )
-    return int(match.group(1)), match.group(2)
 
 
 def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:

@@ -97,7 +97,8 @@ class Options:
             num, den = num * 984, den * 1000
         return num, den
 
-    def describe(self) -> str:
+    def describe(self, rel: MedicareRelease | None = None) -> str:
+        """The options in words, for the note (with the QP conversion factor's source)."""
         parts = []
         if self.limiting_charge:
             parts.append("limiting charge (109.25%)")
@@ -107,8 +108,15 @@ class Options:
             parts.append("NP/PA (85%)")
         if self.sequestration:
             parts.append("after 2% sequestration (98.4%)")
-        if self.qp:
-            parts.append("qualifying APM participant conversion factor")
+        if self.qp and rel is not None:
+            if rel.qp_conversion_factor:
+                cf = rel.qp_conversion_factor
+                parts.append(
+                    f"qualifying APM participant conversion factor {cf // 10000}.{cf % 10000:04d} "
+                    f"(from {rel.qp_conversion_factor_source})"
+                )
+            else:
+                parts.append(f"CY{rel.year} has one conversion factor for all clinicians")
         return ", ".join(parts)
 
 
@@ -492,7 +500,7 @@ def _finish(
     note = all_notes[np.where(pair_blocks | priceable, pair_idx, len(pairs) + place_idx)]
     show_nf = na_nf & (mode != FAC)
     show_f = na_f & (mode != NONFAC)
-    described = options.describe()
+    described = options.describe(rel)
     extra = priceable & (show_nf | show_f | capped_nf | capped_f)
     if described:
         extra = extra | priceable

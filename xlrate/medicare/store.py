@@ -172,9 +172,7 @@ class MedicareRelease:
             qp if qp > 0 else published_conversion_factors().get((self.year, True))
         )
         self.qp_conversion_factor_source = (
-            "the release's _QPP RVU file"
-            if qp > 0
-            else "the CY final rule (layouts/conversion_factors.csv)"
+            "the release's _QPP RVU file" if qp > 0 else f"the CY{self.year} PFS final rule"
         )
         self.has_gpci = "gpci.locality" in arrays
 
@@ -425,17 +423,9 @@ def install_bundle(
     merged.update(provenance or {})
     _atomic_write_dir(base / bundle.release_id, bundle_arrays(bundle), merged)
     clear_cache()
-    return (
-        next(i for i in list_releases() if i.release_id == bundle.release_id)
-        if root is None
-        else ReleaseInfo(
-            bundle.release_id,
-            bundle.year,
-            bundle.quarter,
-            base / bundle.release_id,
-            "embedded",
-            merged,
-        )
+    source = "installed" if root is None else "embedded"
+    return ReleaseInfo(
+        bundle.release_id, bundle.year, bundle.quarter, base / bundle.release_id, source, merged
     )
 
 
