@@ -1,4 +1,4 @@
-"""Sharing the finished workbook: a shared copy, and an email (or .eml draft) carrying it.
+"""Sharing the finished workbook: the shared copy (values only, no macros) and its headline.
 
 The shared copy (:func:`prepare_shared_copy`) is an ``.xlsx`` next to the workbook that
 opens on a machine without Python or xlrate:
@@ -12,28 +12,15 @@ opens on a machine without Python or xlrate:
 - nothing from an 835 but aggregates: a cell holding X12 segment text, or a column whose
   heading names patient, member or claim identifiers, stops the copy with the cell named.
 
-Email (:func:`send_email`) goes through SMTP with settings from the practice profile's
-``[smtp]`` table or the environment (``XLRATE_SMTP_HOST``, ``_PORT``, ``_STARTTLS``,
-``_USER``, ``_FROM``). The password comes from ``XLRATE_SMTP_PASSWORD`` or the system
-keyring (service ``xlrate-smtp``, the user name); it is never written to a file, the
-profile or the workbook. :func:`write_eml` writes the same message as a draft for mail
-programs.
+E-mail lives in :mod:`xlrate.email`; the profile's ``[smtp]`` table in :mod:`xlrate.profile`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import os
 import re
-import smtplib
-import socket
-import ssl
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +47,6 @@ _PRIVATE_HEADING_RE = re.compile(
 _EXCEL_ERRORS = frozenset(
     ("#NAME?", "#VALUE!", "#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 )
-XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 # --------------------------------------------------------------------------------------
@@ -473,251 +459,3 @@ def _headline_lines(rows: list[list[Any]]) -> list[str] | None:
 def _money(value: Any) -> str:
     number = _number(value)
     return f"${number:,.0f}" if number is not None else str(value)
-
-
-def compose_message(
-    attachment: Path,
-    *,
-    to: Sequence[str],
-    cc: Sequence[str] = (),
-    sender: str | None = None,
-    subject: str | None = None,
-    lines: Iterable[str] = (),
-) -> EmailMessage:
-    """The email: a short body with the headline numbers, the shared copy attached."""
-    if not to:
-        raise ShareError("no recipient: give --to ADDRESS")
-    message = EmailMessage()
-    message["Subject"] = subject or f"Payer rates vs Medicare: {attachment.stem}"
-    message["From"] = sender or os.environ.get("XLRATE_SMTP_FROM") or "xlrate@localhost"
-    message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="xlrate.local")
-    body = ["Hello,", "", f"Attached: {attachment.name}, our payer rates against Medicare."]
-    numbers = list(lines)
-    if numbers:
-        body += ["", "Headline numbers:"] + [f"  - {line}" for line in numbers]
-    body += [
-        "",
-        "Values only: the file opens in Excel without add-ins or macros.",
-        "",
-        "Sent with xlrate",
-    ]
-    message.set_content("\n".join(body))
-    message.add_attachment(
-        attachment.read_bytes(),
-        maintype=XLSX_MIME[0],
-        subtype=XLSX_MIME[1],
-        filename=attachment.name,
-    )
-    return message
-
-
-def write_eml(message: EmailMessage, path: Path | str) -> Path:
-    """Write ``message`` as an .eml draft (``X-Unsent: 1`` opens it for editing in Outlook)."""
-    path = Path(path)
-    if "X-Unsent" not in message:
-        message["X-Unsent"] = "1"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(message.as_bytes())
-    return path
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-# --------------------------------------------------------------------------------------
-# SMTP
-# --------------------------------------------------------------------------------------
-
-KEYRING_SERVICE = "xlrate-smtp"
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and as whom to send; the password is looked up only when sending."""
-
-    host: str
-    port: int = 587
-    starttls: bool = True
-    user: str | None = None
-    sender: str | None = None
-
-    @property
-    def implicit_tls(self) -> bool:
-        return self.port == 465
-
-
-def _truthy(text: str) -> bool:
-    return text.strip().lower() in ("1", "true", "yes", "on")
-
-
-def smtp_settings(profile: dict[str, Any] | None = None) -> SmtpSettings:
-    """SMTP settings from the environment, then the profile's ``[smtp]`` table.
-
-    The environment wins so one send can go elsewhere without editing the profile.
-    """
-    table: dict[str, Any] = dict((profile or {}).get("smtp", {}) or {})
-    if "password" in table:
-        raise ShareError(
-            "the practice profile's [smtp] table holds a password: remove it; set "
-            f"XLRATE_SMTP_PASSWORD or store it in the system keyring (service {KEYRING_SERVICE!r})"
-        )
-    env = os.environ
-    host = env.get("XLRATE_SMTP_HOST") or table.get("host")
-    if not host:
-        raise ShareError(
-            "no SMTP server: set XLRATE_SMTP_HOST (and _PORT, _USER) or add an [smtp] table "
-            "with host, port, user to the practice profile; or use --eml to write a draft"
-        )
-    port_text = env.get("XLRATE_SMTP_PORT") or table.get("port") or 587
-    try:
-        port = int(port_text)
-    except (TypeError, ValueError):
-        raise ShareError(f"SMTP port {port_text!r} is not a number") from None
-    starttls_value = env.get("XLRATE_SMTP_STARTTLS")
-    if starttls_value is not None:
-        starttls = _truthy(starttls_value)
-    else:
-        starttls = bool(table.get("starttls", port == 587))
-    return SmtpSettings(
-        host=str(host),
-        port=port,
-        starttls=starttls,
-        user=env.get("XLRATE_SMTP_USER") or table.get("user"),
-        sender=env.get("XLRATE_SMTP_FROM") or table.get("from") or table.get("sender"),
-    )
-
-
-def smtp_password(user: str) -> str | None:
-    """The password for ``user``: ``XLRATE_SMTP_PASSWORD``, else the system keyring."""
-    password = os.environ.get("XLRATE_SMTP_PASSWORD")
-    if password:
-        return password
-    try:
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, user)
-    except Exception:
-        return None  # no usable keyring backend on this machine
-
-
-def send_email(
-    message: EmailMessage,
-    settings: SmtpSettings,
-    *,
-    password: Callable[[str], str | None] = smtp_password,
-    timeout: float = 30.0,
-) -> None:
-    """Send ``message``; any failure is one :class:`ShareError` saying what to check."""
-    where = f"{settings.host}:{settings.port}"
-    try:
-        smtp: smtplib.SMTP
-        if settings.implicit_tls:
-            smtp = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            smtp = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
-        with smtp:
-            smtp.ehlo()
-            if settings.starttls and not settings.implicit_tls:
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if settings.user:
-                secret = password(settings.user)
-                if not secret:
-                    raise ShareError(
-                        f"no SMTP password for {settings.user}: set XLRATE_SMTP_PASSWORD or "
-                        f"store it with: keyring set {KEYRING_SERVICE} {settings.user}"
-                    )
-                smtp.login(settings.user, secret)
-            refused = smtp.send_message(message)
-    except ShareError:
-        raise
-    except smtplib.SMTPAuthenticationError as exc:
-        raise ShareError(
-            f"the SMTP server {where} refused the login for {settings.user} "
-            f"({exc.smtp_code}): check the user name and the password in "
-            f"XLRATE_SMTP_PASSWORD or the keyring ({KEYRING_SERVICE})"
-        ) from None
-    except smtplib.SMTPNotSupportedError as exc:
-        raise ShareError(
-            f"the SMTP server {where} does not support {exc}: check XLRATE_SMTP_STARTTLS "
-            "and the port (587 STARTTLS, 465 TLS)"
-        ) from None
-    except (ConnectionRefusedError, socket.gaierror, TimeoutError) as exc:
-        raise ShareError(
-            f"cannot connect to the SMTP server {where}: {exc.strerror or exc}; check "
-            "XLRATE_SMTP_HOST and XLRATE_SMTP_PORT, or use --eml to write a draft instead"
-        ) from None
-    except ssl.SSLError as exc:
-        raise ShareError(f"TLS with the SMTP server {where} failed: {exc.reason or exc}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise ShareError(
-            f"the SMTP server {where} refused every recipient: {', '.join(exc.recipients)}"
-        ) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise ShareError(f"sending through the SMTP server {where} failed: {exc}") from None
-    if refused:
-        raise ShareError(
-            f"the SMTP server {where} refused some recipients: {', '.join(sorted(refused))}"
-        )
-
-
-def load_profile_table(path: Path | str | None) -> dict[str, Any]:
-    """The profile TOML as a plain table (only ``[smtp]`` is read here)."""
-    if path is None:
-        env = os.environ.get("XLRATE_PROFILE")
-        if not env:
-            return {}
-        path = env
-    path = Path(path)
-    if not path.is_file():
-        raise ShareError(f"profile {path} not found")
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except Exception as exc:
-        raise ShareError(f"cannot read profile {path}: {exc}") from exc
-
-
-def email_workbook(
-    workbook: Path | str,
-    *,
-    to: Sequence[str],
-    cc: Sequence[str] = (),
-    subject: str | None = None,
-    eml: Path | str | None = None,
-    profile: Path | str | None = None,
-    password: Callable[[str], str | None] = smtp_password,
-) -> tuple[SharedCopy, EmailMessage]:
-    """Prepare the shared copy, then send it (or write the .eml draft when ``eml`` is given)."""
-    table = load_profile_table(profile)
-    settings = None if eml else smtp_settings(table)
-    copy = prepare_shared_copy(workbook)
-    sender = settings.sender if settings else os.environ.get("XLRATE_SMTP_FROM")
-    if sender is None:
-        sender = (table.get("smtp") or {}).get("from")
-    message = compose_message(
-        copy.path,
-        to=to,
-        cc=cc,
-        sender=sender,
-        subject=subject,
-        lines=headline(workbook),
-    )
-    if eml:
-        write_eml(message, eml)
-    else:
-        assert settings is not None
-        send_email(message, settings, password=password)
-    return copy, message

@@ -70,7 +70,7 @@ def scale_rows(tmp: Path, payers: int = 30, codes: int = 2000) -> list[dict[str,
     import pandas as pd
 
     from xlrate.analysis import analyze
-    from xlrate.analysis.profile import PayerSpec, Profile
+    from xlrate.profile import PayerSpec, Profile
     from xlrate.report import build_workbook
 
     code_list = _codes(codes)

@@ -1,6 +1,6 @@
 """The analysis: a practice's payer rates against Medicare, as DataFrames.
 
-:func:`analyze` reads what a :class:`~xlrate.analysis.profile.Profile` names (fee
+:func:`analyze` reads what a :class:`~xlrate.profile.Profile` names (fee
 schedules, 835s, volumes, charges), prices every code through the Medicare engine and
 returns an :class:`Analysis`: the compared rows, the per-payer summary, the Medicare table
 with RVUs and GPCIs, Medicare year over year, the scenarios, and the provenance of every
@@ -12,7 +12,6 @@ reader callables, so a test can hand in small tables and the real code paths sti
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -22,15 +21,22 @@ from typing import Any
 import pandas as pd
 
 from xlrate.analysis import compare, scenarios
-from xlrate.analysis.profile import (
+from xlrate.codes import clean_code, parse_modifiers
+from xlrate.errors import ImportFileError, InputError
+from xlrate.files import file_digest
+
+# The profile lives in xlrate.profile (below the analysis, no pandas); these names stay
+# here because they are the documented way in (``xlrate.analysis.load_profile``).
+from xlrate.profile import (
     PayerSpec,
     Profile,
     ScenarioSpec,
+    build_profile,
     load_profile,
     parse_profile,
     profile_template,
+    with_payers,
 )
-from xlrate.errors import ImportFileError, InputError
 
 __all__ = [
     "Analysis",
@@ -40,11 +46,13 @@ __all__ = [
     "Profile",
     "ScenarioSpec",
     "analyze",
+    "build_profile",
     "compare",
     "load_profile",
     "parse_profile",
     "profile_template",
     "scenarios",
+    "with_payers",
 ]
 
 
@@ -147,16 +155,6 @@ class MedicareSource:
         return [(y, newest[y]) for y in years]
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
 def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -180,8 +178,6 @@ def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
             f"{path}: the {role} file needs the columns {', '.join(required)} "
             f"(missing: {', '.join(missing)}; it has: {', '.join(frame.columns)})"
         )
-    from xlrate.codes import clean_code, parse_modifiers
-
     frame["code"] = frame["code"].map(clean_code)
     if "modifier" in frame:
         frame["modifier"] = frame["modifier"].map(lambda m: parse_modifiers(m).text)
@@ -221,6 +217,8 @@ def analyze(
 
     inputs: list[InputFile] = []
     warnings: list[str] = []
+    era_results: dict[str, Any] = {}
+    profile = _name_era_payers(profile, read_era, era_results)
     if profile.path is not None and profile.path.exists():
         sha, size = file_digest(profile.path)
         inputs.append(
@@ -295,7 +293,7 @@ def analyze(
             fee_rows = pd.concat(parts, ignore_index=True)
         era_rows = None
         if payer.era:
-            result = read_era(payer.era)
+            result = era_results.pop(payer.name, None) or read_era(payer.era)
             era_rows = result.by_code
             warnings.extend(f"{payer.name}: {w}" for w in getattr(result, "warnings", []))
             for path in payer.era:
@@ -394,8 +392,25 @@ def analyze(
     )
 
 
-def with_payers(profile: Profile, extra: Sequence[PayerSpec]) -> Profile:
-    """``profile`` with ``extra`` payers added (a payer of the same name is replaced)."""
-    names = {p.name for p in extra}
-    kept = [p for p in profile.payers if p.name not in names]
-    return replace(profile, payers=tuple(kept) + tuple(extra))
+def _name_era_payers(
+    profile: Profile, read_era: Callable[[Sequence[Path]], Any], results: dict[str, Any]
+) -> Profile:
+    """Give a payer without a name (``xlrate build --era`` alone) the name its 835s carry.
+
+    The 835s read here are kept in ``results`` (by the name given) so they are read once.
+    A payer of that name already in the profile takes the 835s (they replace its own).
+    """
+    if all(p.name for p in profile.payers):
+        return profile
+    payers = [p for p in profile.payers if p.name]
+    for unnamed in (p for p in profile.payers if not p.name):
+        result = read_era(unnamed.era)
+        by_payer = result.by_payer
+        name = str(by_payer["payer"].iloc[0]).title() if len(by_payer) else "835 payer"
+        results[name] = result
+        same = [p for p in payers if p.name == name]
+        if same:
+            payers[payers.index(same[0])] = replace(same[0], era=unnamed.era)
+        else:
+            payers.append(replace(unnamed, name=name))
+    return replace(profile, payers=tuple(payers))

@@ -107,7 +107,7 @@ def share_cmd(workbook: Path, output: Path | None) -> None:
     Example:
       xlrate share analysis.xlsm
     """
-    from xlrate.share import prepare_shared_copy
+    from xlrate.share import prepare_shared_copy  # lazy: CLI start-up (openpyxl)
 
     copy = prepare_shared_copy(workbook, output)
     click.echo(f"Wrote {copy.path} ({len(copy.frozen)} function cell(s) frozen to values)")
@@ -147,7 +147,7 @@ def email_cmd(
       xlrate email analysis.xlsm --to partner@example.com
       xlrate email analysis.xlsm --to partner@example.com --eml draft.eml
     """
-    from xlrate.share import email_workbook
+    from xlrate.email import email_workbook  # lazy: CLI start-up (keyring, openpyxl)
 
     copy, _ = email_workbook(workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile)
     if eml:

@@ -549,7 +549,8 @@ def prepare_to_share_clicked() -> None:
 
 def email_clicked() -> None:
     """Button: Email. Writes the shared copy and a draft with it attached, then opens it."""
-    from xlrate.share import compose_message, headline, prepare_shared_copy, write_eml
+    from xlrate.email import compose_message, write_eml
+    from xlrate.share import headline, prepare_shared_copy
 
     book = _calling_book()
     try:

@@ -32,6 +32,8 @@ from typing import Any
 import xlwings as xw
 
 from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+from xlrate.errors import XlrateError
+from xlrate.profile import load_profile
 
 CATEGORY = "xlrate"
 
@@ -275,13 +277,9 @@ def _profile_defaults(book_dir: Path | None) -> Defaults:
 @lru_cache(maxsize=8)
 def _read_profile(path: str) -> Defaults:
     try:
-        import importlib
-
-        # The analysis module owns the profile format; imported lazily (it loads pandas).
-        load_profile = importlib.import_module("xlrate.analysis").load_profile
         profile: Any = load_profile(Path(path))
-    except Exception:
-        return Defaults()
+    except XlrateError:
+        return Defaults()  # a broken profile must not break every cell: the defaults apply
 
     def pick(*names: str) -> Any:
         for name in names:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import hashlib
 import io
 import re
 import zipfile
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from xlrate.errors import LayoutError
+from xlrate.files import sha256_hex
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
 _MONTH_TO_QUARTER = {"JANUARY": "A", "APRIL": "B", "JULY": "C", "OCTOBER": "D"}
@@ -503,5 +503,5 @@ def _format_cf(scaled_cf: int) -> str:
 
 def _source_file(name: str, table: str, data: bytes) -> SourceFile:
     return SourceFile(
-        name=name, table=table, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data)
+        name=name, table=table, sha256=sha256_hex(data), bytes=len(data)
     )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import hashlib
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlrate.errors import InputError, LayoutError, UpdateError
+from xlrate.files import sha256_hex
 from xlrate.medicare import store
 from xlrate.medicare.archive import ArchiveError, ZipLimits, verify_members
 from xlrate.medicare.download import (
@@ -347,7 +347,7 @@ def verify_zip_localities(
     file_info = {
         "name": name,
         "table": "zip5",
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha256_hex(data),
         "bytes": len(data),
     }
     return frame, file_info
@@ -359,14 +359,6 @@ def _check_pin(fetched_sha: str, pinned: str | None, url: str) -> None:
             f"{url} has sha256 {fetched_sha[:16]}…, not the pinned {pinned.strip()[:16]}…",
             "CMS may have re-posted the file: check the new one and update the pin",
         )
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- update from CMS ------------------------------------------------------------------------
@@ -620,7 +612,7 @@ def install_zip(
     with _explained(f"read {zip_path} or write into {medicare_home()}"):
         if not zip_path.is_file():
             raise _Failure(f"{zip_path} does not exist", "Give the path of the zip from CMS")
-        digest = _file_sha256(zip_path)
+        digest = sha256_hex(zip_path)
         _check_pin(digest, sha256, str(zip_path))
         uri = zip_path.resolve().as_uri()
         fetched = Download(uri, uri, zip_path, digest, zip_path.stat().st_size)

@@ -15,8 +15,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from xlrate.errors import ShareError
-from xlrate.share import email_workbook, prepare_shared_copy
+from xlrate.email import email_workbook
+from xlrate.errors import ShareError, XlrateError
+from xlrate.share import prepare_shared_copy
 
 USER, PASSWORD = "office@practice.example", "s3cret-pass"
 
@@ -174,7 +175,7 @@ def test_settings_from_profile_and_password_refused_there(
     email_workbook(workbook, to=["partner@example.com"], profile=profile)
     assert parse(smtp.messages[0][1])["From"] == "Front desk <office@practice.example>"
     profile.write_text(profile.read_text() + 'password = "oops"\n', encoding="utf-8")
-    with pytest.raises(ShareError, match="holds a password: remove it"):
+    with pytest.raises(XlrateError, match="holds a password: remove it"):
         email_workbook(workbook, to=["partner@example.com"], profile=profile)
 
 
