@@ -37,6 +37,7 @@ from xlrate.profile import (
     profile_template,
     with_payers,
 )
+from xlrate.xlsx import read_sheets
 
 __all__ = [
     "Analysis",
@@ -158,13 +159,15 @@ class MedicareSource:
 def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=str)
+            frame = _first_sheet(path)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportFileError(
             f"{path}: {role} file not found; check the path in the profile"
         ) from None
+    except ImportFileError:
+        raise
     except Exception as exc:
         raise ImportFileError(f"{path}: cannot read the {role} file ({exc})") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
@@ -182,6 +185,17 @@ def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
     if "modifier" in frame:
         frame["modifier"] = frame["modifier"].map(lambda m: parse_modifiers(m).text)
     return frame
+
+
+def _first_sheet(path: Path) -> pd.DataFrame:
+    """The first sheet of a workbook as text, its first row the header (as read_excel did)."""
+    _, rows = next(read_sheets(path), ("", iter([])))
+    table = list(rows)
+    if not table:
+        return pd.DataFrame()
+    header = [str(c) if c is not None else f"Unnamed: {i}" for i, c in enumerate(table[0])]
+    body = [[None if v is None else str(v) for v in row] for row in table[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
 
 
 def _default_fee_reader(path: Path, payer: str, mapping: Any) -> Any:

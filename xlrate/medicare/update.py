@@ -25,13 +25,13 @@ import json
 import os
 import re
 import shutil
-import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
 
 from xlrate.errors import InputError, LayoutError, UpdateError
 from xlrate.files import sha256_hex
@@ -104,72 +104,36 @@ class UpdateResult:
 # --- the lock -------------------------------------------------------------------------------
 
 
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        with contextlib.suppress(OSError):
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
 @contextlib.contextmanager
 def update_lock(timeout: float = LOCK_TIMEOUT, poll: float = 0.05) -> Iterator[Path]:
     """Hold the store's update lock (an OS file lock, so a crashed process never leaves it held).
 
-    The lock file itself stays; it is empty and harmless. Waits up to ``timeout`` seconds
-    for another update, then raises :class:`UpdateError`.
+    The lock is :class:`filelock.FileLock` (flock on POSIX, msvcrt on Windows). The lock
+    file itself stays; it is empty and harmless. Waits up to ``timeout`` seconds for
+    another update, then raises :class:`UpdateError`.
     """
     home = medicare_home()
+    lock = FileLock(home / LOCK_FILE, timeout=timeout)
     try:
         home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        lock.acquire(poll_interval=poll)
+    except Timeout:
+        raise _Failure(
+            f"another xlrate update is still running (lock {home / LOCK_FILE} held for "
+            f"more than {timeout:g} s)",
+            "Wait for it to finish (or close the other Excel window) and try again",
+        ) from None
     except OSError as exc:
         raise _Failure(
             f"cannot use the data folder {home} ({exc.strerror or exc})",
             "Check the folder is writable, or set XLRATE_HOME to a folder that is",
         ) from exc
     try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                raise _Failure(
-                    f"another xlrate update is still running (lock {home / LOCK_FILE} held for "
-                    f"more than {timeout:g} s)",
-                    "Wait for it to finish (or close the other Excel window) and try again",
-                )
-            time.sleep(poll)
-        try:
-            _remove_leftovers(home)
-            yield home / LOCK_FILE
-        finally:
-            shutil.rmtree(home / DOWNLOADS_DIR, ignore_errors=True)
-            _unlock(fd)
+        _remove_leftovers(home)
+        yield home / LOCK_FILE
     finally:
-        os.close(fd)
+        shutil.rmtree(home / DOWNLOADS_DIR, ignore_errors=True)
+        lock.release()
 
 
 def _remove_leftovers(home: Path) -> None:
