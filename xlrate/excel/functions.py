@@ -31,7 +31,7 @@ from typing import Any
 
 import xlwings as xw
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
 from xlrate.errors import XlrateError
 from xlrate.profile import load_profile
 
@@ -140,16 +140,8 @@ def _never_raise(fn: Callable[..., Any]) -> Callable[..., Any]:
 # --------------------------------------------------------------------------------------
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _year(value: Any) -> int | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
@@ -162,7 +154,7 @@ def _year(value: Any) -> int | None:
 
 
 def _release(value: Any) -> str | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     return str(value).strip().upper()
 
@@ -235,7 +227,7 @@ def _named_value(book: Any, names: Iterable[str]) -> Any:
             value = book.names[name].refers_to_range.value
         except Exception:
             continue  # not defined in this workbook, or not a cell
-        if not _blank(value):
+        if not is_blank(value):
             return value
     return None
 
@@ -284,7 +276,7 @@ def _read_profile(path: str) -> Defaults:
     def pick(*names: str) -> Any:
         for name in names:
             value = profile.get(name) if isinstance(profile, dict) else getattr(profile, name, None)
-            if not _blank(value):
+            if not is_blank(value):
                 return value
         return None
 
@@ -373,7 +365,7 @@ def _zip_to_locality(zip5: str) -> tuple[str | None, str]:
 
 def _locality_for(value: Any, defaults: Defaults) -> tuple[str | None, str]:
     """(locality id or None for the engine's default, error text)."""
-    if _blank(value):
+    if is_blank(value):
         if defaults.locality:
             return defaults.locality, ""
         if defaults.zip:
@@ -488,7 +480,7 @@ def _medicare_amounts(
         for c in range(n_cols):
             try:
                 raw_code = grids["code"].at(r, c)
-                if _blank(raw_code):
+                if is_blank(raw_code):
                     cells[r][c] = ""
                     continue
                 code = clean_code(raw_code)
@@ -509,9 +501,9 @@ def _medicare_amounts(
                     cells[r][c] = problem
                     continue
                 setting_value = grids["setting"].at(r, c)
-                setting = _setting(defaults.setting if _blank(setting_value) else setting_value)
+                setting = _setting(defaults.setting if is_blank(setting_value) else setting_value)
                 year_value = grids["year"].at(r, c)
-                year = _year(year_value) if not _blank(year_value) else defaults.year
+                year = _year(year_value) if not is_blank(year_value) else defaults.year
                 to_price.append(
                     _Row((r, c), code, mods.text, locality, setting, year, defaults.release)
                 )
@@ -564,7 +556,7 @@ def PCT_MEDICARE(rate, code, modifier=None, locality=None, setting=None, year=No
         out_row: list[Any] = []
         for c, amount in enumerate(row):
             raw_rate = grids["rate"].at(r, c)
-            if _blank(raw_rate) or amount == "":
+            if is_blank(raw_rate) or amount == "":
                 out_row.append("")
                 continue
             if isinstance(amount, str):
@@ -607,7 +599,7 @@ def MEDICARE_LOCALITY(zip, caller=None):  # type: ignore[no-untyped-def]
         row: list[Any] = []
         for c in range(shape[1]):
             value = grids["zip"].at(r, c)
-            if _blank(value):
+            if is_blank(value):
                 row.append("")
                 continue
             zip5 = _zip5(value)

@@ -502,6 +502,4 @@ def _format_cf(scaled_cf: int) -> str:
 
 
 def _source_file(name: str, table: str, data: bytes) -> SourceFile:
-    return SourceFile(
-        name=name, table=table, sha256=sha256_hex(data), bytes=len(data)
-    )
+    return SourceFile(name=name, table=table, sha256=sha256_hex(data), bytes=len(data))

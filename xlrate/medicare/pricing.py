@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
@@ -293,10 +293,10 @@ class _Place:
 def _resolve_place(
     rel: MedicareRelease, locality: object, zip_code: object, national: bool
 ) -> _Place:
-    if national or (_blank(locality) and _blank(zip_code)):
+    if national or (is_blank(locality) and is_blank(zip_code)):
         return _Place(index=rel.locality_index[NATIONAL], locality=NATIONAL)
     note = ""
-    if not _blank(locality):
+    if not is_blank(locality):
         loc = normalize_locality(locality)
         if loc is None:
             return _Place(
@@ -334,16 +334,8 @@ def _resolve_place(
     return _Place(index=index, locality=loc, note=note)
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    return str(value).strip() == ""
-
-
 def _setting_mode(value: object, default: int) -> int:
-    if _blank(value):
+    if is_blank(value):
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return FAC if int(value) in FACILITY_POS else NONFAC
@@ -706,7 +698,7 @@ def price(
     if locality is not None or zip is not None or national:
         fill_loc = pd.Series(loc_col if loc_col is not None else np.full(n, None), dtype=object)
         fill_zip = pd.Series(zip_col if zip_col is not None else np.full(n, None), dtype=object)
-        missing = fill_loc.map(_blank) & fill_zip.map(_blank)
+        missing = fill_loc.map(is_blank) & fill_zip.map(is_blank)
         if national:
             fill_loc[missing] = NATIONAL
         elif locality is not None:
