@@ -24,6 +24,8 @@ from xlrate.analysis import compare, scenarios
 from xlrate.codes import clean_code, parse_modifiers
 from xlrate.errors import ImportFileError, InputError
 from xlrate.files import file_digest
+from xlrate.medicare import localities, pricing, store
+from xlrate.practice import era835, fee_schedules
 
 # The profile lives in xlrate.profile (below the analysis, no pandas); these names stay
 # here because they are the documented way in (``xlrate.analysis.load_profile``).
@@ -123,33 +125,25 @@ class MedicareSource:
     """The Medicare engine as the analysis uses it (the real one by default)."""
 
     def price(self, frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
-        from xlrate.medicare.pricing import price
-
-        return price(frame, **kwargs)
+        return pricing.price(frame, **kwargs)
 
     def release(self, year: int | None, release: str | None) -> tuple[int, str, dict[str, Any]]:
         """(year, release id, provenance) of the release ``price`` will use."""
-        from xlrate.medicare.store import load_release
-
-        loaded = load_release(year, release)
+        loaded = store.load_release(year, release)
         return int(loaded.year), str(loaded.release_id), dict(loaded.provenance)
 
     def locality_name(self, locality: str) -> str:
         """The locality's name in words (``ALABAMA``), or "" when unknown."""
-        from xlrate.medicare.localities import locality_table
-
         try:
-            names = {loc.locality: loc.name for loc in locality_table()}
+            names = {loc.locality: loc.name for loc in localities.locality_table()}
         except Exception:  # a display nicety: never fail the analysis over it
             return ""
         return str(names.get(locality, "")).title() if locality != "NATIONAL" else "national"
 
     def newest_years(self) -> list[tuple[int, str]]:
         """The newest release of each of the two newest years, oldest first."""
-        from xlrate.medicare.store import list_releases
-
         newest: dict[int, str] = {}
-        for info in list_releases():
+        for info in store.list_releases():
             if info.quarter >= newest.get(info.year, ""):
                 newest[info.year] = info.quarter
         years = sorted(newest)[-2:]
@@ -199,15 +193,11 @@ def _first_sheet(path: Path) -> pd.DataFrame:
 
 
 def _default_fee_reader(path: Path, payer: str, mapping: Any) -> Any:
-    from xlrate.practice.fee_schedules import read_fee_schedule
-
-    return read_fee_schedule(path, payer=payer, mapping=mapping)
+    return fee_schedules.read_fee_schedule(path, payer=payer, mapping=mapping)
 
 
 def _default_era_reader(paths: Sequence[Path]) -> Any:
-    from xlrate.practice.era835 import read_era
-
-    return read_era(list(paths))
+    return era835.read_era(list(paths))
 
 
 def analyze(

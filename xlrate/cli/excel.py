@@ -60,6 +60,7 @@ def build_cmd(
       xlrate addin build --profile practice.toml --output analysis.xlsm
       xlrate addin build --template analysis.xlsx --output analysis.xlsm
     """
+    # lazy: the CLI imports only the command being run
     from xlrate.excel.addin import build_addin
 
     path = build_addin(
@@ -82,6 +83,7 @@ def install_cmd(config: Path | None) -> None:
     Example:
       xlrate addin install
     """
+    # lazy: the CLI imports only the command being run
     from xlrate.excel.addin import install_instructions, install_user_config
 
     path = install_user_config(config)

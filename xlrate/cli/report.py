@@ -11,6 +11,7 @@ from xlrate.errors import XlrateError
 
 
 def _summary_lines(analysis: object) -> list[str]:
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import Analysis
 
     assert isinstance(analysis, Analysis)
@@ -37,6 +38,7 @@ def _summary_lines(analysis: object) -> list[str]:
 
 
 def _report(analysis: object, result: object, seconds: float) -> None:
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import Analysis
     from xlrate.report.workbook import BuildResult
 
@@ -70,6 +72,7 @@ def init_cmd(path: Path, force: bool) -> None:
       (edit it: practice name, locality or ZIP, payers and their files)
       xlrate build --profile practice.toml
     """
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.profile import profile_template
 
     if path.exists() and not force:
@@ -153,6 +156,7 @@ def build_cmd(
       xlrate build --profile practice.toml --fees bcbs.xlsx --payer "BCBS PPO" --force
       xlrate build --locality 10112-00 --fees aetna.csv --payer Aetna --era remits/*.835 --payer Aetna
     """
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import analyze, build_profile
     from xlrate.report import build_workbook
 
@@ -206,6 +210,7 @@ def demo_cmd(output: Path, template: Path | None) -> None:
     Example:
       xlrate demo --output demo.xlsx
     """
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import analyze, load_profile
     from xlrate.demo import demo_profile_path
     from xlrate.report import build_workbook

@@ -31,6 +31,7 @@ from typing import Any
 
 import xlwings as xw
 
+import xlrate
 from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
 from xlrate.errors import XlrateError
 from xlrate.profile import load_profile
@@ -126,8 +127,6 @@ def _never_raise(fn: Callable[..., Any]) -> Callable[..., Any]:
         except _ShapeMismatch as exc:
             return str(exc)
         except Exception as exc:  # a cell must never show a Python traceback
-            from xlrate.errors import XlrateError
-
             if isinstance(exc, XlrateError):
                 return f"error: {exc}"
             return f"error: {type(exc).__name__}: {exc}"
@@ -161,6 +160,7 @@ def _release(value: Any) -> str | None:
 
 def _setting(value: Any) -> str:
     """``facility`` or ``nonfacility`` from a word or a place-of-service code."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.pricing import setting_name
 
     return setting_name(value)
@@ -168,6 +168,7 @@ def _setting(value: Any) -> str:
 
 def _zip5(value: Any) -> str | None:
     """A five-digit ZIP from a cell (94110.0, 2108 -> 02108, '94110-1234'), else None."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.localities import normalize_zip
 
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -177,6 +178,7 @@ def _zip5(value: Any) -> str | None:
 
 def _locality_id(value: Any) -> str | None:
     """``MAC-LOC`` from ``01112-05`` / ``1112-5``, ``NATIONAL``, else None."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.localities import normalize_locality
 
     return normalize_locality(value) if isinstance(value, str) else None
@@ -351,6 +353,7 @@ def workbook_defaults(caller: Any) -> Defaults:
 @lru_cache(maxsize=4096)
 def _zip_to_locality(zip5: str) -> tuple[str | None, str]:
     """(locality, note) for a ZIP; locality None with the reason when it has none."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.localities import resolve_zip
 
     try:
@@ -408,9 +411,8 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
     """Medicare amount (float) or the text to show, for each row's cell."""
     if not rows:
         return {}
+    # lazy: pandas stays out of Excel's start-up
     import pandas as pd
-
-    import xlrate
 
     out: dict[tuple[int, int], float | str] = {}
     groups: dict[tuple[int | None, str | None], list[_Row]] = {}
@@ -431,8 +433,6 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
                     release=release,
                 )
             except Exception as exc:
-                from xlrate.errors import XlrateError
-
                 out[r.cell] = f"error: {exc}" if isinstance(exc, XlrateError) else f"error: {exc!r}"
                 continue
             out[r.cell] = (
@@ -453,8 +453,6 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
         try:
             priced = xlrate.price(frame, year=year, release=release)
         except Exception as exc:
-            from xlrate.errors import XlrateError
-
             text = f"error: {exc}" if isinstance(exc, XlrateError) else f"error: {exc!r}"
             for r in members:
                 out[r.cell] = text
@@ -614,6 +612,7 @@ def MEDICARE_LOCALITY(zip, caller=None):  # type: ignore[no-untyped-def]
 
 def clear_caches() -> None:
     """Forget cached data and answers: after new Medicare data is installed."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare import pricing, store
 
     store.clear_cache()

@@ -615,6 +615,7 @@ def _collapse(records: list[dict[str, Any]], report: FeeReadReport) -> list[dict
 
 
 def _frame(records: list[dict[str, Any]], optional: Sequence[str]) -> pd.DataFrame:
+    # lazy: pandas stays out of `import xlrate.practice`
     import pandas as pd
 
     columns = OUTPUT_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in optional]
@@ -682,6 +683,7 @@ def read_fee_schedules(
 ) -> FeeSchedules:
     """Read several fee schedules (one per payer, or files with a payer column) into one
     table. Each file's payer comes from ``payer``, its payer column or its file name."""
+    # lazy: pandas stays out of `import xlrate.practice`
     import pandas as pd
 
     schedules = [read_fee_schedule(p, payer=payer, mapping=mapping) for p in paths]
