@@ -589,8 +589,8 @@ def medicare_amount(
 ) -> PriceResult:
     """What Medicare pays for one code (with modifiers) in one locality and setting.
 
-    >>> medicare_amount("99213", locality="01112-05").amount
-    Decimal('128.54')
+    >>> medicare_amount("99213", locality="01112-05", release="2025D").amount
+    Decimal('109.15')
     """
     return _medicare_amount_cached(
         code, modifier, locality, zip, setting, year, release, tuple(sorted(options.items()))
