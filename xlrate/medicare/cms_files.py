@@ -211,7 +211,8 @@ def scaled(values: pd.Series, places: int, what: str, source: str) -> np.ndarray
         raise LayoutError(
             f"{source}: {what} has more than {places} decimals; the engine cannot price it exactly"
         )
-    return ints.astype(np.int64)
+    exact: np.ndarray = ints.astype(np.int64)
+    return exact
 
 
 def _locality_ids(mac: pd.Series, number: pd.Series) -> pd.Series:
