@@ -233,3 +233,17 @@ def test_cli_email_failure_is_one_line(workbook: Path, monkeypatch: pytest.Monke
 def test_shared_copy_of_plain_workbook(workbook: Path) -> None:
     copy = prepare_shared_copy(workbook)
     assert isinstance(openpyxl.load_workbook(copy.path)["Summary"]["E1"].value, float)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("to", ["a@example.com\r\nBcc: evil@example.com"]), ("subject", "Hi\nBcc: evil@example.com")],
+)
+def test_line_breaks_in_headers_are_one_clear_error(
+    workbook: Path, tmp_path: Path, field: str, value: Any
+) -> None:
+    arguments: dict[str, Any] = {"to": ["partner@example.com"], field: value}
+    with pytest.raises(ShareError, match="contains a line break") as err:
+        email_workbook(workbook, eml=tmp_path / "draft.eml", **arguments)
+    assert "\n" not in str(err.value).replace("\\n", "")
+    assert not (tmp_path / "draft.eml").exists()

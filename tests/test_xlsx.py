@@ -53,3 +53,12 @@ def test_volumes_xlsx_read_as_text(tmp_path: Path) -> None:
     assert list(frame["code"]) == ["99213", "G0008"]
     assert list(frame["volume"]) == ["120", "3"]
     assert list(frame["modifier"]) == ["", "26"]
+
+
+def test_a_zip_bomb_workbook_is_not_shared(tmp_path: Path) -> None:
+    from xlrate.share import prepare_shared_copy
+
+    path = bomb_xlsx(tmp_path / "analysis.xlsx", 64)
+    with pytest.raises(ImportFileError, match="analysis.xlsx refused"):
+        prepare_shared_copy(path)
+    assert not (tmp_path / "analysis (shared).xlsx").exists()

@@ -26,6 +26,7 @@ from typing import Any
 
 from xlrate.errors import ShareError
 from xlrate.files import atomic_path
+from xlrate.xlsx import check_workbook
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
 ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
@@ -295,6 +296,7 @@ def prepare_shared_copy(
         raise ShareError(f"{target} is the workbook itself: choose another name")
     if target.exists() and not force:
         raise ShareError(f"{target} exists: pass --force to replace it")
+    check_workbook(source)  # a zip bomb is refused before openpyxl inflates it
     try:
         formulas = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
         values = openpyxl.load_workbook(source, data_only=True, keep_links=False)
@@ -386,6 +388,7 @@ def headline(workbook: Path | str) -> list[str]:
 
     path = Path(workbook)
     try:
+        check_workbook(path)
         wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception:
         return []
