@@ -138,6 +138,9 @@ def is_blank(value: object) -> bool:
     """True for an input cell that says nothing: None, NaN, or text of only spaces.
 
     The one rule for "not given" in request tables and worksheet arguments (a 0 is given).
+
+    >>> [is_blank(v) for v in (None, float("nan"), "  ", "", 0, "26")]
+    [True, True, True, True, False, False]
     """
     if _is_missing(value):
         return True

@@ -104,7 +104,11 @@ class Profile:
 
 
 def parse_percent(value: Any, where: str) -> float:
-    """``125`` or ``"125%"`` -> 1.25. Fractions under 5 (``1.25``) are taken as written."""
+    """``125`` or ``"125%"`` -> 1.25. Fractions under 5 (``1.25``) are taken as written.
+
+    >>> parse_percent(125, "target"), parse_percent("127.5%", "target"), parse_percent(1.1, "t")
+    (1.25, 1.275, 1.1)
+    """
     text = str(value).strip().rstrip("%").strip()
     try:
         if isinstance(value, bool):

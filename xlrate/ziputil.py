@@ -49,7 +49,13 @@ XLSX_LIMITS = ZipLimits(max_members=10_000, max_member_bytes=512 * 2**20, max_to
 
 
 def unsafe_member_name(name: str) -> str | None:
-    """Why a member name could land outside the target folder, or None when it is safe."""
+    """Why a member name could land outside the target folder, or None when it is safe.
+
+    >>> unsafe_member_name("xl/worksheets/sheet1.xml") is None
+    True
+    >>> unsafe_member_name("../evil.csv"), unsafe_member_name("C:/Windows/x.dll")
+    ("a '..' path", 'an absolute path')
+    """
     if not name or "\x00" in name:
         return "an empty or NUL name"
     posix = name.replace("\\", "/")
