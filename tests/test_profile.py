@@ -143,6 +143,7 @@ def test_build_profile_merges_command_line_payers(tmp_path: Path) -> None:
     assert [p.name for p in profile.payers] == ["A", "B"]
     assert profile.payers[1].target == pytest.approx(1.15) and profile.year == 2025
     assert profile.output == tmp_path / "analysis.xlsx"
+    assert profile.input_files() == [path, tmp_path / "a.csv", extra]
     # An 835 without --payer belongs to the payer the 835 names (left to the analysis).
     era = build_profile(path, era=[tmp_path / "r.835"]).payers[-1]
     assert era.name == "" and era.era == (tmp_path / "r.835",)

@@ -102,6 +102,14 @@ class Profile:
     smtp: SmtpSpec | None = None
     path: Path | None = None
 
+    def input_files(self) -> list[Path]:
+        """Every file an analysis of this profile reads (none may be its output)."""
+        paths = [p for p in (self.path, self.volumes, self.charges) if p is not None]
+        for payer in self.payers:
+            paths.extend(payer.fees)
+            paths.extend(payer.era)
+        return paths
+
 
 # --------------------------------------------------------------------------- value checks
 
