@@ -62,3 +62,15 @@ def test_a_zip_bomb_workbook_is_not_shared(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="analysis.xlsx refused"):
         prepare_shared_copy(path)
     assert not (tmp_path / "analysis (shared).xlsx").exists()
+
+
+def test_a_workbook_in_memory_is_guarded_and_read(tmp_path: Path) -> None:
+    path = bomb_xlsx(tmp_path / "locco.xlsx", 64)
+    with pytest.raises(ImportFileError, match="LOCCO.xlsx refused"):
+        list(read_sheets(path.read_bytes(), name="LOCCO.xlsx"))
+    book = openpyxl.Workbook()
+    book.active.append(["Locality", "GPCI"])
+    book.active.append(["01112-05", 1.25])
+    book.save(tmp_path / "ok.xlsx")
+    ((title, rows),) = list(read_sheets((tmp_path / "ok.xlsx").read_bytes()))
+    assert list(rows) == [["Locality", "GPCI"], ["01112-05", 1.25]]

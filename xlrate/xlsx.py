@@ -14,9 +14,10 @@ cell, ``int`` for an integral number, ``float``, ``str``, ``bool``, ``datetime``
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import python_calamine
 
@@ -34,14 +35,17 @@ class XlsxError(ImportFileError):
     """A workbook that is refused (zip guard) or cannot be read."""
 
 
-def check_workbook(path: Path, limits: ZipLimits = XLSX_LIMITS) -> None:
+def check_workbook(
+    path: Path | IO[bytes], limits: ZipLimits = XLSX_LIMITS, *, name: str | None = None
+) -> None:
     """Refuse a workbook whose zip is broken, unsafe or a zip bomb (one clear line)."""
+    name = name or (path.name if isinstance(path, Path) else "the workbook")
     try:
-        check_zip(path, limits, what="workbook")
+        check_zip(path, limits, what="workbook", name=name)
     except ZipRefused as exc:
         if exc.kind == "broken":
             raise XlsxError(
-                f"{path.name}: this is not a readable .xlsx workbook (not a complete zip). "
+                f"{name}: this is not a readable .xlsx workbook (not a complete zip). "
                 f"{_HINTS['broken']}."
             ) from None
         raise XlsxError(f"{exc.reason}. {_HINTS[exc.kind]}.") from None
@@ -58,19 +62,29 @@ def _value(value: Any) -> Any:
 
 
 def read_sheets(
-    path: Path | str, limits: ZipLimits = XLSX_LIMITS
+    source: Path | str | bytes, limits: ZipLimits = XLSX_LIMITS, *, name: str | None = None
 ) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """(sheet title, rows of values) for each worksheet, in workbook order.
 
-    Raises :class:`XlsxError` naming the file when it is refused or cannot be read.
+    ``source`` is a path, or the workbook's bytes (a member of a CMS zip); ``name`` is what
+    messages call it (default: the file name). Raises :class:`XlsxError` naming the file
+    when it is refused or cannot be read.
     """
-    path = Path(path)
-    check_workbook(path, limits)
+    if isinstance(source, bytes):
+        name = name or "the workbook"
+        check_workbook(io.BytesIO(source), limits, name=name)
+    else:
+        source = Path(source)
+        name = name or source.name
+        check_workbook(source, limits, name=name)
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        if isinstance(source, bytes):
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+        else:
+            book = python_calamine.CalamineWorkbook.from_path(str(source))
     except Exception as exc:  # calamine raises its own and OS errors on a damaged package
         raise XlsxError(
-            f"{path.name}: this is not a readable .xlsx workbook ({type(exc).__name__}). Open it "
+            f"{name}: this is not a readable .xlsx workbook ({type(exc).__name__}). Open it "
             "in Excel and save it again as .xlsx, or export it as CSV."
         ) from None
     try:
@@ -81,7 +95,7 @@ def read_sheets(
                 rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
             except Exception as exc:  # a damaged sheet part
                 raise XlsxError(
-                    f"{path.name}: sheet {meta.name!r} cannot be read ({type(exc).__name__}). "
+                    f"{name}: sheet {meta.name!r} cannot be read ({type(exc).__name__}). "
                     "Open it in Excel and save it again as .xlsx."
                 ) from None
             yield meta.name, ([_value(v) for v in row] for row in rows)

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import IO
 
 from xlrate.errors import XlrateError
 
@@ -69,15 +70,20 @@ def unsafe_member_name(name: str) -> str | None:
 
 
 def check_zip(
-    path: Path, limits: ZipLimits | None = None, *, what: str = "zip"
+    path: Path | IO[bytes],
+    limits: ZipLimits | None = None,
+    *,
+    what: str = "zip",
+    name: str | None = None,
 ) -> list[zipfile.ZipInfo]:
-    """The file members of the zip at ``path`` that passed every check (folders left out).
+    """The file members of the zip at ``path`` (or in an open binary file) that passed
+    every check (folders left out).
 
-    Raises :class:`ZipRefused`; its message names the file and the member. ``what`` says
-    what the file should have been ("zip", "workbook") in the messages.
+    Raises :class:`ZipRefused`; its message names the file (``name``, default the path's
+    name) and the member. ``what`` says what the file should have been ("zip", "workbook").
     """
     limits = limits or ZipLimits()
-    name = path.name
+    name = name or (path.name if isinstance(path, Path) else "the file")
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
