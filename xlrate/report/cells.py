@@ -27,6 +27,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlrate.report import layout as L
 from xlrate.report.styles import named_styles
 
+#: How a cell's text starts when a spreadsheet would read it as a formula (OWASP's CSV
+#: injection list): such text is stored as a string with Excel's quote prefix, so editing
+#: the cell does not turn it into a formula either.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _LETTERS = [""] + [get_column_letter(i) for i in range(1, 400)]
 
 
@@ -65,6 +69,8 @@ def set_text(cell: Cell, text: str) -> None:
     """Store ``text`` in ``cell`` as a string, never as a formula."""
     cell.value = text
     cell.data_type = "s"  # openpyxl reads a leading "=" as a formula: undo that
+    if text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
 
 
 def set_value(cell: Cell, value: Any) -> None:
@@ -107,16 +113,16 @@ class Writer:
         if isinstance(value, bool):
             value = "yes" if value else ""
         cell = ws.cell(row, column)
-        set_value(cell, value)
         if style:
-            cell.style = style
+            cell.style = style  # first: a named style replaces the quote prefix of set_text
+        set_value(cell, value)
 
     def text(self, ws: Worksheet, ref: str, text: str, style: str | None = None) -> None:
         """Write text at a cell reference (``A2``), keeping the template's style unless given."""
         cell = ws[ref]
-        set_text(cell, text)
         if style:
             cell.style = style
+        set_text(cell, text)
 
     def formula(
         self,

@@ -33,7 +33,7 @@ from xlrate.errors import ReportError
 from xlrate.files import atomic_path
 from xlrate.report import layout as L
 from xlrate.report import xlrate_version
-from xlrate.report.cells import BuildResult, Writer
+from xlrate.report.cells import FORMULA_STARTS, BuildResult, Writer
 from xlrate.report.sheets import Book, matrix, medicare, payer, scenarios, sources, summary
 
 __all__ = ["ALLOWED_FUNCTIONS", "BuildResult", "build_workbook", "default_template", "sheet_names"]
@@ -67,11 +67,13 @@ def default_template() -> Path:
 
 
 def sheet_names(payers: Sequence[str]) -> dict[str, str]:
-    """A valid, unique sheet name (31 characters, no []:*?/\\) for each payer."""
+    """A valid, unique sheet name (31 characters, no []:*?/\\, no leading = + - @) per payer."""
     taken = {name.lower() for name in FIXED_SHEETS} | {"payer"}
     names: dict[str, str] = {}
     for name in payers:
-        base = _INVALID_SHEET_CHARS.sub(" ", name).strip().strip("'") or "Payer"
+        base = _INVALID_SHEET_CHARS.sub(" ", name).strip()
+        # A sheet name never starts like a formula (it is quoted inside formulas anyway).
+        base = base.lstrip("".join(FORMULA_STARTS) + " ").strip().strip("'") or "Payer"
         base = re.sub(r"\s+", " ", base).replace("( ", "(").replace(" )", ")")[:31]
         candidate, n = base, 2
         while candidate.lower() in taken:
