@@ -60,6 +60,13 @@ class Book:
         self.writer.wb.defined_names[name] = DefinedName(name, attr_text=ref)
 
 
+class Record:
+    """A dict's keys as attributes (what :meth:`~xlrate.report.cells.Writer.row` reads)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
 def records(frame: pd.DataFrame) -> list[Any]:
     """Rows as namedtuples of plain Python values (much faster than itertuples on string columns)."""
     row_type = namedtuple("row_type", list(frame.columns))  # type: ignore[misc]

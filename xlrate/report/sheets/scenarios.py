@@ -6,8 +6,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.report import layout as L
 from xlrate.report.cells import quote
-from xlrate.report.sheets import Book
-from xlrate.report.sheets.summary import _Record
+from xlrate.report.sheets import Book, Record
 
 NOTES = (
     "All codes at a percent: every compared code paid at that percent of Medicare (rates above it come down too).",
@@ -45,7 +44,7 @@ def write(book: Book, ws: Worksheet) -> None:
             "sheet": quote(book.sheet_names[payer]),
             "rng": book.payer_ranges(payer),
         }
-        record = _Record({"payer": payer, **{str(k): v for k, v in table.loc[payer].items()}})
+        record = Record({"payer": payer, **{str(k): v for k, v in table.loc[payer].items()}})
         w.row(ws, row, L.SCENARIO_COLUMNS, record, {**fields, "input_row": in_row})
     last = row
     total = last + 1

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlrate.analysis import Analysis
 from xlrate.report import layout as L
 from xlrate.report.cells import excel_string, quote
-from xlrate.report.sheets import Book, kinds, records
+from xlrate.report.sheets import Book, Record, kinds, records
 
 CONTEXT = (
     "For context: commercial payers pay roughly 120-145% of Medicare for physician services on "
@@ -48,7 +48,7 @@ def write(book: Book, ws: Worksheet) -> None:
             "rng": book.payer_ranges(payer),
             "lowest": book.lowest_range,
         }
-        w.row(ws, row, L.SUMMARY_COLUMNS, _Record(record), fields)
+        w.row(ws, row, L.SUMMARY_COLUMNS, Record(record), fields)
     last = row
     total = last + 1
     w.put(ws, total, 1, "All payers", "xlrate Total")
@@ -85,13 +85,6 @@ def write(book: Book, ws: Worksheet) -> None:
     row = _chart(ws, a, first, last, idx["weighted_pct"])
     row = _medicare_itself(book, ws, row)
     _top_underpaid(book, ws, row)
-
-
-class _Record:
-    """A dict's keys as attributes (what :meth:`Writer.row` reads)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 def _info(book: Book, ws: Worksheet) -> None:
