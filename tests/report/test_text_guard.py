@@ -164,3 +164,21 @@ def test_no_report_module_writes_a_cell_around_the_guard() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("_cells", "_value", "_style"):
                 offenders.append(f"{path.name}:{node.lineno} openpyxl private .{node.attr}")
     assert not offenders, offenders
+
+
+def test_the_report_never_imports_the_skins() -> None:
+    """report renders an Analysis: it imports neither excel, cli nor the e-mail code."""
+    root = Path(__file__).resolve().parents[2] / "xlrate" / "report"
+    upward = ("xlrate.excel", "xlrate.cli", "xlrate.share", "xlrate.email")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.name}: {n}" for n in names if n.startswith(upward)]
+    assert not found, found
