@@ -43,9 +43,10 @@ def write(book: Book, ws: Worksheet) -> None:
             **scol,
             "sheet": quote(book.sheet_names[payer]),
             "rng": book.payer_ranges(payer),
+            "input_row": in_row,
         }
         record = Record({"payer": payer, **{str(k): v for k, v in table.loc[payer].items()}})
-        w.row(ws, row, L.SCENARIO_COLUMNS, record, {**fields, "input_row": in_row})
+        w.row(ws, row, L.SCENARIO_COLUMNS, record, fields)
     last = row
     total = last + 1
     w.put(ws, total, 1, "All payers", "xlrate Total")
