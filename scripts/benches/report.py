@@ -25,7 +25,9 @@ public API only 21.3 s (1.74x). Slower than the 1.2x rule, for a reason: openpyx
 named-style setter costs ~5 us a cell (it rebuilds its list of style names twice per
 assignment) and its pure-Python ElementTree cell writer ~15 us a cell; the old code skipped
 both through private attributes and a patch of openpyxl internals, which the issue asked to
-remove. lxml (openpyxl's optional fast writer) gave no gain at this size (22.6 s). Same
+remove. Most of the difference is the writer: writing the style arrays directly (a
+private-attribute experiment, not kept) only gets to 20.3 s, and lxml (openpyxl's optional
+fast writer) gave no gain at this size (22.6 s). Same
 run, wall: the report 47.2 s against 23.5 s for openpyxl's write-only mode writing the
 same cells without any style (the floor). CPU of analyze + build together is about 23 s,
 inside the < 30 s target.
