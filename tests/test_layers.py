@@ -4,7 +4,7 @@
     sources    xlrate.medicare, xlrate.practice, xlrate.market, xlrate.demo (sample data)
     profile    xlrate.profile
     analysis   xlrate.analysis
-    report     xlrate.report (and xlrate.share, the shared copy, until it moves there)
+    report     xlrate.report (workbook by sheet, readback, the shared copy)
     email      xlrate.email
     excel      xlrate.excel
     cli        xlrate.cli, xlrate.__main__
@@ -44,7 +44,6 @@ TOP = {
     "profile": "profile",
     "analysis": "analysis",
     "report": "report",
-    "share": "report",
     "email": "email",
     "excel": "excel",
     "cli": "cli",
@@ -53,9 +52,6 @@ TOP = {
 
 # (importer, imported) pairs that break rule 1 or 2 today, with who removes them.
 KNOWN_EDGES: dict[tuple[str, str], str] = {
-    # The shared copy evaluates the add-in functions to freeze them; arch-report moves the
-    # shared copy to xlrate/report/shared.py and reads the workbook through readback.
-    ("xlrate.share", "xlrate.excel.functions"): "arch-report: report/shared.py",
     # report/__init__ re-exports build_workbook lazily while workbook.py asks the package
     # for xlrate_version: a loop of two (arch-report's report-by-sheet rewrite).
     ("xlrate.report.workbook", "xlrate.report"): "arch-report: report by sheet",
@@ -66,16 +62,11 @@ KNOWN_EDGES: dict[tuple[str, str], str] = {
 KNOWN_LAZY: dict[str, int] = {
     "xlrate/cli/medicare.py": 8,  # engine (price bulk path)
     "xlrate/cli/update.py": 2,  # refresh
-    "xlrate/excel/buttons.py": 22,  # arch-report (readback)
     "xlrate/medicare/download.py": 2,  # refresh
     "xlrate/medicare/pricing.py": 2,  # engine
     "xlrate/medicare/store.py": 4,  # engine
     "xlrate/medicare/update.py": 3,  # refresh
     "xlrate/practice/era835.py": 2,  # harden / audit
-    "xlrate/report/__init__.py": 2,  # arch-report
-    "xlrate/report/fastcells.py": 2,  # arch-report
-    "xlrate/report/workbook.py": 2,  # arch-report
-    "xlrate/share.py": 7,  # arch-report (moves to report/shared.py)
 }
 
 

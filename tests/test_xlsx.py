@@ -56,7 +56,7 @@ def test_volumes_xlsx_read_as_text(tmp_path: Path) -> None:
 
 
 def test_a_zip_bomb_workbook_is_not_shared(tmp_path: Path) -> None:
-    from xlrate.share import prepare_shared_copy
+    from xlrate.report.shared import prepare_shared_copy
 
     path = bomb_xlsx(tmp_path / "analysis.xlsx", 64)
     with pytest.raises(ImportFileError, match="analysis.xlsx refused"):

@@ -26,7 +26,8 @@ from pathlib import Path
 from xlrate.errors import ShareError
 from xlrate.files import atomic_path
 from xlrate.profile import KEYRING_SERVICE, SmtpSpec, load_smtp
-from xlrate.share import SharedCopy, headline, prepare_shared_copy
+from xlrate.report.readback import headline
+from xlrate.report.shared import Functions, SharedCopy, prepare_shared_copy
 
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -243,11 +244,16 @@ def email_workbook(
     eml: Path | str | None = None,
     profile: Path | str | None = None,
     password: Callable[[str], str | None] = smtp_password,
+    functions: Functions | None = None,
 ) -> tuple[SharedCopy, EmailMessage]:
-    """Prepare the shared copy, then send it (or write the .eml draft when ``eml`` is given)."""
+    """Prepare the shared copy, then send it (or write the .eml draft when ``eml`` is given).
+
+    ``functions``: the Excel functions, for function cells Excel saved no value for
+    (:func:`xlrate.report.shared.prepare_shared_copy`).
+    """
     spec = profile_smtp(profile)
     settings = None if eml else smtp_settings(spec)
-    copy = prepare_shared_copy(workbook)
+    copy = prepare_shared_copy(workbook, functions=functions)
     sender = settings.sender if settings else os.environ.get("XLRATE_SMTP_FROM")
     if sender is None and spec is not None:
         sender = spec.sender

@@ -111,6 +111,9 @@ class Analysis:
     inputs: list[InputFile]
     generated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     warnings: list[str] = field(default_factory=list)
+    #: release id -> CMS provenance of the two releases of the year-over-year columns
+    #: (those the engine could load), for the Sources sheet
+    yoy_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def payer_names(self) -> list[str]:
@@ -365,6 +368,7 @@ def analyze(
         table["yoy_new"] = yoy["new"].to_numpy()
         table["yoy_change"] = yoy["change"].to_numpy()
         yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
+    yoy_provenance = _yoy_provenance(medicare, yoy_years)
 
     spec = profile.scenarios
     return Analysis(
@@ -393,6 +397,7 @@ def analyze(
         inputs=inputs,
         generated=generated or datetime.now(timezone.utc),
         warnings=warnings,
+        yoy_provenance=yoy_provenance,
     )
 
 
@@ -418,3 +423,17 @@ def _name_era_payers(
         else:
             payers.append(replace(unnamed, name=name))
     return replace(profile, payers=tuple(payers))
+
+
+def _yoy_provenance(
+    medicare: MedicareSource, releases: tuple[str, str] | None
+) -> dict[str, dict[str, Any]]:
+    """Provenance of the year-over-year releases; best effort (they priced moments ago)."""
+    out: dict[str, dict[str, Any]] = {}
+    for release_id in releases or ():
+        try:
+            _, loaded_id, provenance = medicare.release(int(release_id[:4]), release_id[4:])
+        except Exception:  # a display nicety on the Sources sheet: never fail the analysis
+            continue
+        out[loaded_id] = provenance
+    return out

@@ -109,9 +109,11 @@ def share_cmd(workbook: Path, output: Path | None) -> None:
     Example:
       xlrate share analysis.xlsm
     """
-    from xlrate.share import prepare_shared_copy  # lazy: CLI start-up (openpyxl)
+    # lazy: CLI start-up (xlwings, openpyxl)
+    from xlrate.excel.functions import FUNCTIONS
+    from xlrate.report.shared import prepare_shared_copy
 
-    copy = prepare_shared_copy(workbook, output)
+    copy = prepare_shared_copy(workbook, output, functions=FUNCTIONS)
     click.echo(f"Wrote {copy.path} ({len(copy.frozen)} function cell(s) frozen to values)")
 
 
@@ -149,9 +151,13 @@ def email_cmd(
       xlrate email analysis.xlsm --to partner@example.com
       xlrate email analysis.xlsm --to partner@example.com --eml draft.eml
     """
-    from xlrate.email import email_workbook  # lazy: CLI start-up (keyring, openpyxl)
+    # lazy: CLI start-up (keyring, openpyxl)
+    from xlrate.email import email_workbook
+    from xlrate.excel.functions import FUNCTIONS
 
-    copy, _ = email_workbook(workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile)
+    copy, _ = email_workbook(
+        workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile, functions=FUNCTIONS
+    )
     if eml:
         click.echo(f"Wrote {eml} with {copy.path.name} attached: open it in your mail program")
     else:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,17 +34,9 @@ import xlrate
 from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
 from xlrate.errors import XlrateError
 from xlrate.profile import load_profile
+from xlrate.report.readback import SETTING_NAMES
 
 CATEGORY = "xlrate"
-
-# Workbook names each argument is looked up under, first match wins.
-SETTING_NAMES: dict[str, tuple[str, ...]] = {
-    "locality": ("Locality", "MedicareLocality"),
-    "zip": ("Zip", "ZipCode", "PracticeZip"),
-    "year": ("MedicareYear", "Year"),
-    "release": ("MedicareRelease", "Release"),
-    "setting": ("Setting", "MedicareSetting"),
-}
 
 _SETTINGS_TTL_SECONDS = 2.0
 
@@ -234,27 +225,6 @@ def _named_value(book: Any, names: Iterable[str]) -> Any:
     return None
 
 
-def _summary_info(book: Any) -> tuple[str | None, str | None]:
-    """Locality and release the report's Summary sheet states (B5 ``10112-00``, B6 ``2025D``).
-
-    A workbook built by ``xlrate build`` names its settings (``Locality`` and
-    ``MedicareYear`` on Sources); this is the fallback for one built before it did, or whose
-    names were deleted, and the source of the release the report used.
-    """
-    try:
-        summary = book.sheets["Summary"]
-        locality_text = str(summary.range("B5").value or "")
-        release_text = str(summary.range("B6").value or "")
-    except Exception:
-        return None, None
-    locality = re.search(r"\b(\d{5}-\d{2}|NATIONAL)\b", locality_text, re.IGNORECASE)
-    release = re.search(r"\b(20\d\d[A-D])\b", release_text)
-    return (
-        locality.group(1).upper() if locality else None,
-        release.group(1) if release else None,
-    )
-
-
 def _profile_defaults(book_dir: Path | None) -> Defaults:
     """Defaults from the practice profile: ``XLRATE_PROFILE``, or practice.toml beside the book."""
     candidates = []
@@ -316,14 +286,11 @@ def workbook_defaults(caller: Any) -> Defaults:
     profile = _profile_defaults(book_dir)
     found: dict[str, Any] = {}
     if book is not None:
+        # The workbook's defined names (xlrate.report.readback), never its display text.
         for field, names in SETTING_NAMES.items():
             found[field] = _named_value(book, names)
-    if book is not None:
-        summary_locality, summary_release = _summary_info(book)
-        if found.get("locality") is None and found.get("zip") is None:
-            found["locality"] = summary_locality
         if found.get("year") is None and found.get("release") is None:
-            found["release"] = summary_release
+            found["release"] = found.get("release_in_use")
     locality_cell = found.get("locality")
     defaults = Defaults(
         locality=_locality_id(locality_cell) if locality_cell is not None else profile.locality,

@@ -1,18 +1,19 @@
-"""Sharing the finished workbook: the shared copy (values only, no macros) and its headline.
+"""The shared copy of a workbook: an ``.xlsx`` that opens without Python, xlrate or macros.
 
-The shared copy (:func:`prepare_shared_copy`) is an ``.xlsx`` next to the workbook that
-opens on a machine without Python or xlrate:
+:func:`prepare_shared_copy` writes ``<name> (shared).xlsx`` next to the workbook:
 
 - every cell that calls an xlrate function (``PCT_MEDICARE``, ``MEDICARE_RATE``,
   ``MEDICARE_LOCALITY``) holds the value instead: the value Excel last computed, or, for a
-  workbook Excel never calculated, the value the function returns now;
+  workbook Excel never calculated, the value the function returns now (the caller passes
+  the functions in: the report does not import the Excel skin);
 - no macros, no buttons, no ``xlwings.conf`` sheet;
-- the Sources sheet lists the Medicare release(s) used, with CMS's files and checksums,
-  and when and from what the copy was made;
+- the Sources sheet lists the Medicare release(s) used (found by the workbook's
+  ``MedicareReleaseInUse`` name), with CMS's files and checksums, and when and from what
+  the copy was made;
 - nothing from an 835 but aggregates: a cell holding X12 segment text, or a column whose
-  heading names patient, member or claim identifiers, stops the copy with the cell named.
-
-E-mail lives in :mod:`xlrate.email`; the profile's ``[smtp]`` table in :mod:`xlrate.profile`.
+  heading names patient, member or claim identifiers, stops the copy with the cell named;
+- text stays text: every value this module writes goes through the report's cell guard,
+  so a file name or a function's answer starting with ``=`` is never a formula.
 """
 
 from __future__ import annotations
@@ -20,13 +21,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+from openpyxl.utils.cell import range_boundaries
+
 from xlrate.errors import ShareError
 from xlrate.files import atomic_path
+from xlrate.medicare import store
+from xlrate.report.cells import set_value
+from xlrate.report.readback import SETTING_NAMES, named_value
 from xlrate.xlsx import check_workbook
+
+#: The Excel functions by name, as :data:`xlrate.excel.functions.FUNCTIONS` holds them.
+Functions = Mapping[str, Callable[..., Any]]
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
 ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
@@ -48,11 +59,6 @@ _PRIVATE_HEADING_RE = re.compile(
 _EXCEL_ERRORS = frozenset(
     ("#NAME?", "#VALUE!", "#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 )
-
-
-# --------------------------------------------------------------------------------------
-# The shared copy
-# --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -121,14 +127,12 @@ class _Unfreezable(Exception):
     pass
 
 
-def _evaluate_call(formula: str, sheet_name: str, values: Any, formulas: Any) -> Any:
+def _evaluate_call(
+    formula: str, sheet_name: str, values: Any, formulas: Any, functions: Functions
+) -> Any:
     """Evaluate ``=FUNC(arg, ...)`` whose arguments are cells, ranges or constants."""
-    from openpyxl.utils.cell import range_boundaries
-
-    from xlrate.excel import functions
-
     match = _CALL_RE.match(formula)
-    if not match:
+    if not match or match.group("name").upper() not in functions:
         raise _Unfreezable(formula)
 
     def cell_value(ws_values: Any, ws_formulas: Any, row: int, col: int) -> Any:
@@ -171,8 +175,7 @@ def _evaluate_call(formula: str, sheet_name: str, values: Any, formulas: Any) ->
                         for r in range(min_row, max_row + 1)
                     ]
                 )
-    fn = functions.FUNCTIONS[match.group("name").upper()]
-    return fn(*args)
+    return functions[match.group("name").upper()](*args)
 
 
 def _grid(result: Any) -> list[list[Any]]:
@@ -204,27 +207,17 @@ def _check_private(ws: Any) -> None:
 
 
 def _releases_named(wb: Any) -> list[str]:
-    """Release ids the workbook mentions: MedicareRelease, or ids such as 2025D in Sources."""
-    found: list[str] = []
-    for name in ("MedicareRelease", "Release"):
-        if name in wb.defined_names:
-            for sheet, coord in wb.defined_names[name].destinations:
-                if sheet in wb.sheetnames:
-                    value = wb[sheet][coord.replace("$", "")].value
-                    if isinstance(value, str) and re.fullmatch(r"\d{4}[A-D]", value.strip()):
-                        found.append(value.strip().upper())
-    if SOURCES_SHEET in wb.sheetnames:
-        for row in wb[SOURCES_SHEET].iter_rows(values_only=True):
-            for value in row:
-                if isinstance(value, str):
-                    found += re.findall(r"\b(20\d\d[A-D])\b", value)
+    """Release ids the workbook names: the release in use, or one a user pinned."""
+    found = []
+    for name in (*SETTING_NAMES["release_in_use"], *SETTING_NAMES["release"]):
+        value = named_value(wb, name)
+        if isinstance(value, str) and re.fullmatch(r"\d{4}[A-D]", value.strip().upper()):
+            found.append(value.strip().upper())
     return list(dict.fromkeys(found))
 
 
 def _complete_sources(wb: Any, workbook: Path, frozen: int) -> list[str]:
     """Make sure the Sources sheet names the Medicare data and how this copy was made."""
-    from xlrate.medicare import store
-
     ws = wb[SOURCES_SHEET] if SOURCES_SHEET in wb.sheetnames else wb.create_sheet(SOURCES_SHEET)
     existing = "\n".join(
         str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None
@@ -271,20 +264,25 @@ def _complete_sources(wb: Any, workbook: Path, frozen: int) -> list[str]:
     start = ws.max_row + 2 if ws.max_row > 1 or ws["A1"].value is not None else 1
     for offset, values in enumerate(rows):
         for col, value in enumerate(values, start=1):
-            ws.cell(start + offset, col, value)
+            set_value(ws.cell(start + offset, col), value)  # a file name is text, never a formula
     return releases
 
 
 def prepare_shared_copy(
-    workbook: Path | str, output: Path | str | None = None, *, force: bool = True
+    workbook: Path | str,
+    output: Path | str | None = None,
+    *,
+    force: bool = True,
+    functions: Functions | None = None,
 ) -> SharedCopy:
     """Write the shared ``.xlsx`` copy of ``workbook`` and return what it holds.
 
-    Raises :class:`ShareError` naming the cell when a function call cannot be frozen (a
-    formula that mixes the function with other arithmetic, in a workbook Excel never
-    calculated) or when the workbook carries 835 detail.
+    ``functions`` (name -> callable, :data:`xlrate.excel.functions.FUNCTIONS`) evaluates the
+    function cells Excel saved no value for; the report never imports the Excel skin, so
+    the caller passes them in. Raises :class:`ShareError` naming the cell when a function
+    call cannot be frozen (a formula that mixes the function with other arithmetic, in a
+    workbook Excel never calculated) or when the workbook carries 835 detail.
     """
-    import openpyxl
 
     source = Path(workbook)
     if not source.is_file():
@@ -296,7 +294,7 @@ def prepare_shared_copy(
         raise ShareError(f"{target} is the workbook itself: choose another name")
     if target.exists() and not force:
         raise ShareError(f"{target} exists: pass --force to replace it")
-    check_workbook(source)  # a zip bomb is refused before openpyxl inflates it
+    check_workbook(source)  # zip bombs and broken zips refused before openpyxl unpacks them
     try:
         formulas = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
         values = openpyxl.load_workbook(source, data_only=True, keep_links=False)
@@ -322,13 +320,13 @@ def prepare_shared_copy(
                     # Excel could not call Python (a Mac, no add-in): compute it here.
                     cached = None
                 if cached is not None:
-                    cell.value = cached
+                    set_value(cell, cached)
                     copy.frozen[f"{ws.title}!{cell.coordinate}"] = cached
                 else:
                     pending.append((ws, cell, text))
     for ws, cell, text in pending:
         try:
-            result = _evaluate_call(text, ws.title, values, formulas)
+            result = _evaluate_call(text, ws.title, values, formulas, functions or {})
         except _Unfreezable:
             raise ShareError(
                 f"{ws.title}!{cell.coordinate} ({text}) has no value saved by Excel and is "
@@ -342,7 +340,7 @@ def prepare_shared_copy(
                     continue  # never overwrite a cell the spill would not have
                 if isinstance(value, float) and math.isnan(value):
                     value = None
-                target_cell.value = value
+                set_value(target_cell, value)
                 copy.frozen[f"{ws.title}!{target_cell.coordinate}"] = value
 
     for name in list(formulas.defined_names):
@@ -368,97 +366,3 @@ def prepare_shared_copy(
             f"cannot write {target}: {exc} (is it open in Excel? close it and try again)"
         ) from exc
     return copy
-
-
-# --------------------------------------------------------------------------------------
-# The message
-# --------------------------------------------------------------------------------------
-
-
-def headline(workbook: Path | str) -> list[str]:
-    """The headline numbers, as lines: weighted % of Medicare per payer, revenue at stake.
-
-    Read from the Summary sheet the report writes: the values Excel saved, or, for a
-    workbook no spreadsheet has calculated yet (as ``xlrate build`` writes it), the values
-    of its formulas computed by pyopenvba's formula engine. An empty list when the
-    workbook has no such table, so the message still goes out.
-    """
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    path = Path(workbook)
-    try:
-        check_workbook(path)
-        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
-    except Exception:
-        return []
-    try:
-        sheet = next((n for n in ("Summary", "Payers") if n in wb.sheetnames), None)
-        if sheet is None:
-            return []
-        ws = wb[sheet]
-        lines = _headline_lines([list(r) for r in ws.iter_rows(values_only=True)])
-        extent = f"A1:{get_column_letter(max(ws.max_column or 1, 1))}{max(ws.max_row or 1, 1)}"
-    finally:
-        wb.close()
-    if lines is None:  # formulas without saved values
-        try:
-            from pyopenvba.apps.excel import ExcelApplication
-
-            app = ExcelApplication.open(path, with_vba=False)
-            computed = app.sheet(sheet).value(extent)
-            lines = _headline_lines(computed if isinstance(computed, list) else [[computed]])
-        except Exception:
-            lines = None
-    return lines or []
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _headline_lines(rows: list[list[Any]]) -> list[str] | None:
-    """Lines from the payer table; None when its numbers have not been calculated."""
-    for i, row in enumerate(rows):
-        labels = [str(v).strip().lower() if isinstance(v, str) else "" for v in row]
-        payer_col = next((j for j, v in enumerate(labels) if v == "payer"), None)
-        pct_col = next((j for j, v in enumerate(labels) if "% of medicare" in v), None)
-        if payer_col is None or pct_col is None:
-            continue
-        stake_col = next(
-            (j for j, v in enumerate(labels) if "at stake" in v or "shortfall" in v), None
-        )
-        lines: list[str] = []
-        total: float | None = None
-        for data in rows[i + 1 :]:
-            payer = data[payer_col] if payer_col < len(data) else None
-            if payer in (None, ""):
-                break
-            pct = _number(data[pct_col]) if pct_col < len(data) else None
-            if pct is None:
-                return None
-            line = f"{payer}: {pct * 100:.0f}% of Medicare (weighted by volume)"
-            stake = (
-                _number(data[stake_col])
-                if stake_col is not None and stake_col < len(data)
-                else None
-            )
-            if stake is not None:
-                line += f", {_money(stake)} a year below target"
-                if str(payer).strip().lower() == "all payers":
-                    total = stake
-            lines.append(line)
-        if total is not None:
-            lines.append(f"Revenue at stake: {_money(total)} a year (every payer at its target)")
-        return lines
-    return []
-
-
-def _money(value: Any) -> str:
-    number = _number(value)
-    return f"${number:,.0f}" if number is not None else str(value)
