@@ -18,7 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from xlrate.errors import CodeError
+from xlrate.errors import CodeError, InputError
 
 # CPT category I (5 digits), category II/III, PLA and MAAA codes (4 digits + F/T/U/M), and
 # HCPCS level II (a letter and 4 digits, which includes the dental D codes).
@@ -132,3 +132,28 @@ def split_code_modifier(text: str) -> tuple[str, str]:
     code = normalize_code(match.group(1))
     mods = normalize_modifiers(match.group(2)) if match.group(2) else ""
     return code, mods
+
+
+_RELEASE_RE = re.compile(r"^(?:(\d{4}))?([A-Z])$")
+
+
+def parse_release(value: object) -> tuple[int | None, str]:
+    """``2025D`` -> (2025, "D"), ``d`` -> (None, "D"); raise :class:`InputError` otherwise.
+
+    The message says which part is wrong and shows the right form, so ``2025Z`` is not
+    answered with a suggestion to install release ``Z``.
+    """
+    text = "" if value is None else "".join(str(value).split()).upper()
+    match = _RELEASE_RE.match(text)
+    if match and match.group(2) in "ABCD":
+        year = match.group(1)
+        return (int(year) if year else None), match.group(2)
+    if match:
+        year = match.group(1) or "2025"
+        raise InputError(
+            f"{text!r} is not a release: the quarter letter is A, B, C or D (e.g. {year}D)"
+        )
+    raise InputError(
+        f"{str(value)[:20]!r} is not a release: write the quarter letter A, B, C or D, or "
+        "the year and the letter, e.g. 2025D"
+    )

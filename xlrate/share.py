@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ShareError
-from xlrate.files import atomic_path
+from xlrate.files import atomic_path, describe_os_error
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
 ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
@@ -376,9 +376,7 @@ def prepare_shared_copy(
         with atomic_path(target) as tmp:
             formulas.save(tmp)
     except OSError as exc:
-        raise ShareError(
-            f"cannot write {target}: {exc} (is it open in Excel? close it and try again)"
-        ) from exc
+        raise ShareError(describe_os_error(exc, target, open_elsewhere=True)) from None
     return copy
 
 

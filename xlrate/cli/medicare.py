@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from xlrate.errors import InputError
+from xlrate.text import csv_text, terminal_text
 
 PRICE_COLUMNS = [
     "code",
@@ -29,14 +30,9 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     if fmt == "csv":
-        import csv
-
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
+        sys.stdout.write(csv_text(columns, ([r.get(c, "") for c in columns] for r in rows)))
         return
+    rows = [{c: terminal_text(r.get(c, "")) for c in columns} for r in rows]
     widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
     for r in rows:

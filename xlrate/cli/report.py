@@ -37,7 +37,19 @@ def _summary_lines(analysis: object) -> list[str]:
     return lines
 
 
-def _report(analysis: object, result: object, seconds: float) -> None:
+def _inputs(profile: object) -> list[Path]:
+    """Every file a build reads: none of them may be its output."""
+    from xlrate.analysis.profile import Profile
+
+    assert isinstance(profile, Profile)
+    paths: list[Path] = [p for p in (profile.path, profile.volumes, profile.charges) if p]
+    for payer in profile.payers:
+        paths.extend(payer.fees)
+        paths.extend(payer.era)
+    return paths
+
+
+def _report(analysis: object, result: object, seconds: float, backup: Path | None = None) -> None:
     from xlrate.analysis import Analysis
     from xlrate.report.workbook import BuildResult
 
@@ -50,8 +62,8 @@ def _report(analysis: object, result: object, seconds: float) -> None:
     )
     for line in _summary_lines(analysis):
         click.echo(line)
-    if result.backup is not None:
-        click.echo(f"  (the previous file was kept as {result.backup.name})")
+    if backup is not None:
+        click.echo(f"  (the previous file was kept as {backup.name})")
     for warning in analysis.warnings[:5]:
         click.echo(f"  note: {warning}", err=True)
     click.echo(
@@ -72,13 +84,17 @@ def init_cmd(path: Path, force: bool) -> None:
       xlrate build --profile practice.toml
     """
     from xlrate.analysis.profile import profile_template
+    from xlrate.files import prepare_output, write_text_atomic
 
-    if path.exists() and not force:
+    if path.is_file() and not force:
         raise click.ClickException(f"{path} already exists: edit it, or pass --force to start over")
-    path.write_text(profile_template(path.name), "utf-8")
+    backup = prepare_output(path, force=force, what="profile")
+    write_text_atomic(path, profile_template(path.name))
     click.echo(
         f"Wrote {path}: fill in your practice and payers, then run `xlrate build --profile {path}`"
     )
+    if backup is not None:
+        click.echo(f"  (the previous file was kept as {backup.name})")
 
 
 @click.command("build")
@@ -156,6 +172,7 @@ def build_cmd(
     """
     from xlrate.analysis import analyze, with_payers
     from xlrate.analysis.profile import PayerSpec, Profile, load_profile, parse_percent
+    from xlrate.files import check_output, prepare_output
     from xlrate.report import build_workbook
 
     started = time.perf_counter()
@@ -196,13 +213,11 @@ def build_cmd(
             'no Medicare locality: put locality = "10112-00" (or zip) in the profile, or pass --locality'
         )
     out = output or (profile.output if profile_path else Path("analysis.xlsx"))
-    if out.exists() and not force:
-        raise click.ClickException(
-            f"{out} already exists: pass --force to replace it (the old file is kept as .bak)"
-        )
+    check_output(out, inputs=[*_inputs(profile), template], force=force, what="workbook")
     analysis = analyze(profile)
-    result = build_workbook(analysis, out, template=template, force=force)
-    _report(analysis, result, time.perf_counter() - started)
+    backup = prepare_output(out, inputs=[*_inputs(profile), template], force=force)
+    result = build_workbook(analysis, out, template=template, force=True)
+    _report(analysis, result, time.perf_counter() - started, backup)
 
 
 def _era_payer(paths: tuple[Path, ...]) -> str:
@@ -233,7 +248,7 @@ def demo_cmd(output: Path, template: Path | None) -> None:
 
     One payer is Alabama Medicaid's real published fee schedule; the others are synthetic
     and labelled so. Medicare amounts come from the CMS data embedded in the package.
-    An existing file at --output is replaced and kept as .bak.
+    An existing file at --output is replaced and kept as a numbered .bak.
 
     \b
     Example:
@@ -241,10 +256,13 @@ def demo_cmd(output: Path, template: Path | None) -> None:
     """
     from xlrate.analysis import analyze, load_profile
     from xlrate.demo import demo_profile_path
+    from xlrate.files import check_output, prepare_output
     from xlrate.report import build_workbook
 
     started = time.perf_counter()
     profile = load_profile(demo_profile_path())
+    check_output(output, inputs=[template], force=True, what="workbook")
     analysis = analyze(profile)
+    backup = prepare_output(output, inputs=[template], force=True)
     result = build_workbook(analysis, output, template=template, force=True)
-    _report(analysis, result, time.perf_counter() - started)
+    _report(analysis, result, time.perf_counter() - started, backup)

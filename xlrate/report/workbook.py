@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path
+from xlrate.files import atomic_path, backups_of, describe_os_error
 from xlrate.report import layout as L
 from xlrate.report.fastcells import fast_cells
 from xlrate.report.styles import named_styles
@@ -294,7 +294,6 @@ def _names_and_checks(wb: Workbook, a: Analysis, names: dict[str, str]) -> None:
 
 
 def _save(wb: Workbook, output: Path, result: BuildResult, force: bool) -> None:
-    backup = output.with_name(output.name + ".bak")
     existed = output.exists()
     try:
         with atomic_path(output, backup=force) as tmp:
@@ -303,11 +302,9 @@ def _save(wb: Workbook, output: Path, result: BuildResult, force: bool) -> None:
             if output.exists() and not force:
                 raise ReportError(f"{output} appeared while writing: pass --force to replace it")
         if force and existed:
-            result.backup = backup
+            result.backup = backups_of(output)[-1]
     except OSError as exc:
-        raise ReportError(
-            f"cannot write {output} ({exc.strerror or exc}); is it open in Excel?"
-        ) from None
+        raise ReportError(describe_os_error(exc, output, open_elsewhere=True)) from None
 
 
 # ---------------------------------------------------------------------------- sheets
