@@ -206,3 +206,33 @@ def write_text_atomic(target: Path | str, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, "utf-8")
     return target
+
+
+def save_workbook(workbook: object, path: Path | str) -> None:
+    """``workbook.save(path)`` for an openpyxl workbook, leaving nothing open when it fails.
+
+    openpyxl's own save leaves its ZipFile open when a write fails (a full disk): the
+    interpreter then closes it at exit, writes again, fails again and prints "Exception
+    ignored in ZipFile.__del__" with a traceback after the one-line error. Here a failed
+    save closes the file without writing the zip directory.
+    """
+    # Function-local: openpyxl is heavy and this module is imported by ``import xlrate``.
+    import datetime
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True)
+    try:
+        props = getattr(workbook, "properties", None)
+        if props is not None:
+            props.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+        ExcelWriter(workbook, archive).save()
+    except BaseException:
+        fp, archive.fp = archive.fp, None  # close() must not write to a failing disk again
+        if fp is not None:
+            try:
+                fp.close()
+            except OSError:
+                pass
+        raise

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ShareError
-from xlrate.files import atomic_path, describe_os_error
+from xlrate.files import atomic_path, describe_os_error, save_workbook
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
 ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
@@ -374,7 +374,7 @@ def prepare_shared_copy(
     formulas.vba_archive = None
     try:
         with atomic_path(target) as tmp:
-            formulas.save(tmp)
+            save_workbook(formulas, tmp)
     except OSError as exc:
         raise ShareError(describe_os_error(exc, target, open_elsewhere=True)) from None
     return copy

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path
+from xlrate.files import atomic_path, save_workbook
 
 FUNCTIONS_MODULE = "xlrate.excel.functions"
 UDF_WRAPPER_MODULE = "xlwings_udfs"
@@ -480,7 +480,7 @@ def build_addin(
         wb.defined_names[PROFILE_NAME] = DefinedName(PROFILE_NAME, attr_text=f'"{text}"')
     with tempfile.TemporaryDirectory(prefix="xlrate-addin-") as tmp:
         staged = Path(tmp) / "staged.xlsm"
-        wb.save(staged)
+        save_workbook(wb, staged)
         _rewrite_package(staged)
         _add_buttons(staged, sheet.title, left)
         _rewrite_package(staged)

@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path, backups_of, describe_os_error
+from xlrate.files import atomic_path, backups_of, describe_os_error, save_workbook
 from xlrate.report import layout as L
 from xlrate.report.fastcells import fast_cells
 from xlrate.report.styles import named_styles
@@ -298,7 +298,7 @@ def _save(wb: Workbook, output: Path, result: BuildResult, force: bool) -> None:
     try:
         with atomic_path(output, backup=force) as tmp:
             with fast_cells():
-                wb.save(tmp)
+                save_workbook(wb, tmp)
             if output.exists() and not force:
                 raise ReportError(f"{output} appeared while writing: pass --force to replace it")
         if force and existed:
