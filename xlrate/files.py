@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from xlrate.errors import OutputError
@@ -231,8 +231,6 @@ def save_workbook(workbook: object, path: Path | str) -> None:
     except BaseException:
         fp, archive.fp = archive.fp, None  # close() must not write to a failing disk again
         if fp is not None:
-            try:
+            with suppress(OSError):
                 fp.close()
-            except OSError:
-                pass
         raise
