@@ -35,9 +35,14 @@ def _is_missing(value: object) -> bool:
 
 
 def clean_code(value: object) -> str:
-    """Return ``value`` as a five-character HCPCS-shaped string, or ``""`` when blank.
+    """Return ``value`` as a HCPCS-shaped string, or ``""`` when blank.
 
-    Does not validate: use :func:`is_valid_code` or :func:`normalize_code` for that.
+    The one rule, shared by the command line, CSV and spreadsheet input and 835 SVC01:
+    a *number* (an Excel cell, or text such as ``100.0`` that was written from one) lost
+    its leading zeros on the way, so ``100`` becomes ``00100``; *text* is taken as written
+    (trimmed, upper-cased): ``9921`` stays ``9921`` and ``99 213`` keeps its space, and
+    both are then rejected by :func:`is_valid_code` with the reason from
+    :func:`code_problem`. Does not validate.
     """
     if _is_missing(value):
         return ""
@@ -50,13 +55,13 @@ def clean_code(value: object) -> str:
             return str(value)
     if isinstance(value, int):
         text = str(value)
-        return text.zfill(5) if len(text) < 5 else text
-    text = str(value).strip().upper().replace(" ", "").replace("\u00a0", "")
+        return text.zfill(5) if value >= 0 and len(text) < 5 else text
+    text = str(value).strip().upper()
     if text.endswith(".0") and text[:-2].isdigit():
+        # Written from a number (a CSV round trip): the number's leading zeros were lost.
         text = text[:-2]
-    if text.isdigit() and 0 < len(text) < 5:
-        # A number that lost its leading zeros on the way through Excel.
-        text = text.zfill(5)
+        if 0 < len(text) < 5:
+            text = text.zfill(5)
     return text
 
 
@@ -65,13 +70,34 @@ def is_valid_code(code: str) -> bool:
     return bool(HCPCS_RE.match(code))
 
 
+def code_problem(value: object) -> str:
+    """Why ``value`` is not a code, in plain words (``""`` when it is one)."""
+    code = clean_code(value)
+    if not code:
+        return "no code"
+    if is_valid_code(code):
+        return ""
+    if any(ch.isspace() for ch in code):
+        return "it has a space inside: write the code without spaces, e.g. 99213"
+    if code.isdigit() and len(code) < 5:
+        return (
+            f"it has {len(code)} digits, codes have 5 (if a spreadsheet dropped leading "
+            f"zeros, write {code.zfill(5)} and keep the column as text)"
+        )
+    if len(code) > 5 and code[:5].isalnum() and code[5:6] in "-:":
+        return "a modifier is attached: put it in the modifier column (99213 and 25)"
+    if len(code) != 5:
+        return f"it has {len(code)} characters, codes have 5 (99213, 00100, 0001F, G0008)"
+    return "not a CPT/HCPCS code: 5 digits, 4 digits and F/T/U/M, or a letter and 4 digits"
+
+
 def normalize_code(value: object) -> str:
     """Clean ``value`` and check it is a HCPCS code; raise :class:`CodeError` otherwise."""
     code = clean_code(value)
     if not is_valid_code(code):
         raise CodeError(
-            f"{value!r} is not a HCPCS/CPT code: expected 5 characters such as 99213, "
-            "00100, 0001F or G0008"
+            f"{value!r} is not a HCPCS/CPT code: {code_problem(value)}; codes have 5 "
+            "characters, such as 99213, 00100, 0001F or G0008"
         )
     return code
 

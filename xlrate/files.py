@@ -234,3 +234,30 @@ def save_workbook(workbook: object, path: Path | str) -> None:
             with suppress(OSError):
                 fp.close()
         raise
+
+
+_XML_ATTACKS = ("DTDForbidden", "EntitiesForbidden", "ExternalReferenceForbidden")
+
+
+def describe_read_error(exc: BaseException) -> str:
+    """The real reason a workbook could not be read, in one line.
+
+    openpyxl wraps the parser's error in "Unable to read workbook ... Please see the
+    exception for more details" and the CLI shows no exception: name the cause instead,
+    and say plainly when it was our refusal of an XML DTD (the XXE guard).
+    """
+    cause: BaseException = exc
+    seen = 0
+    while (cause.__cause__ or cause.__context__) is not None and seen < 10:
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+        seen += 1
+    name = type(cause).__name__
+    text = " ".join(str(cause).split())
+    if name in _XML_ATTACKS or "has a DTD" in text:
+        return (
+            "it declares an XML DTD or entities, which xlrate refuses (a known attack on "
+            "XML readers); open it in Excel and save it again as .xlsx"
+        )
+    if "Please see the exception" in text:
+        text = text.split(" This is most probably")[0]
+    return f"{name}: {text[:200]}" if text else name

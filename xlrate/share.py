@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ShareError
-from xlrate.files import atomic_path, describe_os_error, save_workbook
+from xlrate.files import atomic_path, describe_os_error, describe_read_error, save_workbook
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
 ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
@@ -313,7 +313,7 @@ def prepare_shared_copy(
         formulas = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
         values = openpyxl.load_workbook(source, data_only=True, keep_links=False)
     except Exception as exc:
-        raise ShareError(f"cannot read {source}: {exc}") from exc
+        raise ShareError(f"cannot read {source}: {describe_read_error(exc)}") from None
 
     copy = SharedCopy(path=target)
     for name in DROPPED_SHEETS:

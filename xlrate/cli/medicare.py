@@ -39,6 +39,31 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
+def _refuse_rows_without_a_place(requests: Any, priced: Any) -> None:
+    """A request row with no locality and no ZIP is not priced: the command line says
+    "say where" for the same request, so the CSV does not silently mean NATIONAL."""
+    blank = None
+    for column in ("locality", "zip"):
+        if column in requests.columns:
+            empty = requests[column].fillna("").astype(str).str.strip() == ""
+            blank = empty if blank is None else blank & empty
+    if blank is None:
+        raise InputError(
+            "the --input file has no locality or zip column: add one, or pass --locality "
+            "01112-05, --zip 94110 or --national"
+        )
+    rows = blank.to_numpy()
+    if rows.any():
+        for column in ("nonfacility_amount", "facility_amount", "amount"):
+            if column in priced.columns:
+                priced.loc[rows, column] = float("nan")
+        priced.loc[rows, "locality"] = ""
+        priced.loc[rows, "status"] = "unknown_locality"
+        priced.loc[rows, "note"] = (
+            "no locality or zip in this row: fill it in, or pass --locality, --zip or --national"
+        )
+
+
 def _money(value: float) -> str:
     return "" if value != value else f"{value:.2f}"
 
@@ -155,6 +180,8 @@ def price_cmd(
         setting=setting,
         **options,
     )
+    if input_path and not (locality or zip_code or national):
+        _refuse_rows_without_a_place(frame, priced)
     columns = list(PRICE_COLUMNS)
     if setting != "both":
         columns.remove("facility_amount" if setting == "nonfacility" else "nonfacility_amount")
@@ -169,6 +196,7 @@ def price_cmd(
 
 
 @click.command("localities")
+@click.argument("words", nargs=-1)
 @click.option("--zip", "zip_code", help="Show the locality of a ZIP code.")
 @click.option("--search", help="Words to find in locality names, counties and states.")
 @click.option(
@@ -178,14 +206,19 @@ def price_cmd(
     default="table",
     show_default=True,
 )
-def localities_cmd(zip_code: str | None, search: str | None, fmt: str) -> None:
-    """List Medicare payment localities, find one by ZIP code or by name.
+def localities_cmd(
+    words: tuple[str, ...], zip_code: str | None, search: str | None, fmt: str
+) -> None:
+    """List Medicare payment localities, find one by ZIP code or by name (WORDS or --search).
 
     \b
     Examples:
+      xlrate localities alabama
       xlrate localities --zip 94110
       xlrate localities --search "san francisco"
     """
+    if words:
+        search = " ".join([*words, search or ""]).strip()
     from xlrate.medicare.localities import locality_table, resolve_zip, search_localities
 
     columns = ["locality", "state", "name", "counties"]

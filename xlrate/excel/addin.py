@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path, save_workbook
+from xlrate.files import atomic_path, describe_read_error, save_workbook
 
 FUNCTIONS_MODULE = "xlrate.excel.functions"
 UDF_WRAPPER_MODULE = "xlwings_udfs"
@@ -270,7 +270,9 @@ def _base_workbook(template: Path | None) -> Any:
         try:
             return openpyxl.load_workbook(template)
         except Exception as exc:
-            raise ReportError(f"cannot read the template {template}: {exc}") from exc
+            raise ReportError(
+                f"cannot read the template {template}: {describe_read_error(exc)}"
+            ) from None
     return _minimal_base()
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+from xlrate.codes import clean_code, code_problem, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
@@ -229,7 +229,10 @@ def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: 
     code = clean_code(code_value)
     if not is_valid_code(code):
         shown = "" if code_value is None else str(code_value)
-        return _Pair(status="invalid_code", note=f"not a HCPCS/CPT code: {shown!r}")
+        return _Pair(
+            status="invalid_code",
+            note=f"not a HCPCS/CPT code: {shown!r}: {code_problem(code_value)}",
+        )
     mods = parse_modifiers(mod_value)
     if mods.note:
         return _Pair(status="invalid_code", note=f"not a modifier: {mods.note!r}")

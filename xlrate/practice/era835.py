@@ -63,6 +63,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from xlrate.codes import code_problem
 from xlrate.errors import ImportFileError
 
 if TYPE_CHECKING:
@@ -657,6 +658,9 @@ class _FileParser:
                 "SVC01 has no procedure code (expected a composite such as "
                 f"HC{d.component}99213); the line is not counted"
             )
+        problem = _svc_code_problem(parts[0].strip().upper(), code)
+        if problem:
+            raise _BrokenSegment(f"SVC01 {problem}; the line is not counted")
         modifiers = "-".join(m for m in (p.strip().upper() for p in parts[2:6]) if m)
         parsed = (code, modifiers, separator)
         if len(self.composites) < _CACHE_LIMIT:
@@ -738,6 +742,23 @@ class _FileParser:
             if e[index].strip():
                 total += _num(e[index], f"PLB{index:02d}")
         self.totals.plb[self.payer] = self.totals.plb.get(self.payer, _ZERO) + total
+
+
+# SVC01-1 qualifiers whose SVC01-2 is a CPT/HCPCS code (HCPCS, ADA dental, HIEC, ABC).
+_PROCEDURE_QUALIFIERS = {"HC", "AD", "HP", "WK"}
+_OTHER_CODE_RE = re.compile(r"^[A-Z0-9]{1,48}$")
+
+
+def _svc_code_problem(qualifier: str, code: str) -> str:
+    """Why SVC01's code cannot be a code row (``""`` when it can): the shared code rule
+    (xlrate.codes) for procedure codes; revenue codes, NDCs and other qualified codes
+    must at least be one word of letters and digits."""
+    if qualifier in _PROCEDURE_QUALIFIERS:
+        problem = code_problem(code)
+        return f"code {code[:12]!r} is not a CPT/HCPCS code ({problem})" if problem else ""
+    if _OTHER_CODE_RE.match(code):
+        return ""
+    return f"code {code[:12]!r} ({qualifier[:4] or 'no qualifier'}) is not a code"
 
 
 def _display_name(path: Path) -> str:

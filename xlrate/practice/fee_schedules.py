@@ -34,8 +34,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers, split_code_modifier
+from xlrate.codes import (
+    clean_code,
+    code_problem,
+    is_valid_code,
+    parse_modifiers,
+    split_code_modifier,
+)
 from xlrate.errors import CodeError, ImportFileError
+from xlrate.files import describe_read_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,6 +147,9 @@ class FeeReadReport:
     repeats_collapsed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     invalid_codes: list[tuple[int, str]] = field(default_factory=list)
+    # Why each invalid code was refused (row -> reason), from xlrate.codes.code_problem.
+    code_reasons: dict[int, str] = field(default_factory=dict)
+    negative_amounts: int = 0
     conflicts: list[str] = field(default_factory=list)
 
     @property
@@ -157,11 +167,19 @@ class FeeReadReport:
         for reason, count in self.skipped.most_common():
             lines.append(f"  skipped {count}: {reason}")
         if self.invalid_codes:
-            shown = ", ".join(f"row {row}: {value!r}" for row, value in self.invalid_codes[:10])
+            shown = ", ".join(
+                f"row {row}: {value!r}"
+                + (f" ({self.code_reasons[row]})" if self.code_reasons.get(row) else "")
+                for row, value in self.invalid_codes[:10]
+            )
             more = len(self.invalid_codes) - 10
             lines.append(
                 f"  not valid HCPCS codes ({len(self.invalid_codes)}): {shown}"
                 + (f" and {more} more" if more > 0 else "")
+            )
+        if self.negative_amounts:
+            lines.append(
+                f"  negative amounts ({self.negative_amounts}): kept with a note, not used as rates"
             )
         if self.conflicts:
             lines.append(f"  conflicting repeats ({len(self.conflicts)}), all kept:")
@@ -463,8 +481,8 @@ def _read_excel_openpyxl(
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on a damaged package
         raise ImportFileError(
-            f"{name}: this is not a readable .xlsx workbook ({type(exc).__name__}). Open it in "
-            "Excel and save it again as .xlsx, or export it as CSV."
+            f"{name}: this is not a readable .xlsx workbook ({describe_read_error(exc)}). "
+            "Open it in Excel and save it again as .xlsx, or export it as CSV."
         ) from None
     try:
         previews: list[list[Any]] = []
@@ -591,6 +609,7 @@ def _normalize(
             except CodeError:
                 report.skipped["not a HCPCS code"] += 1
                 report.invalid_codes.append((line, _cell_text(raw_code)[:40]))
+                report.code_reasons[line] = code_problem(raw_code)
                 continue
         setting_from_text = ""
         for index in mod_cols:
@@ -610,6 +629,11 @@ def _normalize(
             extra["pos"] = _pos(cell(row, pos_col))
         for setting, column in amount_cols:
             amount, text = _amount(cell(row, column))
+            if amount is not None and amount < 0:
+                # A fee below zero is a typo or a credit line, never a rate: not compared.
+                report.negative_amounts += 1
+                text = f"negative amount {amount:.2f} in the file: not used as a rate"
+                amount = None
             note_parts = [*notes, text] if text else list(notes)
             if amount is None and not text:
                 note_parts.append("no amount in the file")
@@ -693,6 +717,10 @@ def read_fee_schedule(
     file = Path(path)
     name = file.name
     clean_mapping = _check_mapping(mapping)
+    if file.is_dir():
+        raise ImportFileError(
+            f"{file}: this is a folder, not a fee schedule: name the CSV or .xlsx file itself"
+        )
     if not file.is_file():
         raise ImportFileError(f"{file}: no such file. Check the path.")
     try:

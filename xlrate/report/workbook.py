@@ -42,7 +42,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path, backups_of, describe_os_error, save_workbook
+from xlrate.files import (
+    atomic_path,
+    backups_of,
+    describe_os_error,
+    describe_read_error,
+    save_workbook,
+)
 from xlrate.report import layout as L
 from xlrate.report.fastcells import fast_cells
 from xlrate.report.styles import named_styles
@@ -223,7 +229,9 @@ def build_workbook(
             f"template {template_path} not found: pass --template with an .xlsx file"
         ) from None
     except Exception as exc:
-        raise ReportError(f"cannot read the template {template_path} ({exc})") from None
+        raise ReportError(
+            f"cannot read the template {template_path}: {describe_read_error(exc)}"
+        ) from None
     missing = [name for name in (*FIXED_SHEETS, "Payer") if name not in wb.sheetnames]
     if missing:
         raise ReportError(
