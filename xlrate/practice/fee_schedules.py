@@ -119,8 +119,41 @@ _VOLUME_KEYS = {"volume", "utilization", "frequency", "count", "units", "service
 _NOT_AMOUNT_WORDS = {"date", "effective", "term", "termination", "percent", "pct", "type",
                      "indicator", "status", "method", "methodology"}  # fmt: skip
 _LIMIT_WORDS = {"max", "maximum", "limit", "type", "per", "unity", "benefit"}
-_FACILITY_WORDS = {"hospital", "facility", "inpatient", "outpatient"}
-_NONFACILITY_WORDS = {"office", "nonfacility", "non", "nf", "professional"}
+# Setting vocabularies of real schedules: "Max Allowable Fee NFS" / "... FS", "Non-Fac" /
+# "Fac", "NF" / "F", "Office" / "Hospital", "Non-Facility" / "Facility".
+_FACILITY_WORDS = {"hospital", "facility", "fac", "f", "fs", "inpatient", "outpatient",
+                   "institutional"}  # fmt: skip
+_NONFACILITY_WORDS = {"office", "nonfacility", "nonfac", "non", "nf", "nfs", "professional"}
+# Words a bare setting header ("Non-Fac", "F", "Office") may have besides the setting.
+_BARE_SETTING_EXTRA = {"setting", "price", "pricing", "site", "of", "service"}
+
+
+def _setting_of(words: Sequence[str]) -> str | None:
+    """The setting a header's words name, or None: 'Non Facility' is nonfacility."""
+    wordset = set(words)
+    if wordset & _NONFACILITY_WORDS:
+        return "nonfacility"
+    if wordset & _FACILITY_WORDS:
+        return "facility"
+    return None
+
+
+def _bare_setting(header: object) -> str | None:
+    """The setting of a header made only of setting words ('Non-Fac', 'F', 'Hospital')."""
+    words = _words(header)
+    if not words or not set(words) <= _FACILITY_WORDS | _NONFACILITY_WORDS | _BARE_SETTING_EXTRA:
+        return None
+    return _setting_of(words)
+
+
+class _AmbiguousAmounts(Exception):
+    """Two amount columns whose settings cannot be told apart."""
+
+    def __init__(self, headers: list[str]) -> None:
+        super().__init__(", ".join(headers))
+        self.headers = headers
+
+
 _SETTING_TEXT = {
     "office setting": "nonfacility",
     "office": "nonfacility",
@@ -232,11 +265,7 @@ def _classify(header: object) -> str | None:
     if wordset & _AMOUNT_KEYS or "$" in str(header):
         if wordset & _NOT_AMOUNT_WORDS:  # "Effective Date", "Fee Type", "Rate Method"
             return None
-        if wordset & _NONFACILITY_WORDS:
-            return "nonfacility"
-        if wordset & _FACILITY_WORDS:
-            return "facility"
-        return "amount"
+        return _setting_of(words) or "amount"
     if wordset & _CODE_KEYS and wordset <= _CODE_WORDS:
         return "code"
     if wordset & _VOLUME_KEYS and not wordset & _LIMIT_WORDS:
@@ -271,6 +300,8 @@ def _find_columns(
             if amounts_mapped and found in ("amount", "nonfacility", "facility"):
                 continue
             roles.setdefault(found, []).append(index)
+        if not amounts_mapped:
+            _add_bare_settings(row, roles)
         if "code" not in roles:
             return None
     else:
@@ -278,10 +309,13 @@ def _find_columns(
             found = _classify(cell)
             if found:
                 roles.setdefault(found, []).append(index)
+        _add_bare_settings(row, roles)
         if "code" not in roles:
             return None
         if not {"amount", "nonfacility", "facility"} & roles.keys():
             return None
+    if "nonfacility" not in roles and "facility" not in roles:
+        _check_amounts_apart(row, roles.get("amount", []))
     # One column per role, except modifiers (Modifier1, Modifier2 ...).
     for role in list(roles):
         if role == "modifier":
@@ -296,6 +330,57 @@ def _find_columns(
     if "amount" in roles and ("nonfacility" in roles or "facility" in roles):
         del roles["amount"]
     return roles
+
+
+def _add_bare_settings(row: Sequence[object], roles: dict[str, list[int]]) -> None:
+    """Columns headed only by a setting ('Non-Fac' and 'Fac', 'NF' and 'F') are amounts
+    when the row has both settings: alone, 'F' or 'Office' may mean anything."""
+    taken = {i for idx in roles.values() for i in idx}
+    bare: dict[str, list[int]] = {}
+    for index, cell in enumerate(row):
+        if index not in taken:
+            setting = _bare_setting(cell)
+            if setting:
+                bare.setdefault(setting, []).append(index)
+    if not bare:
+        return
+    for setting, indexes in bare.items():
+        other = "facility" if setting == "nonfacility" else "nonfacility"
+        if other in roles or other in bare:
+            roles.setdefault(setting, []).extend(indexes)
+
+
+def _check_amounts_apart(row: Sequence[object], indexes: list[int]) -> None:
+    """Two amount columns that the header words rank equally: which is which setting (or
+    which is the rate) is a guess, so stop and let the user say (--map)."""
+    if len(indexes) < 2:
+        return
+
+    def words(index: int) -> frozenset[str]:
+        return frozenset(_words(row[index]))
+
+    candidates = [i for i in indexes if not words(i) & _VOLUME_KEYS]  # 'Allowed Units'
+    if len(candidates) < 2:
+        return
+    scores = {i: _score(row, i, "amount") for i in candidates}
+    top = max(scores.values())
+    tied = [i for i in candidates if scores[i] == top]
+    if len(tied) >= 2:
+        first, second = tied[0], tied[1]
+        if words(first) & words(second) & _AMOUNT_KEYS:
+            raise _AmbiguousAmounts([_cell_text(row[first]), _cell_text(row[second])])
+
+
+def _score(row: Sequence[object], index: int, role: str) -> tuple[int, int]:
+    words = _words(row[index])
+    plain = 0
+    if role == "code":
+        plain = 2 if words and words[-1] in _CODE_KEYS else 0
+    elif role in ("amount", "nonfacility", "facility"):
+        plain = sum(w in {"allowed", "allowable", "fee", "amount", "rate"} for w in words)
+        if "total" in words:
+            plain += 2
+    return (plain, 0)
 
 
 def _best(row: Sequence[object], indexes: list[int], role: str) -> int:
@@ -738,6 +823,14 @@ def read_fee_schedule(
             rows, header_index, roles, sheet = _read_csv(file, name, clean_mapping)
     except OSError as exc:
         raise ImportFileError(f"{file}: cannot read the file ({exc.strerror or exc}).") from None
+    except _AmbiguousAmounts as exc:
+        first, second = exc.headers
+        raise ImportFileError(
+            f"{name}: two amount columns, {first!r} and {second!r}, and their settings "
+            "cannot be told apart: say which is which with --map, e.g. "
+            f'--map nonfacility="{first}" facility="{second}" (or --map amount="{first}" '
+            "for one rate)"
+        ) from None
     if payer:
         roles.pop("payer", None)  # the payer named by the user wins over the file's column
     report = FeeReadReport(file=name, sheet=sheet)
