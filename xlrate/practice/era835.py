@@ -248,11 +248,9 @@ def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
     start = 0  # where the unread text of ``buf`` begins
     while True:
         term = delims.terminator
-        if eof:
-            limit = len(buf)
-        else:
-            # Read up to a terminator that leaves room to see a whole ISA after it.
-            limit = buf.rfind(term, start, max(start, len(buf) - _LOOKAHEAD)) + 1
+        # Read up to a terminator that leaves room to see a whole ISA after it.
+        room = max(start, len(buf) - _LOOKAHEAD)
+        limit = len(buf) if eof else buf.rfind(term, start, room) + 1
         cut = -1
         if limit > start:
             find = buf.find
