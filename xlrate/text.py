@@ -18,6 +18,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from xlrate.errors import InputError
 
@@ -71,3 +72,56 @@ def header_text(value: str, what: str) -> str:
             f"{what} {shown!r} contains a line break or control character: write it on one line"
         )
     return value
+
+
+def csv_encoding(path: str | Path, *, what: str = "CSV file") -> str:
+    """The encoding to read a CSV at ``path`` with, or :class:`InputError` in one line.
+
+    A byte-order mark decides (UTF-8, UTF-16); otherwise UTF-8 when the first 1 MB decodes
+    as UTF-8, else cp1252 (what Excel on Windows writes). An empty file, a zip (an .xlsx
+    named .csv) or binary bytes are refused with what to do instead.
+    """
+    try:
+        with open(path, "rb") as handle:
+            sample = handle.read(1 << 20)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    name = Path(path).name
+    if sample.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    elif sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif sample.startswith(b"PK\x03\x04"):
+        raise InputError(f"{name}: this is a zip or Excel file, not a {what}: save it as CSV")
+    elif b"\x00" in sample or _binary(sample):
+        raise InputError(f"{name}: this is not a text {what} (it has binary bytes): save it as CSV")
+    else:
+        try:
+            sample.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by the 1 MB sample is still UTF-8.
+            cut = len(sample) == 1 << 20 and exc.start >= len(sample) - 3
+            encoding = "utf-8" if cut else _single_byte(sample)
+    if not sample.decode(encoding if encoding != "utf-16" else "utf-16", errors="replace").strip(
+        "\ufeff \t\r\n"
+    ):
+        raise InputError(
+            f"{name}: the {what} is empty: it needs a header row such as code,locality"
+        )
+    return encoding
+
+
+def _binary(sample: bytes) -> bool:
+    """More than 5% control bytes (other than tab, CR, LF): not a text file."""
+    controls = sum(1 for byte in sample[:65536] if byte < 32 and byte not in (9, 10, 13))
+    return controls * 20 > min(len(sample), 65536)
+
+
+def _single_byte(sample: bytes) -> str:
+    """cp1252 (Excel on Windows), or latin-1 for the five bytes cp1252 leaves undefined."""
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"

@@ -165,3 +165,37 @@ def test_full_disk_is_one_line_without_zipfile_noise(workbook: Path, tmp_path: P
         assert "disk is full" in done.stderr and "Excel" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*tmp"))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("binary.csv", bytes(range(256)) * 4, "binary"),
+        ("book.csv", b"PK\x03\x04" + b"\x00" * 60, "zip or Excel"),
+        ("utf16.csv", "code,locality\n99213,01112-05\n".encode("utf-16"), "priced"),
+        ("cp1252.csv", "code,locality,note\n99213,01112-05,caf\xe9\n".encode("cp1252"), "priced"),
+        ("named.zip", b"code,locality\n99213,01112-05\n", "priced"),
+    ],
+)
+def test_price_input_in_any_encoding_or_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, out, err = run_main(capsys, "price", "--input", str(path))
+    assert "Traceback" not in err and "unexpected" not in err, err
+    assert expected in out + err
+    assert code == (0 if expected == "priced" else 1)
+
+
+def test_build_with_no_comparable_rows_is_not_a_crash(
+    workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fee file whose rows belong to other payers (a workbook's Summary) left the
+    scenario table with an empty string column multiplied by floats: TypeError."""
+    code, out, err = run_main(
+        capsys, "build", "--locality", "01112-05", "--fees", str(workbook), "--payer", "A",
+        "--output", str(tmp_path / "o.xlsx"),
+    )  # fmt: skip
+    assert code == 0, err

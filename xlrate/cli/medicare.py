@@ -39,6 +39,26 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
+def _read_requests(path: str) -> Any:
+    """The --input CSV as text columns, in any encoding Excel writes; one line when not a CSV."""
+    import pandas as pd
+
+    from xlrate.text import csv_encoding
+
+    encoding = csv_encoding(path, what="request CSV")
+    try:
+        # compression=None: a CSV named .zip or .gz is read as the text it is
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding=encoding, compression=None
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(
+            f"{path}: cannot read the request CSV ({reason}): it needs a header row such as "
+            "code,modifier,locality and one request per row"
+        ) from None
+
+
 def _refuse_rows_without_a_place(requests: Any, priced: Any) -> None:
     """A request row with no locality and no ZIP is not priced: the command line says
     "say where" for the same request, so the CSV does not silently mean NATIONAL."""
@@ -151,7 +171,7 @@ def price_cmd(
         if match.locality is None:
             raise InputError(match.note)
     if input_path:
-        frame = pd.read_csv(input_path, dtype=str, keep_default_na=False)
+        frame = _read_requests(input_path)
         frame.columns = [str(c).strip().lower() for c in frame.columns]
     else:
         pairs = [split_code_modifier(c) for c in codes]
