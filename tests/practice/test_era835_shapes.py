@@ -67,3 +67,24 @@ def test_interchanges_with_their_own_delimiters_read_one_by_one(
     for chunk in (777, 1500, 4096, 1 << 20):
         monkeypatch.setattr(era835, "CHUNK_SIZE", chunk)
         assert _totals([whole]) == expected, chunk
+
+
+def test_every_character_is_split_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-interchange work costs nothing: a change of delimiters does not re-join and
+    re-split the rest of the read chunk (which made a mixed file 30x slower)."""
+    rng = random.Random(7)
+    path = tmp_path / "bundle.835"
+    path.write_text("".join(_interchange(n + 1, rng.choice(SETS)) for n in range(300)), "latin-1")
+    split_chars = 0
+    real_split = era835._split
+
+    def counting(text: str, terminator: str) -> list[str]:
+        nonlocal split_chars
+        split_chars += len(text)
+        return real_split(text, terminator)
+
+    monkeypatch.setattr(era835, "_split", counting)
+    monkeypatch.setattr(era835, "CHUNK_SIZE", 1 << 16)
+    read_era([str(path)])
+    size = path.stat().st_size
+    assert size * 0.95 <= split_chars <= size

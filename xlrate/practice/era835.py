@@ -213,6 +213,11 @@ def _start_delimiters(head: str) -> _Delimiters:
 _LOOKAHEAD = 512  # enough text after an ISA to read its delimiters (106 + newlines)
 
 
+def _split(text: str, terminator: str) -> list[str]:
+    """Split ``text`` into raw segments: every character of a file goes through here once."""
+    return text.split(terminator)
+
+
 def _isa_start(buf: str, index: int, start: int, term: str) -> bool:
     """True when the 'ISA' at ``index`` begins a segment (not text inside an element)."""
     if index == start:
@@ -275,7 +280,7 @@ def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
             # A new interchange with other delimiters: read them from its ISA, then go on
             # from the ISA itself, split with them.
             if cut > start:
-                yield buf[start:cut].split(term), delims
+                yield _split(buf[start:cut], term), delims
             delims, span = _isa_delimiters(buf[cut : cut + _LOOKAHEAD])
             if span == 106 and buf[cut + 105] == delims.terminator:
                 start = cut
@@ -284,7 +289,7 @@ def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
                 start = cut + span
             continue
         if limit > start:
-            yield buf[start:limit].split(term), delims
+            yield _split(buf[start:limit], term), delims
             start = limit
         if eof:
             return
