@@ -122,9 +122,12 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as exc:
         if debug and exc.__cause__ is not None:
             traceback.print_exception(exc.__cause__)
-        if isinstance(exc, click.UsageError):
-            exc.show()  # the usage line and the message; click prints them
-            sys.exit(exc.exit_code)
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            # click's own layout (usage, hint, message), with the message made safe to print
+            click.echo(exc.ctx.get_usage(), err=True)
+            names = exc.ctx.help_option_names
+            hint = "--help" if "--help" in names or not names else names[0]
+            click.echo(f"Try '{exc.ctx.command_path} {hint}' for help.\n", err=True)
         _fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

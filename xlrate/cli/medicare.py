@@ -314,4 +314,5 @@ def releases_cmd(fmt: str) -> None:
     for i in infos:
         click.echo(f"\n{i.release_id} files:")
         for f in i.provenance.get("files", []):
-            click.echo(f"  {f['name']:<28} sha256 {f['sha256']}  {f['bytes']:>9} bytes")
+            line = f"  {f['name']:<28} sha256 {f['sha256']}  {f['bytes']:>9} bytes"
+            click.echo(terminal_text(line))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from xlrate.errors import InputError
+from xlrate.text import terminal_text
 
 
 def _summary_lines(analysis: object) -> list[str]:
@@ -56,16 +57,16 @@ def _report(analysis: object, result: object, seconds: float, backup: Path | Non
     assert isinstance(analysis, Analysis) and isinstance(result, BuildResult)
     click.echo(f"Built {result.path} in {seconds:.1f} s")
     click.echo(
-        f"  {analysis.profile.name}: Medicare CY{analysis.year} release {analysis.release}, "
+        f"  {terminal_text(analysis.profile.name)}: Medicare CY{analysis.year} release {analysis.release}, "
         f"locality {analysis.locality}"
         + (f" ({analysis.locality_name})" if analysis.locality_name else "")
     )
     for line in _summary_lines(analysis):
-        click.echo(line)
+        click.echo(terminal_text(line))  # payer names come from profiles and 835s
     if backup is not None:
         click.echo(f"  (the previous file was kept as {backup.name})")
     for warning in analysis.warnings[:5]:
-        click.echo(f"  note: {warning}", err=True)
+        click.echo(f"  note: {terminal_text(warning)}", err=True)
     click.echo(
         "Open it in Excel or LibreOffice: start on Summary; the yellow cells on Scenarios are yours to change."
     )
