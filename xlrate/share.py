@@ -373,7 +373,7 @@ def prepare_shared_copy(
     copy.releases = _complete_sources(formulas, source, len(copy.frozen))
     formulas.vba_archive = None
     try:
-        with atomic_path(target) as tmp:
+        with atomic_path(target, backup=True) as tmp:  # a replaced copy is kept as .bak
             save_workbook(formulas, tmp)
     except OSError as exc:
         raise ShareError(describe_os_error(exc, target, open_elsewhere=True)) from None
@@ -519,7 +519,7 @@ def write_eml(message: EmailMessage, path: Path | str) -> Path:
     if "X-Unsent" not in message:
         message["X-Unsent"] = "1"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, backup=True) as tmp:
         tmp.write_bytes(message.as_bytes())
     return path
 

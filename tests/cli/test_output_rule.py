@@ -192,3 +192,30 @@ def test_read_only_folder_is_one_line(
             assert len(err.strip().splitlines()) == 1, err
             assert "Excel" not in err and "cannot write" in err, err
         monkeypatch.undo()
+
+
+def test_addin_build_keeps_each_original(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.xlsm"
+    out.write_bytes(b"mine")
+    assert run_main(capsys, "addin", "build", "-o", str(out))[0] == 1
+    assert out.read_bytes() == b"mine"
+    assert run_main(capsys, "addin", "build", "-o", str(out), "--force")[0] == 0
+    first_build = out.read_bytes()
+    assert run_main(capsys, "addin", "build", "-o", str(out), "--force")[0] == 0
+    assert [p.read_bytes() for p in backups_of(out)] == [b"mine", first_build]
+
+
+def test_library_callers_get_backups_too(workbook: Path, tmp_path: Path) -> None:
+    """The Prepare to share button calls the library directly (force=True): an existing
+    shared copy is still kept, once per replacement."""
+    from xlrate.share import prepare_shared_copy
+
+    wb = _copy(workbook, tmp_path, "wb.xlsx")
+    target = tmp_path / "copy.xlsx"
+    target.write_bytes(b"old copy")
+    prepare_shared_copy(wb, target)
+    prepare_shared_copy(wb, target)
+    kept = backups_of(target)
+    assert len(kept) == 2 and kept[0].read_bytes() == b"old copy"

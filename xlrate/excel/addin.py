@@ -489,7 +489,7 @@ def build_addin(
         finished = Path(tmp) / output.name
         _add_vba(staged, finished, output.name)
         _check_package(finished)
-        with atomic_path(output) as tmp_out:
+        with atomic_path(output, backup=True) as tmp_out:
             shutil.copyfile(finished, tmp_out)
     return output
 
