@@ -199,3 +199,17 @@ def test_build_with_no_comparable_rows_is_not_a_crash(
         "--output", str(tmp_path / "o.xlsx"),
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_no_arguments_shows_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys)
+    assert code in (0, 2) and "Commands:" in out + err and "Usage:" in out + err
+    assert (out + err).count("\n") > 10
+
+
+def test_usage_errors_keep_clicks_layout_and_are_safe_to_print(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_main(capsys, "price", "--\x1b[2Jbogus")
+    assert code == 2 and "Usage: xlrate price" in err and "--help" in err
+    assert "\x1b" not in err and "No such option" in err

@@ -122,6 +122,10 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as exc:
         if debug and exc.__cause__ is not None:
             traceback.print_exception(exc.__cause__)
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if no_args and isinstance(exc, no_args):
+            exc.show()  # plain `xlrate`: the help text, as click prints it
+            sys.exit(exc.exit_code)
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             # click's own layout (usage, hint, message), with the message made safe to print
             click.echo(exc.ctx.get_usage(), err=True)
