@@ -84,8 +84,6 @@ def code_problem(value: object) -> str:
             f"it has {len(code)} digits, codes have 5 (if a spreadsheet dropped leading "
             f"zeros, write {code.zfill(5)} and keep the column as text)"
         )
-    if len(code) > 5 and code[:5].isalnum() and code[5:6] in "-:":
-        return "a modifier is attached: put it in the modifier column (99213 and 25)"
     if len(code) != 5:
         return f"it has {len(code)} characters, codes have 5 (99213, 00100, 0001F, G0008)"
     return "not a CPT/HCPCS code: 5 digits, 4 digits and F/T/U/M, or a letter and 4 digits"
@@ -158,6 +156,24 @@ def split_code_modifier(text: str) -> tuple[str, str]:
     code = normalize_code(match.group(1))
     mods = normalize_modifiers(match.group(2)) if match.group(2) else ""
     return code, mods
+
+
+def code_cell(value: object) -> tuple[str, tuple[str, ...]]:
+    """(code, modifiers) of a code cell: a code, or a code with modifiers attached the way
+    the command line takes them (``99214-25``, ``27447-50-51``).
+
+    The rule every input shares (command line, request CSV, fee schedule). Raises
+    :class:`CodeError` with the reason (:func:`code_problem`, or the modifier that is not
+    one).
+    """
+    code = clean_code(value)
+    if is_valid_code(code):
+        return code, ()
+    text = "" if _is_missing(value) else str(value)
+    if isinstance(value, str) and re.search(r"[A-Za-z0-9]\s*[-:]", text):
+        code, mods = split_code_modifier(text)
+        return code, tuple(m for m in mods.split(MODIFIER_SEPARATOR) if m)
+    raise CodeError(f"{text!r} is not a HCPCS/CPT code: {code_problem(value)}")
 
 
 _RELEASE_RE = re.compile(r"^(?:(\d{4}))?([A-Z])$")

@@ -18,16 +18,16 @@ ERA = Path(__file__).parents[1] / "data" / "practice" / "era835"
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [("9921", "4 digits"), ("99 213", "space inside"), ("99213-XX", "modifier is attached")],
+    [("9921", "4 digits"), ("99 213", "space inside"), ("99213-XYZ", "not a modifier")],
 )
 def test_one_code_rule_everywhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, reason: str
 ) -> None:
-    assert reason in code_problem(value)
-    # the command line (where CODE-MODIFIER is the argument's own syntax)
     if "-" not in value:
-        code, out, err = run_main(capsys, "price", value, "--national")
-        assert code == 1 and "is not a HCPCS/CPT code" in err and reason in err
+        assert reason in code_problem(value)
+    # the command line
+    code, out, err = run_main(capsys, "price", value, "--national")
+    assert code == 1 and reason in err, err
     # a bulk CSV: a row refused with its reason, never priced as another code
     requests = tmp_path / "r.csv"
     requests.write_text(f"code,locality\n{value},01112-05\n99213,01112-05\n")
@@ -37,6 +37,32 @@ def test_one_code_rule_everywhere(
     assert rows[0]["status"] == "invalid_code" and reason in rows[0]["note"], rows[0]
     assert rows[0]["nonfacility_amount"] == "" and rows[0]["code"] == value
     assert rows[1]["status"] == "priced"
+
+
+def test_attached_modifiers_read_alike_on_the_command_line_and_in_a_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(
+        capsys, "price", "76145-26", "99213-XX", "--national", "--format", "csv"
+    )
+    typed = list(csv.DictReader(io.StringIO(out)))
+    requests = tmp_path / "r.csv"
+    requests.write_text("code,modifier\n76145-26,\n99213,XX\n99213-XX,\n")
+    code, out, err = run_main(
+        capsys, "price", "--input", str(requests), "--national", "--format", "csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["nonfacility_amount"] for r in rows] == [
+        typed[0]["nonfacility_amount"],
+        typed[1]["nonfacility_amount"],
+        typed[1]["nonfacility_amount"],
+    ]
+    fees = tmp_path / "f.csv"
+    fees.write_text("Code,Fee\n76145-26,40\n99213-XYZ,5\n")
+    schedule_rows = list(
+        csv.DictReader(io.StringIO(run_main(capsys, "fees", str(fees), "--format", "csv")[1]))
+    )
+    assert [(r["code"], r["modifier"]) for r in schedule_rows] == [("76145", "26")]
 
 
 def test_numbers_keep_their_leading_zeros_text_does_not_gain_them() -> None:

@@ -34,13 +34,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlrate.codes import (
-    clean_code,
-    code_problem,
-    is_valid_code,
-    parse_modifiers,
-    split_code_modifier,
-)
+from xlrate.codes import clean_code, code_cell, code_problem, parse_modifiers
 from xlrate.errors import CodeError, ImportFileError
 from xlrate.files import describe_read_error
 
@@ -681,21 +675,24 @@ def _normalize(
             report.skipped["blank row"] += 1
             continue
         raw_code = cell(row, code_col)
-        code = clean_code(raw_code)
         modifier_codes: list[str] = []
         notes: list[str] = []
-        if not code:
+        if not clean_code(raw_code):
             report.skipped["no code"] += 1
             continue
-        if not is_valid_code(code):
-            try:
-                code, mods = split_code_modifier(str(raw_code))
-                modifier_codes.extend(m for m in mods.split("-") if m)
-            except CodeError:
-                report.skipped["not a HCPCS code"] += 1
-                report.invalid_codes.append((line, _cell_text(raw_code)[:40]))
-                report.code_reasons[line] = code_problem(raw_code)
-                continue
+        try:
+            # The rule every input shares (xlrate.codes): a code, or one with modifiers
+            # attached as on the command line (99214-25).
+            code, attached = code_cell(raw_code)
+        except CodeError as exc:
+            report.skipped["not a HCPCS code"] += 1
+            report.invalid_codes.append((line, _cell_text(raw_code)[:40]))
+            problem = code_problem(raw_code)
+            report.code_reasons[line] = (
+                str(exc).split(": ", 1)[-1] if "not a modifier" in str(exc) else problem
+            )
+            continue
+        modifier_codes.extend(attached)
         setting_from_text = ""
         for index in mod_cols:
             parsed = parse_modifiers(cell(row, index))
