@@ -154,7 +154,7 @@ def test_garbage_never_ends_in_a_traceback(
     counter = iter(range(10**9))
 
     @settings(
-        max_examples=examples,
+        max_examples=examples * 2,  # about 20 s in all
         deadline=None,
         derandomize=True,
         database=None,
