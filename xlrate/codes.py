@@ -18,7 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from xlrate.errors import CodeError
+from xlrate.errors import CodeError, InputError
 
 # CPT category I (5 digits), category II/III, PLA and MAAA codes (4 digits + F/T/U/M), and
 # HCPCS level II (a letter and 4 digits, which includes the dental D codes).
@@ -35,9 +35,14 @@ def _is_missing(value: object) -> bool:
 
 
 def clean_code(value: object) -> str:
-    """Return ``value`` as a five-character HCPCS-shaped string, or ``""`` when blank.
+    """Return ``value`` as a HCPCS-shaped string, or ``""`` when blank.
 
-    Does not validate: use :func:`is_valid_code` or :func:`normalize_code` for that.
+    The one rule, shared by the command line, CSV and spreadsheet input and 835 SVC01:
+    a *number* (an Excel cell, or text such as ``100.0`` that was written from one) lost
+    its leading zeros on the way, so ``100`` becomes ``00100``; *text* is taken as written
+    (trimmed, upper-cased): ``9921`` stays ``9921`` and ``99 213`` keeps its space, and
+    both are then rejected by :func:`is_valid_code` with the reason from
+    :func:`code_problem`. Does not validate.
     """
     if _is_missing(value):
         return ""
@@ -50,13 +55,13 @@ def clean_code(value: object) -> str:
             return str(value)
     if isinstance(value, int):
         text = str(value)
-        return text.zfill(5) if len(text) < 5 else text
-    text = str(value).strip().upper().replace(" ", "").replace("\u00a0", "")
+        return text.zfill(5) if value >= 0 and len(text) < 5 else text
+    text = str(value).strip().upper()
     if text.endswith(".0") and text[:-2].isdigit():
+        # Written from a number (a CSV round trip): the number's leading zeros were lost.
         text = text[:-2]
-    if text.isdigit() and 0 < len(text) < 5:
-        # A number that lost its leading zeros on the way through Excel.
-        text = text.zfill(5)
+        if 0 < len(text) < 5:
+            text = text.zfill(5)
     return text
 
 
@@ -65,13 +70,32 @@ def is_valid_code(code: str) -> bool:
     return bool(HCPCS_RE.match(code))
 
 
+def code_problem(value: object) -> str:
+    """Why ``value`` is not a code, in plain words (``""`` when it is one)."""
+    code = clean_code(value)
+    if not code:
+        return "no code"
+    if is_valid_code(code):
+        return ""
+    if any(ch.isspace() for ch in code):
+        return "it has a space inside: write the code without spaces, e.g. 99213"
+    if code.isdigit() and len(code) < 5:
+        return (
+            f"it has {len(code)} digits, codes have 5 (if a spreadsheet dropped leading "
+            f"zeros, write {code.zfill(5)} and keep the column as text)"
+        )
+    if len(code) != 5:
+        return f"it has {len(code)} characters, codes have 5 (99213, 00100, 0001F, G0008)"
+    return "not a CPT/HCPCS code: 5 digits, 4 digits and F/T/U/M, or a letter and 4 digits"
+
+
 def normalize_code(value: object) -> str:
     """Clean ``value`` and check it is a HCPCS code; raise :class:`CodeError` otherwise."""
     code = clean_code(value)
     if not is_valid_code(code):
         raise CodeError(
-            f"{value!r} is not a HCPCS/CPT code: expected 5 characters such as 99213, "
-            "00100, 0001F or G0008"
+            f"{value!r} is not a HCPCS/CPT code: {code_problem(value)}; codes have 5 "
+            "characters, such as 99213, 00100, 0001F or G0008"
         )
     return code
 
@@ -145,3 +169,46 @@ def is_blank(value: object) -> bool:
     if _is_missing(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def code_cell(value: object) -> tuple[str, tuple[str, ...]]:
+    """(code, modifiers) of a code cell: a code, or a code with modifiers attached the way
+    the command line takes them (``99214-25``, ``27447-50-51``).
+
+    The rule every input shares (command line, request CSV, fee schedule). Raises
+    :class:`CodeError` with the reason (:func:`code_problem`, or the modifier that is not
+    one).
+    """
+    code = clean_code(value)
+    if is_valid_code(code):
+        return code, ()
+    text = "" if _is_missing(value) else str(value)
+    if isinstance(value, str) and re.search(r"[A-Za-z0-9]\s*[-:]", text):
+        code, mods = split_code_modifier(text)
+        return code, tuple(m for m in mods.split(MODIFIER_SEPARATOR) if m)
+    raise CodeError(f"{text!r} is not a HCPCS/CPT code: {code_problem(value)}")
+
+
+_RELEASE_RE = re.compile(r"^(?:(\d{4}))?([A-Z])$")
+
+
+def parse_release(value: object) -> tuple[int | None, str]:
+    """``2025D`` -> (2025, "D"), ``d`` -> (None, "D"); raise :class:`InputError` otherwise.
+
+    The message says which part is wrong and shows the right form, so ``2025Z`` is not
+    answered with a suggestion to install release ``Z``.
+    """
+    text = "" if value is None else "".join(str(value).split()).upper()
+    match = _RELEASE_RE.match(text)
+    if match and match.group(2) in "ABCD":
+        year = match.group(1)
+        return (int(year) if year else None), match.group(2)
+    if match:
+        year = match.group(1) or "2025"
+        raise InputError(
+            f"{text!r} is not a release: the quarter letter is A, B, C or D (e.g. {year}D)"
+        )
+    raise InputError(
+        f"{str(value)[:20]!r} is not a release: write the quarter letter A, B, C or D, or "
+        "the year and the letter, e.g. 2025D"
+    )

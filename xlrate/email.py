@@ -93,7 +93,7 @@ def write_eml(message: EmailMessage, path: Path | str) -> Path:
     if "X-Unsent" not in message:
         message["X-Unsent"] = "1"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, backup=True) as tmp:
         tmp.write_bytes(message.as_bytes())
     return path
 

@@ -13,6 +13,7 @@ the message as one line, never a traceback.
     ├── ImportFileError       a practice file (fee schedule, 835) that cannot be read
     ├── UpdateError           download / verification / install of a CMS release failed
     ├── ReportError           the workbook could not be written
+    ├── OutputError           an output path breaks the output rule (an input, a folder, exists)
     └── ShareError            email or shared-copy preparation failed
 """
 
@@ -53,6 +54,10 @@ class UpdateError(XlrateError):
 
 class ReportError(XlrateError):
     """The analysis workbook could not be written."""
+
+
+class OutputError(XlrateError):
+    """An output path is an input, a folder, or an existing file without --force."""
 
 
 class ShareError(XlrateError):

@@ -19,6 +19,7 @@ baseline_value, target). Run it directly to print them:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -100,13 +101,50 @@ def make_835(path: Path, size_mb: float) -> int:
     return repeats * block_claims
 
 
-def _run(code: str, path: Path) -> dict[str, float]:
+# Delimiter sets (element, component, terminator) for the many-interchange files; the
+# sample's own first. None of these characters occurs in the sample's data.
+DELIMITER_SETS = [("*", ">", "~"), ("|", "}", "\n"), ("!", "{", "~\n")]
+
+
+def make_835_interchanges(path: Path, count: int, *, mixed: bool) -> int:
+    """Write ``count`` small interchanges (one real UHC claim each), as a bundle of many
+    payers' remits is; with ``mixed`` each declares other delimiters than the one before.
+    Returns the claim count."""
+    uhc = (SAMPLES / "keironstoddart__united_healthcare_legacy_sample.txt").read_text("latin-1")
+    head, body, _ = _claims(uhc)
+    first_clp = body.index("CLP*", 4) if "~CLP*" in body[4:] else len(body)
+    claim = body[:first_clp]
+    st_segments = head[head.index("ST*") :].count("~") + claim.count("~") + 1
+    isa_end = head.index("~")
+    isa = head[:isa_end].split("*")
+    with open(path, "w", encoding="latin-1", newline="") as out:
+        for n in range(count):
+            control = f"{n + 1:09d}"
+            isa[13] = control
+            text = (
+                "*".join(isa)
+                + head[isa_end:]
+                + claim
+                + f"SE*{st_segments}*000000064~GE*1*444444444~IEA*1*{control}~"
+            )
+            element, component, terminator = DELIMITER_SETS[n % 3 if mixed else 0]
+            if element != "*":
+                text = text.translate({ord("*"): element, ord(">"): component})
+                text = text.replace("~", terminator)
+            out.write(text)
+    return count * claim.count("CLP*")
+
+
+def _run(code: str, path: Path, checkout: Path = REPO) -> dict[str, float]:
+    """Run ``code`` on ``path`` in a fresh interpreter, importing xlrate from ``checkout``."""
+    env = dict(os.environ, PYTHONPATH=str(checkout))
     out = subprocess.run(
         [sys.executable, "-c", code, str(path)],
         check=True,
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=checkout,
+        env=env,
     )
     data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
@@ -174,6 +212,7 @@ def rows() -> list[dict[str, object]]:
                 "target": "does not grow with file size (100 MB within a few MB of 10 MB)",
             }
         )
+        results.extend(_interchange_rows(Path(tmp)))
         xlsx = Path(tmp) / "fees_20000.xlsx"
         make_fee_xlsx(xlsx)
         from xlrate.practice import read_fee_schedule
@@ -201,6 +240,59 @@ def rows() -> list[dict[str, object]]:
     return results
 
 
+def _interchange_rows(tmp: Path) -> list[dict[str, object]]:
+    """Issue 10 item 10: the 835's speed does not depend on its shape."""
+    out: list[dict[str, object]] = []
+    one = tmp / "one_interchange.835"
+    make_835(one, 20)
+    many = tmp / "many_interchanges.835"
+    many_claims = make_835_interchanges(many, 13_848, mixed=False)
+    mixed = tmp / "mixed_delimiters.835"
+    make_835_interchanges(mixed, 13_848, mixed=True)
+    # XLRATE_BENCH_BEFORE=/path/to/another/checkout also times that code on the same files.
+    before = os.environ.get("XLRATE_BENCH_BEFORE")
+    for path, split_path, what in (
+        (one, one, "one big interchange"),
+        (many, many, "13,848 small interchanges"),
+        # A bare split on '~' of the mixed file would skip the interchanges that end
+        # segments otherwise: its baseline is the same interchanges with one delimiter set.
+        (mixed, many, "13,848 small interchanges, delimiters changing each time"),
+    ):
+        size_mb = path.stat().st_size / MB
+        parsed = _run(_CHILD, path)
+        split = _run(_SPLIT, split_path)
+        if path is not one and int(parsed["claims"]) != many_claims:
+            raise SystemExit(f"{what}: {parsed['claims']} claims, generated {many_claims}")
+        row: dict[str, object] = {
+            "benchmark": f"835 throughput, {what} ({size_mb:.0f} MB)",
+            "value": round(size_mb / parsed["seconds"], 1),
+            "unit": "MB/s",
+            "baseline": "bare chunked read + split of the same bytes (MB/s)",
+            "baseline_value": round(size_mb / split["seconds"], 1),
+            "target": ">= 30 MB/s or within 3x of the baseline",
+        }
+        if before:
+            old = _run(_CHILD, path, Path(before))
+            row["before"] = round(size_mb / old["seconds"], 1)
+        out.append(row)
+        out.append(
+            {
+                "benchmark": f"835 peak memory growth, {what}",
+                "value": round((parsed["peak_kb"] - parsed["base_kb"]) / 1024, 1),
+                "unit": "MB",
+                "baseline": "file size (MB)",
+                "baseline_value": round(size_mb, 1),
+                "target": "flat: a few MB, not the file size",
+            }
+        )
+    return out
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["interchanges"]:  # only the shape benchmarks (issue 10 item 10)
+        with tempfile.TemporaryDirectory(prefix="xlrate-bench-") as tmp:
+            for row in _interchange_rows(Path(tmp)):
+                print(json.dumps(row))
+        raise SystemExit(0)
     for row in rows():
         print(json.dumps(row))

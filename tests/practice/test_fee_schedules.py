@@ -139,37 +139,46 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def test_normalizes_codes_modifiers_and_amounts(tmp_path: Path) -> None:
+    # The one code rule (issue 10 item 7): text is taken as written, so '100' and '99 214'
+    # are refused with their reason (the command line refuses them too); '100.0' was
+    # written from a number, whose leading zeros a spreadsheet dropped. A negative fee is
+    # kept with a note, never used as a rate.
     path = write(
         tmp_path / "acme.csv",
         "Acme Health fee schedule\n"
         "Effective 2026\n"
         "\n"
         "CPT,Mod,Fee\n"
-        "100,,$1023.32\n"
+        "100.0,,$1023.32\n"
         '99213.0,,"$1,023.32"\n'
         "g0008,, 12 \n"
-        "99 214,25,45.5\n"
+        "99214,25,45.5\n"
         "76145,26,80\n"
         "99215,  ,By report\n"
         "99999X,,10\n"
         ",,\n"
-        "99203,,(5.00)\n",
+        "99203,,(5.00)\n"
+        "100,,10\n"
+        "99 214,,10\n",
     )
     schedule = read_fee_schedule(path)
     rows = schedule.rows
     assert list(rows.code) == ["00100", "99213", "G0008", "99214", "76145", "99215", "99203"]
     assert list(rows.modifier) == ["", "", "", "25", "26", "", ""]
-    assert list(rows.amount.fillna(-1)) == [1023.32, 1023.32, 12.0, 45.5, 80.0, -1, -5.0]
+    assert list(rows.amount.fillna(-1)) == [1023.32, 1023.32, 12.0, 45.5, 80.0, -1, -1]
     assert rows.note.iloc[5] == "By report"
+    assert "negative amount -5.00" in rows.note.iloc[6]
     assert set(rows.payer) == {"acme"}
     report = schedule.report
     assert report.header_row == 4
-    assert report.rows_read == 9
+    assert report.rows_read == 11
     assert report.rows_kept == 7
-    assert report.skipped == {"not a HCPCS code": 1, "blank row": 1}
-    assert report.invalid_codes == [(11, "99999X")]
+    assert report.skipped == {"not a HCPCS code": 3, "blank row": 1}
+    assert report.invalid_codes == [(11, "99999X"), (14, "100"), (15, "99 214")]
     text = report.text()
-    assert "rows read 9, kept 7" in text and "99999X" in text
+    assert "rows read 11, kept 7" in text and "99999X" in text
+    assert "'100' (it has 3 digits" in text and "'99 214' (it has a space inside" in text
+    assert "negative amounts (1)" in text
 
 
 def test_facility_and_nonfacility_columns_give_one_row_each(tmp_path: Path) -> None:

@@ -56,7 +56,9 @@ def target_change_per_payer(
 ) -> pd.Series:
     """Annual revenue change per payer at that payer's own target percent."""
     r = _compared(rows)
-    change = (r["medicare"] * r["payer"].map(targets) - r["rate"]) * r["volume"]
+    # astype: with no compared rows, map() of an empty string column stays a string column
+    target = r["payer"].map(targets).astype(float)
+    change = (r["medicare"] * target - r["rate"]) * r["volume"]
     return _per_payer(change, r, payers)
 
 

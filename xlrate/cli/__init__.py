@@ -1,19 +1,27 @@
 """The ``xlrate`` command line: a thin skin over the library.
 
 Each command group lives in its own module and is imported only when used, so
-``xlrate price`` does not pay for loading the workbook or email code. Domain errors
-(:class:`xlrate.errors.XlrateError`) become one clear line and exit code 1.
+``xlrate price`` does not pay for loading the workbook or email code.
+
+The error boundary is :func:`main`: domain errors (:class:`xlrate.errors.XlrateError`)
+become one clear line and exit code 1; a failed write (full disk, read-only folder) one
+line naming the file; anything unexpected one line plus "run with --debug for details".
+``--debug`` anywhere on the command line (or ``XLRATE_DEBUG=1``) shows the traceback.
+Exit codes: 0 done, 1 error, 2 usage error.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import click
 
 from xlrate.errors import XlrateError
+from xlrate.text import terminal_text
 
 # command name -> (module, attribute); modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -33,6 +41,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # The domain errors become click's one-line errors here, so every way of running
+        # a command (main, click's test runner, a script calling ``cli``) shows one line.
+        try:
+            return super().invoke(ctx)
+        except XlrateError as exc:
+            raise _OneLine(terminal_text(str(exc))) from exc
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in COMMANDS if self._load(name) is not None)
 
@@ -57,7 +73,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xlrate")
-def cli() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show the Python traceback of an unexpected error (also after a command).",
+)
+def cli(debug: bool) -> None:
     """xlrate: compare what your payers pay with Medicare, to the cent.
 
     \b
@@ -68,17 +89,69 @@ def cli() -> None:
     """
 
 
+class _OneLine(click.ClickException):
+    """A domain error shown as ``Error: <message>``, exit code 1."""
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"Error: {terminal_text(message)}", err=True)
+    sys.exit(code)
+
+
+def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """Take ``--debug`` out wherever it was typed (before ``--``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end] or os.environ.get("XLRATE_DEBUG", "") not in ("", "0")
+    return [a for i, a in enumerate(argv) if not (a == "--debug" and i < end)], debug
+
+
 def main(argv: list[str] | None = None) -> Any:
+    """Run the command line; every failure ends as one line and exit code 1 or 2."""
+    from xlrate.files import describe_os_error
+
+    args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     try:
-        return cli.main(args=argv, prog_name="xlrate", standalone_mode=False)
+        return cli.main(args=args, prog_name="xlrate", standalone_mode=False)
     except XlrateError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        if debug:
+            traceback.print_exc()
+        _fail(str(exc))
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        if debug and exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__)
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if no_args and isinstance(exc, no_args):
+            exc.show()  # plain `xlrate`: the help text, as click prints it
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            # click's own layout (usage, hint, message), with the message made safe to print
+            click.echo(exc.ctx.get_usage(), err=True)
+            names = exc.ctx.help_option_names
+            hint = "--help" if "--help" in names or not names else names[0]
+            click.echo(f"Try '{exc.ctx.command_path} {hint}' for help.\n", err=True)
+        _fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        if exc.filename:
+            _fail(describe_os_error(exc, exc.filename))
+        _fail(f"{exc.strerror or exc} (run with --debug for details)")
+    except MemoryError:
+        _fail("out of memory: try a smaller file, or close other programs")
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        text = " ".join(str(exc).split())[:300]
+        detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        _fail(
+            f"unexpected problem ({detail}); run with --debug for details, and report it "
+            "if the input looks right"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -44,7 +45,9 @@ def addin_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Practice profile: the analysis is built from it, and Rebuild analysis re-reads it.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+@click.option(
+    "--force", is_flag=True, help="Replace the output if it exists (the old file is kept as .bak)."
+)
 def build_cmd(
     output: Path, template: Path | None, interpreter: str | None, profile: Path | None, force: bool
 ) -> None:
@@ -62,11 +65,15 @@ def build_cmd(
     """
     # lazy: the CLI imports only the command being run
     from xlrate.excel.addin import build_addin
+    from xlrate.files import prepare_output
 
+    backup = prepare_output(output, inputs=[template, profile], force=force, what="add-in")
     path = build_addin(
-        output, template=template, interpreter=interpreter, force=force, profile=profile
+        output, template=template, interpreter=interpreter, force=True, profile=profile
     )
     click.echo(f"Wrote {path}")
+    if backup is not None:
+        click.echo(f"  (the previous file was kept as {backup.name})")
     click.echo("Open it in Excel and enable macros; functions need Windows Excel.")
 
 
@@ -99,7 +106,10 @@ def install_cmd(config: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help='Where to write. Default: "<workbook> (shared).xlsx" next to it.',
 )
-def share_cmd(workbook: Path, output: Path | None) -> None:
+@click.option(
+    "--force", is_flag=True, help="Replace an existing copy (the old file is kept as .bak)."
+)
+def share_cmd(workbook: Path, output: Path | None, force: bool) -> None:
     """Write a shared copy: values instead of xlrate functions, no macros.
 
     The copy opens on a machine without Python; its Sources sheet names the Medicare
@@ -111,10 +121,15 @@ def share_cmd(workbook: Path, output: Path | None) -> None:
     """
     # lazy: CLI start-up (xlwings, openpyxl)
     from xlrate.excel.functions import FUNCTIONS
-    from xlrate.report.shared import prepare_shared_copy
+    from xlrate.files import prepare_output
+    from xlrate.report.shared import prepare_shared_copy, shared_copy_path
 
-    copy = prepare_shared_copy(workbook, output, functions=FUNCTIONS)
+    target = output or shared_copy_path(workbook)
+    backup = prepare_output(target, inputs=[workbook], force=force, what="shared copy")
+    copy = prepare_shared_copy(workbook, output, force=True, functions=FUNCTIONS)
     click.echo(f"Wrote {copy.path} ({len(copy.frozen)} function cell(s) frozen to values)")
+    if backup is not None:
+        click.echo(f"  (the previous file was kept as {backup.name})")
 
 
 @click.command("email")
@@ -132,6 +147,11 @@ def share_cmd(workbook: Path, output: Path | None) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Practice profile with an [smtp] table (host, port, starttls, user, from).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing shared copy or .eml (the old files are kept as .bak).",
+)
 def email_cmd(
     workbook: Path,
     to: tuple[str, ...],
@@ -139,6 +159,7 @@ def email_cmd(
     subject: str | None,
     eml: Path | None,
     profile: Path | None,
+    force: bool,
 ) -> None:
     """Send the shared copy by email, with the headline numbers in the body.
 
@@ -154,7 +175,23 @@ def email_cmd(
     # lazy: CLI start-up (keyring, openpyxl)
     from xlrate.email import email_workbook
     from xlrate.excel.functions import FUNCTIONS
+    from xlrate.files import check_output, prepare_output
+    from xlrate.report.shared import shared_copy_path
+    from xlrate.text import header_text
 
+    for value in to:
+        header_text(value, "--to")
+    for value in cc:
+        header_text(value, "--cc")
+    if subject is not None:
+        header_text(subject, "--subject")
+    header_text(os.environ.get("XLRATE_SMTP_FROM", ""), "XLRATE_SMTP_FROM")
+    shared = shared_copy_path(workbook)
+    if eml:
+        check_output(eml, inputs=[workbook, shared, profile], force=force, what=".eml draft")
+    prepare_output(shared, inputs=[workbook, profile], force=force, what="shared copy")
+    if eml:
+        prepare_output(eml, inputs=[workbook, shared, profile], force=force, what=".eml draft")
     copy, _ = email_workbook(
         workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile, functions=FUNCTIONS
     )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from xlrate.errors import InputError
+from xlrate.text import csv_text, terminal_text
 
 PRICE_COLUMNS = [
     "code",
@@ -29,18 +30,58 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     if fmt == "csv":
-        import csv
-
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
+        sys.stdout.write(csv_text(columns, ([r.get(c, "") for c in columns] for r in rows)))
         return
+    rows = [{c: terminal_text(r.get(c, "")) for c in columns} for r in rows]
     widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
     for r in rows:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
+
+
+def _read_requests(path: str) -> Any:
+    """The --input CSV as text columns, in any encoding Excel writes; one line when not a CSV."""
+    import pandas as pd
+
+    from xlrate.text import csv_encoding
+
+    encoding = csv_encoding(path, what="request CSV")
+    try:
+        # compression=None: a CSV named .zip or .gz is read as the text it is
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding=encoding, compression=None
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(
+            f"{path}: cannot read the request CSV ({reason}): it needs a header row such as "
+            "code,modifier,locality and one request per row"
+        ) from None
+
+
+def _refuse_rows_without_a_place(requests: Any, priced: Any) -> None:
+    """A request row with no locality and no ZIP is not priced: the command line says
+    "say where" for the same request, so the CSV does not silently mean NATIONAL."""
+    blank = None
+    for column in ("locality", "zip"):
+        if column in requests.columns:
+            empty = requests[column].fillna("").astype(str).str.strip() == ""
+            blank = empty if blank is None else blank & empty
+    if blank is None:
+        raise InputError(
+            "the --input file has no locality or zip column: add one, or pass --locality "
+            "01112-05, --zip 94110 or --national"
+        )
+    rows = blank.to_numpy()
+    if rows.any():
+        for column in ("nonfacility_amount", "facility_amount", "amount"):
+            if column in priced.columns:
+                priced.loc[rows, column] = float("nan")
+        priced.loc[rows, "locality"] = ""
+        priced.loc[rows, "status"] = "unknown_locality"
+        priced.loc[rows, "note"] = (
+            "no locality or zip in this row: fill it in, or pass --locality, --zip or --national"
+        )
 
 
 def _money(value: float) -> str:
@@ -130,7 +171,7 @@ def price_cmd(
         if match.locality is None:
             raise InputError(match.note)
     if input_path:
-        frame = pd.read_csv(input_path, dtype=str, keep_default_na=False)
+        frame = _read_requests(input_path)
         frame.columns = [str(c).strip().lower() for c in frame.columns]
     else:
         pairs = [split_code_modifier(c) for c in codes]
@@ -159,6 +200,8 @@ def price_cmd(
         setting=setting,
         **options,
     )
+    if input_path and not (locality or zip_code or national):
+        _refuse_rows_without_a_place(frame, priced)
     columns = list(PRICE_COLUMNS)
     if setting != "both":
         columns.remove("facility_amount" if setting == "nonfacility" else "nonfacility_amount")
@@ -173,6 +216,7 @@ def price_cmd(
 
 
 @click.command("localities")
+@click.argument("words", nargs=-1)
 @click.option("--zip", "zip_code", help="Show the locality of a ZIP code.")
 @click.option("--search", help="Words to find in locality names, counties and states.")
 @click.option(
@@ -182,14 +226,19 @@ def price_cmd(
     default="table",
     show_default=True,
 )
-def localities_cmd(zip_code: str | None, search: str | None, fmt: str) -> None:
-    """List Medicare payment localities, find one by ZIP code or by name.
+def localities_cmd(
+    words: tuple[str, ...], zip_code: str | None, search: str | None, fmt: str
+) -> None:
+    """List Medicare payment localities, find one by ZIP code or by name (WORDS or --search).
 
     \b
     Examples:
+      xlrate localities alabama
       xlrate localities --zip 94110
       xlrate localities --search "san francisco"
     """
+    if words:
+        search = " ".join([*words, search or ""]).strip()
     from xlrate.medicare.localities import locality_table, resolve_zip, search_localities
 
     columns = ["locality", "state", "name", "counties"]
@@ -265,4 +314,5 @@ def releases_cmd(fmt: str) -> None:
     for i in infos:
         click.echo(f"\n{i.release_id} files:")
         for f in i.provenance.get("files", []):
-            click.echo(f"  {f['name']:<28} sha256 {f['sha256']}  {f['bytes']:>9} bytes")
+            line = f"  {f['name']:<28} sha256 {f['sha256']}  {f['bytes']:>9} bytes"
+            click.echo(terminal_text(line))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Sequence
@@ -12,6 +10,7 @@ from decimal import Decimal
 import click
 
 from xlrate.errors import XlrateError
+from xlrate.text import csv_text, terminal_text
 
 _PAIR_RE = re.compile(r"""(\w[\w-]*)\s*=\s*("[^"]*"|'[^']*'|.*?)(?=\s+\w[\w-]*\s*=|\s*$)""")
 
@@ -51,12 +50,9 @@ def _number_text(value: float) -> str:
 
 def _emit(rows: list[list[str]], columns: list[str], fmt: str, right: set[str]) -> None:
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(csv_text(columns, rows), nl=False)
         return
+    rows = [[terminal_text(c) for c in row] for row in rows]
     widths = [len(c) for c in columns]
     for row in rows:
         widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
@@ -72,6 +68,10 @@ def _emit(rows: list[list[str]], columns: list[str], fmt: str, right: set[str]) 
     click.echo(line(["-" * w for w in widths]))
     for row in rows:
         click.echo(line(row))
+
+
+def terminal_text_lines(text: str) -> str:
+    return "\n".join(terminal_text(line) for line in text.splitlines())
 
 
 @click.command("fees", context_settings={"ignore_unknown_options": False})
@@ -120,7 +120,7 @@ def fees_cmd(
         schedule = read_fee_schedule(file, payer=payer, mapping=mapping)
     except XlrateError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(schedule.report.text(), err=True)
+    click.echo(terminal_text_lines(schedule.report.text()), err=True)
     frame = schedule.rows
     columns = ["payer", "code", "modifier", "setting", "amount", "note"]
     rows = [
@@ -175,9 +175,9 @@ def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
     except XlrateError as exc:
         raise click.ClickException(str(exc)) from None
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {terminal_text(warning)}", err=True)
     for refused in result.refused:
-        click.echo(f"Error: {refused} (left out of the totals)", err=True)
+        click.echo(f"Error: {terminal_text(refused)} (left out of the totals)", err=True)
     money = ["billed", "allowed", "paid"]
     frame = result.by_payer if by == "payer" else result.by_code
     if by == "payer":

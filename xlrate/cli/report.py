@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from xlrate.errors import XlrateError
+from xlrate.text import terminal_text
 
 
 def _summary_lines(analysis: object) -> list[str]:
@@ -37,7 +38,7 @@ def _summary_lines(analysis: object) -> list[str]:
     return lines
 
 
-def _report(analysis: object, result: object, seconds: float) -> None:
+def _report(analysis: object, result: object, seconds: float, backup: Path | None = None) -> None:
     # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import Analysis
     from xlrate.report.workbook import BuildResult
@@ -45,16 +46,16 @@ def _report(analysis: object, result: object, seconds: float) -> None:
     assert isinstance(analysis, Analysis) and isinstance(result, BuildResult)
     click.echo(f"Built {result.path} in {seconds:.1f} s")
     click.echo(
-        f"  {analysis.profile.name}: Medicare CY{analysis.year} release {analysis.release}, "
+        f"  {terminal_text(analysis.profile.name)}: Medicare CY{analysis.year} release {analysis.release}, "
         f"locality {analysis.locality}"
         + (f" ({analysis.locality_name})" if analysis.locality_name else "")
     )
     for line in _summary_lines(analysis):
-        click.echo(line)
-    if result.backup is not None:
-        click.echo(f"  (the previous file was kept as {result.backup.name})")
+        click.echo(terminal_text(line))  # payer names come from profiles and 835s
+    if backup is not None:
+        click.echo(f"  (the previous file was kept as {backup.name})")
     for warning in analysis.warnings[:5]:
-        click.echo(f"  note: {warning}", err=True)
+        click.echo(f"  note: {terminal_text(warning)}", err=True)
     click.echo(
         "Open it in Excel or LibreOffice: start on Summary; the yellow cells on Scenarios are yours to change."
     )
@@ -73,14 +74,18 @@ def init_cmd(path: Path, force: bool) -> None:
       xlrate build --profile practice.toml
     """
     # lazy: the CLI imports only the command being run (pandas, openpyxl)
+    from xlrate.files import prepare_output, write_text_atomic
     from xlrate.profile import profile_template
 
-    if path.exists() and not force:
+    if path.is_file() and not force:
         raise click.ClickException(f"{path} already exists: edit it, or pass --force to start over")
-    path.write_text(profile_template(path.name), "utf-8")
+    backup = prepare_output(path, force=force, what="profile")
+    write_text_atomic(path, profile_template(path.name))
     click.echo(
         f"Wrote {path}: fill in your practice and payers, then run `xlrate build --profile {path}`"
     )
+    if backup is not None:
+        click.echo(f"  (the previous file was kept as {backup.name})")
 
 
 @click.command("build")
@@ -158,6 +163,7 @@ def build_cmd(
     """
     # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import analyze, build_profile
+    from xlrate.files import check_output, prepare_output
     from xlrate.report import build_workbook
 
     started = time.perf_counter()
@@ -176,13 +182,12 @@ def build_cmd(
         )
     except XlrateError as exc:  # a bad option or profile: one line, as for any usage error
         raise click.ClickException(str(exc)) from None
-    if profile.output.exists() and not force:
-        raise click.ClickException(
-            f"{profile.output} already exists: pass --force to replace it (the old file is kept as .bak)"
-        )
+    inputs = [*profile.input_files(), template]
+    check_output(profile.output, inputs=inputs, force=force, what="workbook")
     analysis = analyze(profile)
-    result = build_workbook(analysis, profile.output, template=template, force=force)
-    _report(analysis, result, time.perf_counter() - started)
+    backup = prepare_output(profile.output, inputs=inputs, force=force)
+    result = build_workbook(analysis, profile.output, template=template, force=True)
+    _report(analysis, result, time.perf_counter() - started, backup)
 
 
 @click.command("demo")
@@ -204,7 +209,7 @@ def demo_cmd(output: Path, template: Path | None) -> None:
 
     One payer is Alabama Medicaid's real published fee schedule; the others are synthetic
     and labelled so. Medicare amounts come from the CMS data embedded in the package.
-    An existing file at --output is replaced and kept as .bak.
+    An existing file at --output is replaced and kept as a numbered .bak.
 
     \b
     Example:
@@ -213,10 +218,13 @@ def demo_cmd(output: Path, template: Path | None) -> None:
     # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import analyze, load_profile
     from xlrate.demo import demo_profile_path
+    from xlrate.files import check_output, prepare_output
     from xlrate.report import build_workbook
 
     started = time.perf_counter()
     profile = load_profile(demo_profile_path())
+    check_output(output, inputs=[template], force=True, what="workbook")
     analysis = analyze(profile)
+    backup = prepare_output(output, inputs=[template], force=True)
     result = build_workbook(analysis, output, template=template, force=True)
-    _report(analysis, result, time.perf_counter() - started)
+    _report(analysis, result, time.perf_counter() - started, backup)

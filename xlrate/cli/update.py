@@ -34,7 +34,11 @@ def medicare_group() -> None:
 @click.option("--sha256", metavar="HEX", help="Refuse the RVU zip unless it has this checksum.")
 @click.option("--force", is_flag=True, help="Download again even if CMS says it is unchanged.")
 @click.option(
-    "--timeout", type=float, default=30.0, show_default=True, help="Network timeout in seconds."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=3600),
+    default=30.0,
+    show_default=True,
+    help="Network timeout in seconds (more than 0).",
 )
 def update_cmd(
     year: int | None,

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path
+from xlrate.files import atomic_path, describe_read_error, save_workbook
 
 FUNCTIONS_MODULE = "xlrate.excel.functions"
 UDF_WRAPPER_MODULE = "xlwings_udfs"
@@ -275,7 +275,9 @@ def _base_workbook(template: Path | None) -> Any:
         try:
             return openpyxl.load_workbook(template)
         except Exception as exc:
-            raise ReportError(f"cannot read the template {template}: {exc}") from exc
+            raise ReportError(
+                f"cannot read the template {template}: {describe_read_error(exc)}"
+            ) from None
     return _minimal_base()
 
 
@@ -492,14 +494,14 @@ def build_addin(
         wb.defined_names[PROFILE_NAME] = DefinedName(PROFILE_NAME, attr_text=f'"{text}"')
     with tempfile.TemporaryDirectory(prefix="xlrate-addin-") as tmp:
         staged = Path(tmp) / "staged.xlsm"
-        wb.save(staged)
+        save_workbook(wb, staged)
         _rewrite_package(staged)
         _add_buttons(staged, sheet.title, left)
         _rewrite_package(staged)
         finished = Path(tmp) / output.name
         _add_vba(staged, finished, output.name)
         _check_package(finished)
-        with atomic_path(output) as tmp_out:
+        with atomic_path(output, backup=True) as tmp_out:
             shutil.copyfile(finished, tmp_out)
     return output
 

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
-from xlrate.errors import InputError
+from xlrate.codes import Modifiers, clean_code, code_cell, is_blank, parse_modifiers
+from xlrate.errors import CodeError, InputError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
@@ -228,13 +228,16 @@ def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -
 
 
 def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
-    code = clean_code(code_value)
-    if not is_valid_code(code):
-        shown = "" if code_value is None else str(code_value)
-        return _Pair(status="invalid_code", note=f"not a HCPCS/CPT code: {shown!r}")
+    try:
+        # The rule of every input: a code, or one with modifiers attached (99214-25).
+        code, attached = code_cell(code_value)
+    except CodeError as exc:
+        return _Pair(status="invalid_code", note=str(exc))
     mods = parse_modifiers(mod_value)
     if mods.note:
         return _Pair(status="invalid_code", note=f"not a modifier: {mods.note!r}")
+    if attached:
+        mods = Modifiers(attached + mods.codes)
     if code not in rel.codes:
         return _Pair(
             status="unknown_code",

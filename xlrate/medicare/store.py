@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xlrate.codes import parse_release
 from xlrate.errors import DataError
 from xlrate.settings import medicare_home
 
@@ -120,10 +121,9 @@ def resolve_release(year: int | str | None = None, release: str | None = None) -
             "no Medicare release is available: reinstall xlrate (the embedded data is missing)"
         )
     years = sorted({i.year for i in infos})
-    if release is not None and len(str(release).strip()) == 5:
-        release_id = str(release).strip().upper()
-        year = int(release_id[:4]) if year is None else year
-        release = release_id[4:]
+    if release is not None:
+        release_year, release = parse_release(release)
+        year = release_year if year is None and release_year is not None else year
     if year is None:
         if release is not None:
             raise DataError(f"release {release!r} needs a year: write it as 2025D or give --year")

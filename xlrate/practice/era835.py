@@ -63,6 +63,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from xlrate.codes import code_problem
 from xlrate.errors import ImportFileError
 
 if TYPE_CHECKING:
@@ -209,30 +210,37 @@ def _start_delimiters(head: str) -> _Delimiters:
     )
 
 
-def _foreign_isa(parts: list[str], delims: _Delimiters) -> int:
-    """Index of the first ISA whose delimiters differ from ``delims``, or -1."""
-    for index, raw in enumerate(parts):
-        if "ISA" in raw:
-            segment = raw.strip()
-            if segment[:3] != "ISA":
-                # Files concatenated after one whose last segment had no terminator:
-                # 'IEA|1|000015442\nISA*00*...' - the new interchange starts on a new line.
-                line = max(raw.find("\nISA"), raw.find("\rISA"))
-                if line < 0 or raw[line + 4 : line + 5].isalnum():
-                    continue
-                parts[index : index + 1] = [raw[:line], raw[line + 1 :]]
-                return index + 1
-            if not (
-                len(segment) == 105
-                and segment[3] == delims.element
-                and segment[104] == delims.component
-            ):
-                return index
-    return -1
+_LOOKAHEAD = 512  # enough text after an ISA to read its delimiters (106 + newlines)
+
+
+def _split(text: str, terminator: str) -> list[str]:
+    """Split ``text`` into raw segments: every character of a file goes through here once."""
+    return text.split(terminator)
+
+
+def _isa_start(buf: str, index: int, start: int, term: str) -> bool:
+    """True when the 'ISA' at ``index`` begins a segment (not text inside an element)."""
+    if index == start:
+        return True
+    before = index - 1
+    while before >= start and buf[before] in " \t\r\n":
+        if buf[before] in "\r\n" and not buf[index + 3 : index + 4].isalnum():
+            # Files concatenated after one whose last segment had no terminator:
+            # 'IEA|1|000015442\nISA*00*...' - the new interchange starts on a new line.
+            return True
+        before -= 1
+    return before < start or buf[before] == term or buf[before : before + len(term)] == term
 
 
 def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
-    """Yield (raw segments, delimiters in force) one chunk at a time: constant memory."""
+    """Yield (raw segments, delimiters in force), a chunk at a time: constant memory.
+
+    Each ISA declares its own delimiters. Every ISA that starts a segment is checked where
+    it stands in the chunk (a find and a look at its 106 characters); only one whose
+    delimiters differ cuts the chunk there, and the text after it is split with the new
+    ones. Nothing is joined or split twice, so a file of 13,848 interchanges, or of
+    interchanges that each declare other delimiters, reads as fast as one big interchange.
+    """
     head = stream.read(CHUNK_SIZE)
     if not head.strip():
         raise _EnvelopeProblem("", "the file is empty", "Choose the 835 file itself.")
@@ -242,30 +250,50 @@ def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
     buf = buf.lstrip()
     delims = _start_delimiters(buf)
     eof = False
+    start = 0  # where the unread text of ``buf`` begins
     while True:
         term = delims.terminator
-        parts = buf.split(term)
-        tail = "" if eof else parts.pop()
-        cut = _foreign_isa(parts, delims) if "ISA" in buf else -1
+        # Read up to a terminator that leaves room to see a whole ISA after it.
+        room = max(start, len(buf) - _LOOKAHEAD)
+        limit = len(buf) if eof else buf.rfind(term, start, room) + 1
+        cut = -1
+        if limit > start:
+            find = buf.find
+            element, component = delims.element, delims.component
+            index = find("ISA", start, limit)
+            while index >= 0:
+                if (
+                    buf[index + 3 : index + 4] == element
+                    and buf[index + 104 : index + 106] == component + term
+                ) or not _isa_start(buf, index, start, term):
+                    pass  # the same delimiters (the common case: a few compares), or not an ISA
+                else:
+                    try:
+                        same = _isa_delimiters(buf[index : index + _LOOKAHEAD])[0] == delims
+                    except _EnvelopeProblem:
+                        same = False  # let the parser say what is wrong with it, in place
+                    if not same:
+                        cut = index
+                        break
+                index = find("ISA", index + 3, limit)
         if cut >= 0:
-            # A new interchange with other delimiters: read them from the raw text.
-            yield parts[:cut], delims
-            rest = term.join(parts[cut:]).lstrip()
-            if not eof:
-                rest += term + tail
-                if len(rest) < 256:
-                    more = stream.read(CHUNK_SIZE)
-                    if more:
-                        rest += more.decode("latin-1")
-                    else:
-                        eof = True
-            delims, span = _isa_delimiters(rest)
-            yield [rest[:105]], delims
-            buf = rest[span:]
+            # A new interchange with other delimiters: read them from its ISA, then go on
+            # from the ISA itself, split with them.
+            if cut > start:
+                yield _split(buf[start:cut], term), delims
+            delims, span = _isa_delimiters(buf[cut : cut + _LOOKAHEAD])
+            if span == 106 and buf[cut + 105] == delims.terminator:
+                start = cut
+            else:  # the terminator after a newline ('...*:\n~GS*'): the ISA on its own
+                yield [buf[cut : cut + 105]], delims
+                start = cut + span
             continue
-        yield parts, delims
+        if limit > start:
+            yield _split(buf[start:limit], term), delims
+            start = limit
         if eof:
             return
+        tail = buf[start:]
         if len(tail) > _MAX_SEGMENT:
             # Segments are a few hundred bytes: this terminator is not the file's.
             raise _EnvelopeProblem(
@@ -280,6 +308,7 @@ def _batches(stream: BinaryIO) -> Iterator[tuple[list[str], _Delimiters]]:
         else:
             eof = True
             buf = tail
+        start = 0
 
 
 class _Totals:
@@ -657,6 +686,9 @@ class _FileParser:
                 "SVC01 has no procedure code (expected a composite such as "
                 f"HC{d.component}99213); the line is not counted"
             )
+        problem = _svc_code_problem(parts[0].strip().upper(), code)
+        if problem:
+            raise _BrokenSegment(f"SVC01 {problem}; the line is not counted")
         modifiers = "-".join(m for m in (p.strip().upper() for p in parts[2:6]) if m)
         parsed = (code, modifiers, separator)
         if len(self.composites) < _CACHE_LIMIT:
@@ -738,6 +770,23 @@ class _FileParser:
             if e[index].strip():
                 total += _num(e[index], f"PLB{index:02d}")
         self.totals.plb[self.payer] = self.totals.plb.get(self.payer, _ZERO) + total
+
+
+# SVC01-1 qualifiers whose SVC01-2 is a CPT/HCPCS code (HCPCS, ADA dental, HIEC, ABC).
+_PROCEDURE_QUALIFIERS = {"HC", "AD", "HP", "WK"}
+_OTHER_CODE_RE = re.compile(r"^[A-Z0-9]{1,48}$")
+
+
+def _svc_code_problem(qualifier: str, code: str) -> str:
+    """Why SVC01's code cannot be a code row (``""`` when it can): the shared code rule
+    (xlrate.codes) for procedure codes; revenue codes, NDCs and other qualified codes
+    must at least be one word of letters and digits."""
+    if qualifier in _PROCEDURE_QUALIFIERS:
+        problem = code_problem(code)
+        return f"code {code[:12]!r} is not a CPT/HCPCS code ({problem})" if problem else ""
+    if _OTHER_CODE_RE.match(code):
+        return ""
+    return f"code {code[:12]!r} ({qualifier[:4] or 'no qualifier'}) is not a code"
 
 
 def _display_name(path: Path) -> str:

@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers, split_code_modifier
+from xlrate.codes import clean_code, code_cell, code_problem, parse_modifiers
 from xlrate.errors import CodeError, ImportFileError
 from xlrate.xlsx import read_sheets
 
@@ -113,8 +113,41 @@ _VOLUME_KEYS = {"volume", "utilization", "frequency", "count", "units", "service
 _NOT_AMOUNT_WORDS = {"date", "effective", "term", "termination", "percent", "pct", "type",
                      "indicator", "status", "method", "methodology"}  # fmt: skip
 _LIMIT_WORDS = {"max", "maximum", "limit", "type", "per", "unity", "benefit"}
-_FACILITY_WORDS = {"hospital", "facility", "inpatient", "outpatient"}
-_NONFACILITY_WORDS = {"office", "nonfacility", "non", "nf", "professional"}
+# Setting vocabularies of real schedules: "Max Allowable Fee NFS" / "... FS", "Non-Fac" /
+# "Fac", "NF" / "F", "Office" / "Hospital", "Non-Facility" / "Facility".
+_FACILITY_WORDS = {"hospital", "facility", "fac", "f", "fs", "inpatient", "outpatient",
+                   "institutional"}  # fmt: skip
+_NONFACILITY_WORDS = {"office", "nonfacility", "nonfac", "non", "nf", "nfs", "professional"}
+# Words a bare setting header ("Non-Fac", "F", "Office") may have besides the setting.
+_BARE_SETTING_EXTRA = {"setting", "price", "pricing", "site", "of", "service"}
+
+
+def _setting_of(words: Sequence[str]) -> str | None:
+    """The setting a header's words name, or None: 'Non Facility' is nonfacility."""
+    wordset = set(words)
+    if wordset & _NONFACILITY_WORDS:
+        return "nonfacility"
+    if wordset & _FACILITY_WORDS:
+        return "facility"
+    return None
+
+
+def _bare_setting(header: object) -> str | None:
+    """The setting of a header made only of setting words ('Non-Fac', 'F', 'Hospital')."""
+    words = _words(header)
+    if not words or not set(words) <= _FACILITY_WORDS | _NONFACILITY_WORDS | _BARE_SETTING_EXTRA:
+        return None
+    return _setting_of(words)
+
+
+class _AmbiguousAmounts(Exception):
+    """Two amount columns whose settings cannot be told apart."""
+
+    def __init__(self, headers: list[str]) -> None:
+        super().__init__(", ".join(headers))
+        self.headers = headers
+
+
 _SETTING_TEXT = {
     "office setting": "nonfacility",
     "office": "nonfacility",
@@ -141,6 +174,9 @@ class FeeReadReport:
     repeats_collapsed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     invalid_codes: list[tuple[int, str]] = field(default_factory=list)
+    # Why each invalid code was refused (row -> reason), from xlrate.codes.code_problem.
+    code_reasons: dict[int, str] = field(default_factory=dict)
+    negative_amounts: int = 0
     conflicts: list[str] = field(default_factory=list)
 
     @property
@@ -158,11 +194,19 @@ class FeeReadReport:
         for reason, count in self.skipped.most_common():
             lines.append(f"  skipped {count}: {reason}")
         if self.invalid_codes:
-            shown = ", ".join(f"row {row}: {value!r}" for row, value in self.invalid_codes[:10])
+            shown = ", ".join(
+                f"row {row}: {value!r}"
+                + (f" ({self.code_reasons[row]})" if self.code_reasons.get(row) else "")
+                for row, value in self.invalid_codes[:10]
+            )
             more = len(self.invalid_codes) - 10
             lines.append(
                 f"  not valid HCPCS codes ({len(self.invalid_codes)}): {shown}"
                 + (f" and {more} more" if more > 0 else "")
+            )
+        if self.negative_amounts:
+            lines.append(
+                f"  negative amounts ({self.negative_amounts}): kept with a note, not used as rates"
             )
         if self.conflicts:
             lines.append(f"  conflicting repeats ({len(self.conflicts)}), all kept:")
@@ -215,11 +259,7 @@ def _classify(header: object) -> str | None:
     if wordset & _AMOUNT_KEYS or "$" in str(header):
         if wordset & _NOT_AMOUNT_WORDS:  # "Effective Date", "Fee Type", "Rate Method"
             return None
-        if wordset & _NONFACILITY_WORDS:
-            return "nonfacility"
-        if wordset & _FACILITY_WORDS:
-            return "facility"
-        return "amount"
+        return _setting_of(words) or "amount"
     if wordset & _CODE_KEYS and wordset <= _CODE_WORDS:
         return "code"
     if wordset & _VOLUME_KEYS and not wordset & _LIMIT_WORDS:
@@ -254,6 +294,8 @@ def _find_columns(
             if amounts_mapped and found in ("amount", "nonfacility", "facility"):
                 continue
             roles.setdefault(found, []).append(index)
+        if not amounts_mapped:
+            _add_bare_settings(row, roles)
         if "code" not in roles:
             return None
     else:
@@ -261,10 +303,13 @@ def _find_columns(
             found = _classify(cell)
             if found:
                 roles.setdefault(found, []).append(index)
+        _add_bare_settings(row, roles)
         if "code" not in roles:
             return None
         if not {"amount", "nonfacility", "facility"} & roles.keys():
             return None
+    if "nonfacility" not in roles and "facility" not in roles:
+        _check_amounts_apart(row, roles.get("amount", []))
     # One column per role, except modifiers (Modifier1, Modifier2 ...).
     for role in list(roles):
         if role == "modifier":
@@ -279,6 +324,57 @@ def _find_columns(
     if "amount" in roles and ("nonfacility" in roles or "facility" in roles):
         del roles["amount"]
     return roles
+
+
+def _add_bare_settings(row: Sequence[object], roles: dict[str, list[int]]) -> None:
+    """Columns headed only by a setting ('Non-Fac' and 'Fac', 'NF' and 'F') are amounts
+    when the row has both settings: alone, 'F' or 'Office' may mean anything."""
+    taken = {i for idx in roles.values() for i in idx}
+    bare: dict[str, list[int]] = {}
+    for index, cell in enumerate(row):
+        if index not in taken:
+            setting = _bare_setting(cell)
+            if setting:
+                bare.setdefault(setting, []).append(index)
+    if not bare:
+        return
+    for setting, indexes in bare.items():
+        other = "facility" if setting == "nonfacility" else "nonfacility"
+        if other in roles or other in bare:
+            roles.setdefault(setting, []).extend(indexes)
+
+
+def _check_amounts_apart(row: Sequence[object], indexes: list[int]) -> None:
+    """Two amount columns that the header words rank equally: which is which setting (or
+    which is the rate) is a guess, so stop and let the user say (--map)."""
+    if len(indexes) < 2:
+        return
+
+    def words(index: int) -> frozenset[str]:
+        return frozenset(_words(row[index]))
+
+    candidates = [i for i in indexes if not words(i) & _VOLUME_KEYS]  # 'Allowed Units'
+    if len(candidates) < 2:
+        return
+    scores = {i: _score(row, i, "amount") for i in candidates}
+    top = max(scores.values())
+    tied = [i for i in candidates if scores[i] == top]
+    if len(tied) >= 2:
+        first, second = tied[0], tied[1]
+        if words(first) & words(second) & _AMOUNT_KEYS:
+            raise _AmbiguousAmounts([_cell_text(row[first]), _cell_text(row[second])])
+
+
+def _score(row: Sequence[object], index: int, role: str) -> tuple[int, int]:
+    words = _words(row[index])
+    plain = 0
+    if role == "code":
+        plain = 2 if words and words[-1] in _CODE_KEYS else 0
+    elif role in ("amount", "nonfacility", "facility"):
+        plain = sum(w in {"allowed", "allowable", "fee", "amount", "rate"} for w in words)
+        if "total" in words:
+            plain += 2
+    return (plain, 0)
 
 
 def _best(row: Sequence[object], indexes: list[int], role: str) -> int:
@@ -529,20 +625,24 @@ def _normalize(
             report.skipped["blank row"] += 1
             continue
         raw_code = cell(row, code_col)
-        code = clean_code(raw_code)
         modifier_codes: list[str] = []
         notes: list[str] = []
-        if not code:
+        if not clean_code(raw_code):
             report.skipped["no code"] += 1
             continue
-        if not is_valid_code(code):
-            try:
-                code, mods = split_code_modifier(str(raw_code))
-                modifier_codes.extend(m for m in mods.split("-") if m)
-            except CodeError:
-                report.skipped["not a HCPCS code"] += 1
-                report.invalid_codes.append((line, _cell_text(raw_code)[:40]))
-                continue
+        try:
+            # The rule every input shares (xlrate.codes): a code, or one with modifiers
+            # attached as on the command line (99214-25).
+            code, attached = code_cell(raw_code)
+        except CodeError as exc:
+            report.skipped["not a HCPCS code"] += 1
+            report.invalid_codes.append((line, _cell_text(raw_code)[:40]))
+            problem = code_problem(raw_code)
+            report.code_reasons[line] = (
+                str(exc).split(": ", 1)[-1] if "not a modifier" in str(exc) else problem
+            )
+            continue
+        modifier_codes.extend(attached)
         setting_from_text = ""
         for index in mod_cols:
             parsed = parse_modifiers(cell(row, index))
@@ -561,6 +661,11 @@ def _normalize(
             extra["pos"] = _pos(cell(row, pos_col))
         for setting, column in amount_cols:
             amount, text = _amount(cell(row, column))
+            if amount is not None and amount < 0:
+                # A fee below zero is a typo or a credit line, never a rate: not compared.
+                report.negative_amounts += 1
+                text = f"negative amount {amount:.2f} in the file: not used as a rate"
+                amount = None
             note_parts = [*notes, text] if text else list(notes)
             if amount is None and not text:
                 note_parts.append("no amount in the file")
@@ -645,6 +750,10 @@ def read_fee_schedule(
     file = Path(path)
     name = file.name
     clean_mapping = _check_mapping(mapping)
+    if file.is_dir():
+        raise ImportFileError(
+            f"{file}: this is a folder, not a fee schedule: name the CSV or .xlsx file itself"
+        )
     if not file.is_file():
         raise ImportFileError(f"{file}: no such file. Check the path.")
     try:
@@ -662,6 +771,14 @@ def read_fee_schedule(
             rows, header_index, roles, sheet = _read_csv(file, name, clean_mapping)
     except OSError as exc:
         raise ImportFileError(f"{file}: cannot read the file ({exc.strerror or exc}).") from None
+    except _AmbiguousAmounts as exc:
+        first, second = exc.headers
+        raise ImportFileError(
+            f"{name}: two amount columns, {first!r} and {second!r}, and their settings "
+            "cannot be told apart: say which is which with --map, e.g. "
+            f'--map nonfacility="{first}" facility="{second}" (or --map amount="{first}" '
+            "for one rate)"
+        ) from None
     if payer:
         roles.pop("payer", None)  # the payer named by the user wins over the file's column
     report = FeeReadReport(file=name, sheet=sheet)

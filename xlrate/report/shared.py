@@ -30,7 +30,7 @@ import openpyxl
 from openpyxl.utils.cell import range_boundaries
 
 from xlrate.errors import ShareError
-from xlrate.files import atomic_path
+from xlrate.files import atomic_path, describe_os_error, describe_read_error, save_workbook
 from xlrate.medicare import store
 from xlrate.report.cells import set_value
 from xlrate.report.readback import SETTING_NAMES, named_value
@@ -299,7 +299,7 @@ def prepare_shared_copy(
         formulas = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
         values = openpyxl.load_workbook(source, data_only=True, keep_links=False)
     except Exception as exc:
-        raise ShareError(f"cannot read {source}: {exc}") from exc
+        raise ShareError(f"cannot read {source}: {describe_read_error(exc)}") from None
 
     copy = SharedCopy(path=target)
     for name in DROPPED_SHEETS:
@@ -359,10 +359,8 @@ def prepare_shared_copy(
     copy.releases = _complete_sources(formulas, source, len(copy.frozen))
     formulas.vba_archive = None
     try:
-        with atomic_path(target) as tmp:
-            formulas.save(tmp)
+        with atomic_path(target, backup=True) as tmp:  # a replaced copy is kept as .bak
+            save_workbook(formulas, tmp)
     except OSError as exc:
-        raise ShareError(
-            f"cannot write {target}: {exc} (is it open in Excel? close it and try again)"
-        ) from exc
+        raise ShareError(describe_os_error(exc, target, open_elsewhere=True)) from None
     return copy

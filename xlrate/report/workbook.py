@@ -30,7 +30,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
-from xlrate.files import atomic_path
+from xlrate.files import (
+    atomic_path,
+    backups_of,
+    describe_os_error,
+    describe_read_error,
+    save_workbook,
+)
 from xlrate.report import layout as L
 from xlrate.report import xlrate_version
 from xlrate.report.cells import FORMULA_STARTS, BuildResult, Writer
@@ -135,7 +141,7 @@ def _open_template(path: Path) -> Workbook:
             f"template {path} not found: pass --template with an .xlsx file"
         ) from None
     except Exception as exc:
-        raise ReportError(f"cannot read the template {path} ({exc})") from None
+        raise ReportError(f"cannot read the template {path}: {describe_read_error(exc)}") from None
     missing = [name for name in (*FIXED_SHEETS, "Payer") if name not in wb.sheetnames]
     if missing:
         raise ReportError(
@@ -172,16 +178,13 @@ def _targets_and_checks(book: Book, wb: Workbook) -> None:
 
 
 def _save(wb: Workbook, output: Path, result: BuildResult, force: bool) -> None:
-    backup = output.with_name(output.name + ".bak")
     existed = output.exists()
     try:
         with atomic_path(output, backup=force) as tmp:
-            wb.save(tmp)
+            save_workbook(wb, tmp)
             if output.exists() and not force:
                 raise ReportError(f"{output} appeared while writing: pass --force to replace it")
         if force and existed:
-            result.backup = backup
+            result.backup = backups_of(output)[-1]
     except OSError as exc:
-        raise ReportError(
-            f"cannot write {output} ({exc.strerror or exc}); is it open in Excel?"
-        ) from None
+        raise ReportError(describe_os_error(exc, output, open_elsewhere=True)) from None
