@@ -485,6 +485,8 @@ class _Terms:
         self._indicators: dict[tuple[str, str], _Indicators] = {}
         self._medicare: dict[tuple[str, str, str], tuple[Decimal | None, str]] = {}
         self._release: MedicareRelease | None = None
+        self._in_force: dict[dt.date | None, int] = {}
+        self.priced: dict[tuple[str, str, str, int], tuple[Any, ...]] = {}
         # A release is needed only for percent-of-Medicare, 26/TC splits and indicators.
         self.year = contract.medicare_year
         self.release_name = contract.medicare_release
@@ -539,6 +541,12 @@ class _Terms:
 
     def schedule_for(self, day: dt.date | None) -> int:
         """Index of the fee schedule in force on ``day`` (the latest-starting one), or -1."""
+        found = self._in_force.get(day)
+        if found is None:
+            found = self._in_force[day] = self._schedule_for(day)
+        return found
+
+    def _schedule_for(self, day: dt.date | None) -> int:
         best = -1
         for index, schedule in enumerate(self.schedules):
             if schedule.in_force(day) or (day is None and len(self.schedules) == 1):
@@ -614,7 +622,7 @@ class _Terms:
 # ----------------------------------------------------------------------------- lines
 
 
-@dataclass
+@dataclass(slots=True)
 class AuditLine:
     """One (net) 835 service line with its expected amount. Carries the claim number:
     for the worklist only."""
@@ -653,10 +661,16 @@ class AuditLine:
 
 def _net(lines: Iterable[ServiceLine]) -> tuple[list[AuditLine], dict[str, int]]:
     """Reversals and corrections netted per claim + code + modifiers + date + occurrence."""
+    items = lines if isinstance(lines, list) else list(lines)
+    reversed_claims = {(i.payer, i.claim) for i in items if i.claim_status == "22"}
     groups: dict[tuple[Any, ...], list[ServiceLine]] = {}
     seen: dict[tuple[Any, ...], int] = {}
     previous: tuple[str, str, str] | None = None
-    for item in lines:
+    out: list[AuditLine] = []
+    for item in items:
+        if (item.payer, item.claim) not in reversed_claims:
+            out.append(_audit_line(item, item.units, item.billed, item.allowed, item.paid))
+            continue
         version = (item.file, item.payer, item.claim)
         if item.line == 1 or version != previous:
             seen = {}
@@ -665,7 +679,6 @@ def _net(lines: Iterable[ServiceLine]) -> tuple[list[AuditLine], dict[str, int]]
         occurrence = seen.get(base, 0)
         seen[base] = occurrence + 1
         groups.setdefault((*base, occurrence), []).append(item)
-    out: list[AuditLine] = []
     netted: dict[str, int] = {}
     for versions in groups.values():
         if len(versions) == 1 or all(v.claim_status != "22" for v in versions):
@@ -715,15 +728,30 @@ def _audit_line(
     )
 
 
+_FACILITY_POS_TEXT = frozenset(f"{p:02d}" for p in FACILITY_POS) | frozenset(map(str, FACILITY_POS))
+
+
 def _setting(pos: str) -> str:
-    try:
-        return "facility" if int(pos) in FACILITY_POS else "nonfacility"
-    except ValueError:
-        return "nonfacility"
+    return "facility" if pos.strip() in _FACILITY_POS_TEXT else "nonfacility"
 
 
 def _price_line(line: AuditLine, terms: _Terms) -> None:
-    """The per-unit rate and the modifier factors (multiple procedures come later)."""
+    """The per-unit rate and the modifier factors (multiple procedures come later).
+
+    Memoised on what the result depends on: code, modifiers, setting and the fee schedule
+    in force (a remit repeats a few hundred such keys over its lines)."""
+    setting = _setting(line.place_of_service)
+    key = (line.code, line.modifiers, setting, terms.schedule_for(line.service_date))
+    found = terms.priced.get(key)
+    if found is None:
+        _price_line_uncached(line, terms)
+        terms.priced[key] = (line.rate, line.factor, tuple(line.rules), line.mult_proc, line.status)
+        return
+    line.rate, line.factor, rules, line.mult_proc, line.status = found
+    line.rules = list(rules)
+
+
+def _price_line_uncached(line: AuditLine, terms: _Terms) -> None:
     c = terms.contract
     mods = [m for m in line.modifiers.split("-") if m]
     component = next((m for m in mods if m in ("26", "TC")), "")
@@ -945,9 +973,10 @@ def _classify(line: AuditLine, terms: _Terms) -> None:
                 reasons.append(found)
     else:
         line.status = "overpaid"
-    codes = [carc_text(g, r) for g, r, amount in line.adjustments if g != "PR" and amount]
-    if codes and line.status != "ok":
-        reasons.append("; ".join(codes))
+    if line.status != "ok":
+        codes = [carc_text(g, r) for g, r, amount in line.adjustments if g != "PR" and amount]
+        if codes:
+            reasons.append("; ".join(codes))
     line.reason = "; ".join(reasons)
 
 

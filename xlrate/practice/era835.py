@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from xlrate.errors import ImportFileError
 
@@ -84,8 +84,7 @@ _MAX_WARNINGS = 200
 _MAX_SEGMENT = 2 * CHUNK_SIZE
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceLine:
+class ServiceLine(NamedTuple):
     """One 835 service line, for the underpayment audit (``read_era(..., lines=True)``).
 
     It carries the practice's claim control number (CLP01), which the audit worklist needs
@@ -775,6 +774,19 @@ class _FileParser:
 
 
 def _ccyymmdd(text: str) -> date | None:
+    found = _DATES.get(text)
+    if found is not None or text in _DATES:
+        return found
+    value = _parse_date(text)
+    if len(_DATES) < _CACHE_LIMIT:
+        _DATES[text] = value
+    return value
+
+
+_DATES: dict[str, date | None] = {}
+
+
+def _parse_date(text: str) -> date | None:
     text = text.strip()
     if len(text) != 8 or not text.isdigit():
         return None
