@@ -145,3 +145,29 @@ def test_contract_from_toml_values(tmp_path: Path) -> None:
     assert contract.assistant_pct == Decimal(20)
     assert contract.assistant_npp_pct == Decimal(17)  # 85% of 20%
     assert contract.lesser_of_charges and contract.mppr
+
+
+def test_profile_contract_is_wired(tmp_path: Path) -> None:
+    from xlrate.analysis.audit import audit_profile
+    from xlrate.analysis.profile import load_profile
+
+    fees(tmp_path / "uhc.csv", {"B4152": "0.38", "B4154": "0.82", "B4034": "2.32"})
+    (tmp_path / "remits").mkdir()
+    (tmp_path / "remits" / "uhc.835").write_bytes(UHC.read_bytes())
+    profile_path = tmp_path / "practice.toml"
+    profile_path.write_text(
+        '[practice]\nname = "Test"\nlocality = "01112-05"\n\n[[payers]]\nname = "UHC"\n'
+        'era = ["remits/uhc.835"]\n'
+        'contract = { fees = "uhc.csv", lesser_of_charges = true, mppr = true }\n',
+        "utf-8",
+    )
+    profile = load_profile(profile_path)
+    assert profile.payers[0].contract == {
+        "fees": [str(tmp_path / "uhc.csv")],
+        "lesser_of_charges": True,
+        "mppr": True,
+    }
+    result = audit_profile(profile)["UHC"]
+    assert result.contract.locality == "01112-05"
+    assert [ln.status for ln in result.lines].count("underpaid") == 1
+    assert result.underpaid_amount == Decimal("1.78")

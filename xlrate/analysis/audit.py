@@ -60,17 +60,18 @@ import csv
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlrate.analysis.profile import Profile
 from xlrate.codes import clean_code
 from xlrate.errors import InputError, XlrateError
 from xlrate.files import atomic_path
 from xlrate.medicare.pricing import FACILITY_POS, medicare_amount
 from xlrate.medicare.store import MedicareRelease, load_release
-from xlrate.practice.era835 import ServiceLine
+from xlrate.practice.era835 import ServiceLine, read_era
 from xlrate.practice.fee_schedules import read_fee_schedule
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ __all__ = [
     "Contract",
     "FeePeriod",
     "audit_lines",
+    "audit_profile",
     "carc_text",
     "parse_contract",
     "safe_cell",
@@ -1133,6 +1135,28 @@ def audit_lines(
         )
         warnings.append(f"no contract term for {len(missing)} code(s): {shown}")
     return AuditResult(contract=contract, lines=net, netted=netted, warnings=warnings)
+
+
+def audit_profile(profile: Profile) -> dict[str, AuditResult]:
+    """Audit each payer of ``profile`` that has a ``contract`` against its ``era`` files.
+
+    A contract without its own locality / ZIP takes the practice's. Keys are payer names.
+    """
+    results: dict[str, AuditResult] = {}
+    for payer in profile.payers:
+        if payer.contract is None:
+            continue
+        where = f"payer {payer.name!r} contract"
+        if not payer.era:
+            raise InputError(f'{where}: the audit needs the payer\'s 835s: era = ["remit.835"]')
+        contract = parse_contract(payer.contract, where=where)
+        if contract.locality is None and contract.zip is None:
+            contract = replace(contract, locality=profile.locality, zip=profile.zip)
+        remits = read_era(list(payer.era), lines=True)
+        result = audit_lines(remits.lines, contract)
+        result.warnings[:0] = remits.warnings
+        results[payer.name] = result
+    return results
 
 
 # ----------------------------------------------------------------------------- worklist

@@ -40,6 +40,9 @@ class PayerSpec:
     synthetic: bool = False
     source: str = ""
     mapping: Mapping[str, Any] | None = None
+    # The [[payers]] contract table for the audit, fee paths made absolute; read by
+    # xlrate.analysis.audit.parse_contract (the profile does not import the analysis).
+    contract: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,31 @@ def _paths(value: Any, base: Path, where: str) -> tuple[Path, ...]:
     return tuple((base / item).expanduser() for item in items)
 
 
+def _contract(value: Any, base: Path, where: str) -> Mapping[str, Any] | None:
+    """A payer's ``contract = {...}`` table, with its fee schedule paths resolved."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InputError(
+            f'{where}: write contract as a table, e.g. contract = {{ fees = "fees.csv", '
+            "pct_of_medicare = 125, medicare_year = 2024 }"
+        )
+    contract = dict(value)
+    fees = contract.get("fees")
+    items = fees if isinstance(fees, list) else [] if fees is None else [fees]
+    resolved: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            resolved.append(str((base / item).expanduser()))
+        elif isinstance(item, Mapping) and isinstance(item.get("file"), str):
+            resolved.append({**item, "file": str((base / item["file"]).expanduser())})
+        else:
+            resolved.append(item)  # parse_contract names what is wrong with it
+    if fees is not None:
+        contract["fees"] = resolved
+    return contract
+
+
 def parse_profile(
     data: Mapping[str, Any], base: Path = Path("."), source: str = "profile"
 ) -> Profile:
@@ -130,6 +158,7 @@ def parse_profile(
                 synthetic=bool(entry.get("synthetic", False)),
                 source=str(entry.get("source", "")),
                 mapping=entry.get("mapping"),
+                contract=_contract(entry.get("contract"), base, f"{where} contract"),
             )
         )
     names = [payer.name for payer in payers]
