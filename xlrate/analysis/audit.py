@@ -644,6 +644,7 @@ class AuditLine:
     expected: Decimal | None = None
     status: str = ""
     reason: str = ""
+    finding: str = ""  # underpaid / denied: what explains it, in words (no identifiers)
     rules: list[str] = field(default_factory=list)
     # working values
     rate: _Rate | None = None
@@ -945,6 +946,7 @@ def _classify(line: AuditLine, terms: _Terms) -> None:
         line.status = "denied"
         words = "; ".join(carc_text(g, r) for g, r, _ in line.adjustments if g != "PR")
         line.reason = "denied" + (f": {words}" if words else "")
+        line.finding = words.split("; ")[0] if words else "denied, no reason code"
         if line.rate is not None and line.rate.amount is not None:
             line.expected = _expected(line, c)
         return
@@ -973,6 +975,12 @@ def _classify(line: AuditLine, terms: _Terms) -> None:
             found = _diagnose(line, terms)
             if found:
                 reasons.append(found)
+            codes = [carc_text(g, r) for g, r, amount in line.adjustments if g != "PR" and amount]
+            line.finding = found or (
+                f"no rule explains it ({codes[0]})"
+                if codes
+                else "no rule or reason code explains it"
+            )
     else:
         line.status = "overpaid"
     if line.status != "ok":
@@ -1024,6 +1032,23 @@ class AuditResult:
 
     def by_payer_frame(self) -> pd.DataFrame:
         return _frame(self.by_payer(), BY_PAYER_COLUMNS)
+
+    def findings(self) -> list[dict[str, Any]]:
+        """Underpaid and denied lines grouped by what explains them, largest dollars first:
+        ``payer, status, finding, lines, amount`` (shortfall, or billed for denials)."""
+        groups: dict[tuple[str, str, str], list[Any]] = {}
+        for line in self.lines:
+            if line.status not in ("underpaid", "denied"):
+                continue
+            amount = -(line.variance or _ZERO) if line.status == "underpaid" else line.billed
+            row = groups.setdefault((line.payer, line.status, line.finding), [0, _ZERO])
+            row[0] += 1
+            row[1] += amount
+        rows = [
+            {"payer": p, "status": s, "finding": f, "lines": n, "amount": a}
+            for (p, s, f), (n, a) in groups.items()
+        ]
+        return sorted(rows, key=lambda r: (r["payer"], r["status"] != "underpaid", -r["amount"]))
 
     @property
     def underpaid(self) -> list[AuditLine]:

@@ -14,7 +14,7 @@ import click
 
 from xlrate.errors import XlrateError
 
-_MONEY = ("expected", "allowed", "variance", "underpaid_amount")
+_MONEY = ("expected", "allowed", "variance", "underpaid_amount", "amount")
 
 
 def _fee_period(text: str) -> dict[str, str]:
@@ -53,7 +53,7 @@ def _emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, err: boo
         writer.writerows(cells)
         click.echo(buffer.getvalue(), nl=False, err=err)
         return
-    text = {"payer", "code", "modifier"}
+    text = {"payer", "code", "modifier", "status", "finding"}
     widths = [len(c) for c in columns]
     for row in cells:
         widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
@@ -205,6 +205,12 @@ def audit_cmd(
         click.echo("")
     summary_columns = [c for c in BY_PAYER_COLUMNS if c != "units"]
     _emit(result.by_payer(), summary_columns, "table", err=fmt == "csv")
+    findings = result.findings()
+    if findings:
+        click.echo("", err=fmt == "csv")
+        _emit(
+            findings, ["payer", "status", "finding", "lines", "amount"], "table", err=fmt == "csv"
+        )
     if worklist:
         try:
             written = write_worklist(result, worklist, force=force)
