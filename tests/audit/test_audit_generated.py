@@ -84,3 +84,20 @@ def test_tables_add_up(tmp_path: Path) -> None:
     (payer,) = result.by_payer()
     assert payer["underpaid_amount"] == result.underpaid_amount
     assert payer["lines"] == sum(r["lines"] for r in by_code)
+
+
+def test_findings_account_for_every_dollar(tmp_path: Path) -> None:
+    gen, result = run(tmp_path)
+    findings = result.findings()
+    underpaid = [f for f in findings if f["status"] == "underpaid"]
+    assert sum(f["lines"] for f in underpaid) == len(gen.truth.underpaid)
+    assert sum((f["amount"] for f in underpaid), Decimal(0)) == result.underpaid_amount
+    assert any(
+        f["finding"].startswith("paid at the rates of acme_fees_2024.csv") for f in underpaid
+    )
+    denied = [f for f in findings if f["status"] == "denied"]
+    assert [f["finding"] for f in denied] == [
+        "CO-29: contractual, the time limit for filing has expired"
+    ]
+    text = repr(findings)
+    assert not any(claim in text for claim in gen.truth.claims)
