@@ -63,6 +63,7 @@ ERRORS = (
     "lesser_of",
     "component",
     "units",
+    "cosurgery_pct",
 )
 
 
@@ -189,6 +190,8 @@ class Generator:
         elif kind == "component" and "TC" in mods:
             setting = "facility" if claim.pos == "22" else "nonfacility"
             wrong = rnd(self.rate(line.code, "26", setting, claim.day) * line.units)
+        elif kind == "cosurgery_pct" and "62" in mods:
+            wrong = rnd(line.rate * D("0.5") * share)
         elif kind == "units" and line.code == "97110" and line.units > 1:
             wrong = rnd(line.rate)
         if wrong is None or wrong >= line.expected:
@@ -204,8 +207,10 @@ class Generator:
                 continue
             line.allowed = line.expected
             if seed and self.rng.random() < self.error_rate:
-                kinds = list(ERRORS)
+                # The rule-specific errors first (they apply to few lines), then the broad.
+                kinds = [k for k in ERRORS if k not in ("wrong_year", "mppr_exempt")]
                 self.rng.shuffle(kinds)
+                kinds += ["mppr_exempt", "wrong_year"]
                 for kind in kinds:
                     if self.seed_error(claim, line, kind):
                         break

@@ -21,6 +21,7 @@ REASONS = {
     "lesser_of": "applied against the charge of one unit",
     "component": "paid at the 26 share of the global fee",
     "units": "paid for 1 unit of",
+    "cosurgery_pct": "co-surgeon paid at 50% instead of 62.5%",
 }
 
 
@@ -100,4 +101,20 @@ def test_findings_account_for_every_dollar(tmp_path: Path) -> None:
         "CO-29: contractual, the time limit for filing has expired"
     ]
     text = repr(findings)
+    assert not any(claim in text for claim in gen.truth.claims)
+
+
+def test_sheet_tables_for_the_workbook(tmp_path: Path) -> None:
+    gen, result = run(tmp_path)
+    tables = result.sheet_tables()
+    assert list(tables) == ["ACME HEALTH PLAN"]
+    table = tables["ACME HEALTH PLAN"]
+    assert list(table.columns) == [
+        "code", "modifier", "lines", "units", "expected", "allowed", "variance",
+        "underpaid_lines", "underpaid_amount", "denied_lines",
+    ]  # fmt: skip
+    assert round(table["underpaid_amount"].sum(), 2) == float(result.underpaid_amount)
+    first, last = result.period
+    assert first is not None and last is not None and first.year == 2024 and last.year == 2025
+    text = table.to_csv()
     assert not any(claim in text for claim in gen.truth.claims)

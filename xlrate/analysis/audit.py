@@ -907,6 +907,11 @@ def _diagnose(line: AuditLine, terms: _Terms) -> str:
         )
     ):
         return "the bilateral adjustment (modifier 50) was not applied: paid as one side"
+    if "62" in mods and line.factor:
+        whole = rate.amount * (full + reduced)
+        if whole:
+            pct = (allowed / whole * _HUNDRED).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            return f"co-surgeon paid at {pct.normalize():f}% instead of {_pct(c.cosurgery_pct)}"
     if any(m in ("80", "81", "82", "AS") for m in mods) and line.factor:
         whole = rate.amount * (full + reduced)
         if whole:
@@ -1049,6 +1054,23 @@ class AuditResult:
             for (p, s, f), (n, a) in groups.items()
         ]
         return sorted(rows, key=lambda r: (r["payer"], r["status"] != "underpaid", -r["amount"]))
+
+    def sheet_tables(self) -> dict[str, pd.DataFrame]:
+        """Per payer, the by-code table an Underpayments sheet shows (no payer column, no
+        identifiers): ``code, modifier, lines, units, expected, allowed, variance,
+        underpaid_lines, underpaid_amount, denied_lines``; blank (NaN) money where no line
+        of the row had a contract term."""
+        frame = self.by_code_frame()
+        return {
+            str(payer): part.drop(columns="payer").reset_index(drop=True)
+            for payer, part in frame.groupby("payer", sort=True)
+        }
+
+    @property
+    def period(self) -> tuple[dt.date | None, dt.date | None]:
+        """First and last date of service audited (for "underpaid in the period")."""
+        days = [line.service_date for line in self.lines if line.service_date is not None]
+        return (min(days), max(days)) if days else (None, None)
 
     @property
     def underpaid(self) -> list[AuditLine]:
