@@ -80,3 +80,22 @@ def test_no_names_or_member_ids_in_line_records() -> None:
             assert f"'{name}'" not in records, (path.name, name)
         checked += len(names)
     assert checked > 10  # the files do name patients and members
+
+
+def test_a_garbled_adjustment_amount_changes_nothing_else(tmp_path: Path) -> None:
+    text = (ERA / "tigershark__835-example.txt").read_text("latin-1")
+    bad = tmp_path / "bad.835"
+    bad.write_text(text.replace("CAS|CO|45|11130.91", "CAS|CO|45|ELEVEN"), "latin-1")
+    plain, with_lines = read_era(bad), read_era(bad, lines=True)
+    assert plain.skipped_segments == with_lines.skipped_segments
+    assert plain.by_code.equals(with_lines.by_code)
+    assert with_lines.lines[1].adjustments == ()
+
+
+def test_claim_dates_when_the_line_has_none(tmp_path: Path) -> None:
+    # Without DTM*472 at the line, the claim's DTM*232 (statement period start) is used.
+    text = (ERA / "tigershark__835-example.txt").read_text("latin-1")
+    path = tmp_path / "no472.835"
+    path.write_text(text.replace("~DTM|472|20120221", ""), "latin-1")
+    lines = read_era(path, lines=True).lines
+    assert [line.service_date for line in lines] == [date(2012, 2, 22), date(2012, 2, 23)]

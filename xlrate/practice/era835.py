@@ -852,7 +852,10 @@ class _LineParser(_FileParser):
         for start in range(2, min(len(e) - 1, 19), 3):
             reason = e[start].strip()
             if reason and e[start + 1].strip():
-                amount = self.number_of(e[start + 1], f"CAS{start + 1:02d}")
+                try:
+                    amount = self.number_of(e[start + 1], f"CAS{start + 1:02d}")
+                except _BrokenSegment:
+                    continue  # the totals ignore a non-PR amount; so does the line record
                 self.line_cas.append((group, reason[:5], amount))
 
     def on_dtm(self, segment: str, d: _Delimiters) -> None:
