@@ -146,3 +146,12 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert code != 0 and "--contract" in err
     code, _, err = run("audit", "--era", str(tmp_path / "none.835"), "--pct-of-medicare", "125")
     assert code != 0 and "none.835" in err and "Traceback" not in err
+
+
+def test_worklist_never_replaces_an_input(generated: tuple[Generator, list[str]]) -> None:
+    _, args = generated
+    era = args[2]
+    before = Path(era).read_bytes()
+    code, _, err = run(*args, "--worklist", era, "--force")
+    assert code != 0 and "input" in err
+    assert Path(era).read_bytes() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 
 from xlrate.errors import XlrateError
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MONEY = ("expected", "allowed", "variance", "underpaid_amount", "amount")
 
 
@@ -40,7 +42,9 @@ def _cell(name: str, value: Any) -> str:
             return f"{value:.2f}"
         return f"{value.normalize():f}"
     if isinstance(value, str):
-        return safe_cell(value)
+        # Text from an input file: never a formula in a CSV, never a control sequence on a
+        # terminal.
+        return safe_cell(_CONTROL.sub("", value))
     return str(value)
 
 
@@ -168,6 +172,13 @@ def audit_cmd(
         raise click.UsageError("name the contract: --contract FEES_FILE or --pct-of-medicare N")
     if locality and zip_code:
         raise click.UsageError("give --locality or --zip, not both")
+    if worklist:
+        target = Path(worklist).resolve()
+        inputs = [Path(p).resolve() for p in era] + [
+            Path(_fee_period(c)["file"]).resolve() for c in contract
+        ]
+        if any(target == p or p in target.parents for p in inputs):
+            raise click.UsageError(f"--worklist {worklist} is one of the input files")
     if worklist and Path(worklist).exists() and not force:
         raise click.ClickException(
             f"{worklist} exists; choose another name or add --force to replace it"
