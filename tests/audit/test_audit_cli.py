@@ -155,3 +155,13 @@ def test_worklist_never_replaces_an_input(generated: tuple[Generator, list[str]]
     code, _, err = run(*args, "--worklist", era, "--force")
     assert code != 0 and "input" in err
     assert Path(era).read_bytes() == before
+
+
+def test_a_medicare_year_or_locality_the_data_lacks_is_one_clear_error() -> None:
+    era = str(
+        Path(__file__).parents[1] / "data" / "practice" / "era835" / "tigershark__835-example.txt"
+    )
+    code, _, err = run("audit", "--era", era, "--pct-of-medicare", "125", "--medicare-year", "1999")
+    assert code != 0 and "no Medicare data for 1999" in err and "xlrate medicare update" in err
+    code, _, err = run("audit", "--era", era, "--pct-of-medicare", "125", "--locality", "99999-99")
+    assert code != 0 and "99999-99 is not a Medicare locality" in err

@@ -492,6 +492,23 @@ class _Terms:
         # A release is needed only for percent-of-Medicare, 26/TC splits and indicators.
         self.year = contract.medicare_year
         self.release_name = contract.medicare_release
+        if contract.pct_of_medicare is not None or self.year or self.release_name:
+            self.check_medicare()
+
+    def check_medicare(self) -> None:
+        """Fail early (one clear error) on a Medicare year or place the data cannot answer."""
+        self.release()  # DataError naming the installed years and the update command
+        c = self.contract
+        if c.locality or c.zip:
+            probe = medicare_amount(
+                "99213",
+                locality=c.locality,
+                zip=c.zip if not c.locality else None,
+                year=self.year,
+                release=self.release_name,
+            )
+            if probe.status in ("unknown_locality", "split_zip", "gpci_missing"):
+                raise InputError(f"contract: {probe.note}")
 
     def release(self) -> MedicareRelease:
         if self._release is None:
