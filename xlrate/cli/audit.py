@@ -152,6 +152,11 @@ def audit_cmd(
     No patient names, member ids or claim numbers are printed; only --worklist writes claim
     numbers (never names or member ids), for the billing staff to appeal from.
 
+    Rounding: the expected amount is the per-unit rate x units x the rule factors, rounded
+    half-up to cents once per line. A payer that rounds per unit may be a cent or two under:
+    such a line is not an underpayment (its reason says so). Any other shortfall of at
+    least --tolerance dollars is one. Denied lines (nothing allowed) are counted apart.
+
     \b
     Examples:
       xlrate audit --era remits/ --pct-of-medicare 125 --medicare-year 2025 --zip 94110
