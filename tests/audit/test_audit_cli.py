@@ -165,3 +165,25 @@ def test_a_medicare_year_or_locality_the_data_lacks_is_one_clear_error() -> None
     assert code != 0 and "no Medicare data for 1999" in err and "xlrate medicare update" in err
     code, _, err = run("audit", "--era", era, "--pct-of-medicare", "125", "--locality", "99999-99")
     assert code != 0 and "99999-99 is not a Medicare locality" in err
+
+
+def test_payer_filter_and_zip(tmp_path: Path) -> None:
+    gen = Generator(seed=11)
+    era = tmp_path / "two.835"
+    acme = render(gen.generate(60))
+    other = render(Generator(seed=12).generate(60), payer="OTHER MUTUAL")
+    era.write_text(acme + other, encoding="latin-1")  # two interchanges in one file
+    code, out, err = run(
+        "audit", "--era", str(era), "--pct-of-medicare", "125", "--zip", "94110",
+        "--payer", "acme", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and {r["payer"] for r in rows} == {"ACME HEALTH PLAN"}
+    assert "medicare: Medicare 2025D, locality 01112-05 (ZIP 94110)" in err
+    code, out, err = run(
+        "audit", "--era", str(era), "--pct-of-medicare", "125", "--payer", "nobody",
+        "--format", "csv",
+    )  # fmt: skip
+    assert code == 0 and "no service line of a payer named like 'nobody'" in err
+    assert out.strip() == BY_CODE

@@ -492,6 +492,7 @@ class _Terms:
         # A release is needed only for percent-of-Medicare, 26/TC splits and indicators.
         self.year = contract.medicare_year
         self.release_name = contract.medicare_release
+        self.medicare_note = ""
         if contract.pct_of_medicare is not None or self.year or self.release_name:
             self.check_medicare()
 
@@ -499,16 +500,19 @@ class _Terms:
         """Fail early (one clear error) on a Medicare year or place the data cannot answer."""
         self.release()  # DataError naming the installed years and the update command
         c = self.contract
-        if c.locality or c.zip:
-            probe = medicare_amount(
-                "99213",
-                locality=c.locality,
-                zip=c.zip if not c.locality else None,
-                year=self.year,
-                release=self.release_name,
-            )
-            if probe.status in ("unknown_locality", "split_zip", "gpci_missing"):
-                raise InputError(f"contract: {probe.note}")
+        probe = medicare_amount(
+            "99213",
+            locality=c.locality,
+            zip=c.zip if not c.locality else None,
+            year=self.year,
+            release=self.release_name,
+        )
+        if probe.status in ("unknown_locality", "split_zip", "gpci_missing"):
+            raise InputError(f"contract: {probe.note}")
+        where = "national" if probe.locality == "NATIONAL" else f"locality {probe.locality}"
+        self.medicare_note = f"Medicare {probe.release}, {where}" + (
+            f" (ZIP {c.zip})" if c.zip and not c.locality else ""
+        )
 
     def release(self) -> MedicareRelease:
         if self._release is None:
@@ -1031,6 +1035,7 @@ class AuditResult:
     lines: list[AuditLine]
     netted: dict[str, int] = field(default_factory=dict)  # payer -> 835 lines netted out
     warnings: list[str] = field(default_factory=list)
+    medicare: str = ""  # the Medicare release and locality the terms used, e.g. for notes
 
     @property
     def netted_lines(self) -> int:
@@ -1198,7 +1203,13 @@ def audit_lines(
             f" and {len(missing) - 12} more" if len(missing) > 12 else ""
         )
         warnings.append(f"no contract term for {len(missing)} code(s): {shown}")
-    return AuditResult(contract=contract, lines=net, netted=netted, warnings=warnings)
+    return AuditResult(
+        contract=contract,
+        lines=net,
+        netted=netted,
+        warnings=warnings,
+        medicare=terms.medicare_note,
+    )
 
 
 def audit_profile(profile: Profile) -> dict[str, AuditResult]:

@@ -216,6 +216,8 @@ def audit_cmd(
     for refused in remits.refused:
         click.echo(f"Error: {refused} (left out of the audit)", err=True)
     click.echo(f"contract: {parsed.describe()}", err=True)
+    if result.medicare:
+        click.echo(f"medicare: {result.medicare}", err=True)
     _emit(result.by_code(), BY_CODE_COLUMNS, fmt)
     if fmt == "table":
         click.echo("")
