@@ -796,6 +796,9 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
+_new_line = ServiceLine._make
+
+
 class _LineParser(_FileParser):
     """The same state machine, also keeping one :class:`ServiceLine` per service line.
 
@@ -835,6 +838,8 @@ class _LineParser(_FileParser):
             self.line_date = None
             self.line_cas = []
             self.billed_code = ""
+            if segment.count(d.element) < 6:
+                return  # no SVC06 (the code as billed)
             e = segment.split(d.element)
             if len(e) > 6 and e[6].strip():
                 separator = self.composites.get(e[1], ("", "", d.component))[2]
@@ -849,20 +854,30 @@ class _LineParser(_FileParser):
             return
         e = segment.split(d.element)
         group = e[1].strip()
+        numbers = self.numbers
         for start in range(2, min(len(e) - 1, 19), 3):
             reason = e[start].strip()
-            if reason and e[start + 1].strip():
-                try:
-                    amount = self.number_of(e[start + 1], f"CAS{start + 1:02d}")
-                except _BrokenSegment:
-                    continue  # the totals ignore a non-PR amount; so does the line record
+            text = e[start + 1]
+            if reason and text.strip():
+                amount = numbers.get(text)
+                if amount is None:
+                    try:
+                        amount = self.number_of(text, "CAS amount")
+                    except _BrokenSegment:
+                        continue  # the totals ignore a non-PR amount; so does the line record
                 self.line_cas.append((group, reason[:5], amount))
 
     def on_dtm(self, segment: str, d: _Delimiters) -> None:
-        e = segment.split(d.element)
-        if len(e) < 3 or self.claim is None:
+        if self.claim is None:
             return
-        qualifier = e[1].strip()
+        if segment[3:4] == d.element and segment[7:8] == d.element:  # DTM*472*...: no split
+            qualifier = segment[4:7]
+            e = ["DTM", qualifier, segment[8:].split(d.element, 1)[0]]
+        else:
+            e = segment.split(d.element)
+            if len(e) < 3:
+                return
+            qualifier = e[1].strip()
         if self.line is not None:
             if qualifier == "472" or (qualifier == "150" and self.line_date is None):
                 self.line_date = _ccyymmdd(e[2])
@@ -882,22 +897,24 @@ class _LineParser(_FileParser):
             units = -units
         payer, code, modifiers = line.key
         self.sink.append(
-            ServiceLine(
-                payer=payer,
-                claim=self.claim_id,
-                claim_status=self.claim_status,
-                place_of_service=self.claim_pos,
-                service_date=self.line_date or self.claim_date or self.claim_end,
-                line=self.line_no,
-                code=code,
-                modifiers=modifiers,
-                units=units,
-                billed=line.billed,
-                allowed=allowed,
-                paid=line.paid,
-                adjustments=tuple(self.line_cas),
-                billed_code=self.billed_code,
-                file=self.name,
+            _new_line(  # positional, in ServiceLine's field order (fast)
+                (
+                    payer,
+                    self.claim_id,
+                    self.claim_status,
+                    self.claim_pos,
+                    self.line_date or self.claim_date or self.claim_end,
+                    self.line_no,
+                    code,
+                    modifiers,
+                    units,
+                    line.billed,
+                    allowed,
+                    line.paid,
+                    tuple(self.line_cas),
+                    self.billed_code,
+                    self.name,
+                )
             )
         )
 
