@@ -148,8 +148,8 @@ def test_contract_from_toml_values(tmp_path: Path) -> None:
 
 
 def test_profile_contract_is_wired(tmp_path: Path) -> None:
+    from xlrate.analysis import load_profile
     from xlrate.analysis.audit import audit_profile
-    from xlrate.analysis.profile import load_profile
 
     fees(tmp_path / "uhc.csv", {"B4152": "0.38", "B4154": "0.82", "B4034": "2.32"})
     (tmp_path / "remits").mkdir()

@@ -63,9 +63,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from xlrate.analysis.profile import Profile
 from xlrate.codes import clean_code
 from xlrate.errors import InputError, XlrateError
 from xlrate.files import atomic_path
@@ -1212,7 +1211,28 @@ def audit_lines(
     )
 
 
-def audit_profile(profile: Profile) -> dict[str, AuditResult]:
+class _PayerLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def era(self) -> tuple[Path, ...]: ...
+    @property
+    def contract(self) -> Mapping[str, Any] | None: ...
+
+
+class _ProfileLike(Protocol):
+    """What the audit reads of a profile (xlrate's Profile; not imported, so the profile
+    module can move without touching the audit)."""
+
+    @property
+    def locality(self) -> str | None: ...
+    @property
+    def zip(self) -> str | None: ...
+    @property
+    def payers(self) -> Sequence[_PayerLike]: ...
+
+
+def audit_profile(profile: _ProfileLike) -> dict[str, AuditResult]:
     """Audit each payer of ``profile`` that has a ``contract`` against its ``era`` files.
 
     A contract without its own locality / ZIP takes the practice's. Keys are payer names.

@@ -773,152 +773,6 @@ class _FileParser:
         self.totals.plb[self.payer] = self.totals.plb.get(self.payer, _ZERO) + total
 
 
-def _ccyymmdd(text: str) -> date | None:
-    found = _DATES.get(text)
-    if found is not None or text in _DATES:
-        return found
-    value = _parse_date(text)
-    if len(_DATES) < _CACHE_LIMIT:
-        _DATES[text] = value
-    return value
-
-
-_DATES: dict[str, date | None] = {}
-
-
-def _parse_date(text: str) -> date | None:
-    text = text.strip()
-    if len(text) != 8 or not text.isdigit():
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-
-
-_new_line = ServiceLine._make
-
-
-class _LineParser(_FileParser):
-    """The same state machine, also keeping one :class:`ServiceLine` per service line.
-
-    Additive on purpose: each handler runs the totals' own code first, then reads the few
-    extra elements a line record needs (CLP01/02/08, DTM dates, every CAS triplet).
-    """
-
-    def __init__(
-        self, name: str, totals: _Totals, warnings: list[str], sink: list[ServiceLine]
-    ) -> None:
-        super().__init__(name, totals, warnings)
-        self.sink = sink
-        self.extra_handlers = {"DTM": self.on_dtm}
-        self.claim_id = ""
-        self.claim_status = ""
-        self.claim_pos = ""
-        self.claim_date: date | None = None
-        self.claim_end: date | None = None
-        self.line_no = 0
-        self.line_date: date | None = None
-        self.line_cas: list[tuple[str, str, Decimal]] = []
-        self.billed_code = ""
-
-    def on_clp(self, segment: str, d: _Delimiters) -> None:
-        super().on_clp(segment, d)
-        e = segment.split(d.element)
-        self.claim_id = e[1].strip()
-        self.claim_status = e[2].strip()
-        self.claim_pos = e[8].strip() if len(e) > 8 else ""
-        self.claim_date = self.claim_end = None
-        self.line_no = 0
-
-    def on_svc(self, segment: str, d: _Delimiters) -> None:
-        super().on_svc(segment, d)
-        if self.line is not None:
-            self.line_no += 1
-            self.line_date = None
-            self.line_cas = []
-            self.billed_code = ""
-            if segment.count(d.element) < 6:
-                return  # no SVC06 (the code as billed)
-            e = segment.split(d.element)
-            if len(e) > 6 and e[6].strip():
-                separator = self.composites.get(e[1], ("", "", d.component))[2]
-                original = e[6].split(separator)
-                billed = original[1].strip().upper() if len(original) > 1 else ""
-                if billed != self.line.key[1]:
-                    self.billed_code = billed[:8]
-
-    def on_cas(self, segment: str, d: _Delimiters) -> None:
-        super().on_cas(segment, d)
-        if self.line is None:
-            return
-        e = segment.split(d.element)
-        group = e[1].strip()
-        numbers = self.numbers
-        for start in range(2, min(len(e) - 1, 19), 3):
-            reason = e[start].strip()
-            text = e[start + 1]
-            if reason and text.strip():
-                amount = numbers.get(text)
-                if amount is None:
-                    try:
-                        amount = self.number_of(text, "CAS amount")
-                    except _BrokenSegment:
-                        continue  # the totals ignore a non-PR amount; so does the line record
-                self.line_cas.append((group, reason[:5], amount))
-
-    def on_dtm(self, segment: str, d: _Delimiters) -> None:
-        if self.claim is None:
-            return
-        if segment[3:4] == d.element and segment[7:8] == d.element:  # DTM*472*...: no split
-            qualifier = segment[4:7]
-            e = ["DTM", qualifier, segment[8:].split(d.element, 1)[0]]
-        else:
-            e = segment.split(d.element)
-            if len(e) < 3:
-                return
-            qualifier = e[1].strip()
-        if self.line is not None:
-            if qualifier == "472" or (qualifier == "150" and self.line_date is None):
-                self.line_date = _ccyymmdd(e[2])
-        elif qualifier == "232":
-            self.claim_date = _ccyymmdd(e[2])
-        elif qualifier == "233":
-            self.claim_end = _ccyymmdd(e[2])
-
-    def close_line(self) -> None:
-        line, claim = self.line, self.claim
-        super().close_line()
-        if line is None or claim is None:
-            return
-        allowed = line.allowed if line.allowed is not None else line.paid + line.patient_resp
-        units = line.units
-        if claim.sign < 0 and units > 0:
-            units = -units
-        payer, code, modifiers = line.key
-        self.sink.append(
-            _new_line(  # positional, in ServiceLine's field order (fast)
-                (
-                    payer,
-                    self.claim_id,
-                    self.claim_status,
-                    self.claim_pos,
-                    self.line_date or self.claim_date or self.claim_end,
-                    self.line_no,
-                    code,
-                    modifiers,
-                    units,
-                    line.billed,
-                    allowed,
-                    line.paid,
-                    tuple(self.line_cas),
-                    self.billed_code,
-                    self.name,
-                )
-            )
-        )
-
-
 def _display_name(path: Path) -> str:
     return path.name
 
@@ -1096,3 +950,152 @@ def _by_payer_frame(totals: _Totals) -> pd.DataFrame:
             "paid": "float64",
         }
     )
+
+
+# -- line-level records (the audit) ----------------------------------------------------
+
+
+def _ccyymmdd(text: str) -> date | None:
+    found = _DATES.get(text)
+    if found is not None or text in _DATES:
+        return found
+    value = _parse_date(text)
+    if len(_DATES) < _CACHE_LIMIT:
+        _DATES[text] = value
+    return value
+
+
+_DATES: dict[str, date | None] = {}
+
+
+def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+_new_line = ServiceLine._make
+
+
+class _LineParser(_FileParser):
+    """The same state machine, also keeping one :class:`ServiceLine` per service line.
+
+    Additive on purpose: each handler runs the totals' own code first, then reads the few
+    extra elements a line record needs (CLP01/02/08, DTM dates, every CAS triplet).
+    """
+
+    def __init__(
+        self, name: str, totals: _Totals, warnings: list[str], sink: list[ServiceLine]
+    ) -> None:
+        super().__init__(name, totals, warnings)
+        self.sink = sink
+        self.extra_handlers = {"DTM": self.on_dtm}
+        self.claim_id = ""
+        self.claim_status = ""
+        self.claim_pos = ""
+        self.claim_date: date | None = None
+        self.claim_end: date | None = None
+        self.line_no = 0
+        self.line_date: date | None = None
+        self.line_cas: list[tuple[str, str, Decimal]] = []
+        self.billed_code = ""
+
+    def on_clp(self, segment: str, d: _Delimiters) -> None:
+        super().on_clp(segment, d)
+        e = segment.split(d.element)
+        self.claim_id = e[1].strip()
+        self.claim_status = e[2].strip()
+        self.claim_pos = e[8].strip() if len(e) > 8 else ""
+        self.claim_date = self.claim_end = None
+        self.line_no = 0
+
+    def on_svc(self, segment: str, d: _Delimiters) -> None:
+        super().on_svc(segment, d)
+        if self.line is not None:
+            self.line_no += 1
+            self.line_date = None
+            self.line_cas = []
+            self.billed_code = ""
+            if segment.count(d.element) < 6:
+                return  # no SVC06 (the code as billed)
+            e = segment.split(d.element)
+            if len(e) > 6 and e[6].strip():
+                separator = self.composites.get(e[1], ("", "", d.component))[2]
+                original = e[6].split(separator)
+                billed = original[1].strip().upper() if len(original) > 1 else ""
+                if billed != self.line.key[1]:
+                    self.billed_code = billed[:8]
+
+    def on_cas(self, segment: str, d: _Delimiters) -> None:
+        super().on_cas(segment, d)
+        if self.line is None:
+            return
+        e = segment.split(d.element)
+        group = e[1].strip()
+        numbers = self.numbers
+        for start in range(2, min(len(e) - 1, 19), 3):
+            reason = e[start].strip()
+            text = e[start + 1]
+            if reason and text.strip():
+                amount = numbers.get(text)
+                if amount is None:
+                    try:
+                        amount = self.number_of(text, "CAS amount")
+                    except _BrokenSegment:
+                        continue  # the totals ignore a non-PR amount; so does the line record
+                self.line_cas.append((group, reason[:5], amount))
+
+    def on_dtm(self, segment: str, d: _Delimiters) -> None:
+        if self.claim is None:
+            return
+        if segment[3:4] == d.element and segment[7:8] == d.element:  # DTM*472*...: no split
+            qualifier = segment[4:7]
+            e = ["DTM", qualifier, segment[8:].split(d.element, 1)[0]]
+        else:
+            e = segment.split(d.element)
+            if len(e) < 3:
+                return
+            qualifier = e[1].strip()
+        if self.line is not None:
+            if qualifier == "472" or (qualifier == "150" and self.line_date is None):
+                self.line_date = _ccyymmdd(e[2])
+        elif qualifier == "232":
+            self.claim_date = _ccyymmdd(e[2])
+        elif qualifier == "233":
+            self.claim_end = _ccyymmdd(e[2])
+
+    def close_line(self) -> None:
+        line, claim = self.line, self.claim
+        super().close_line()
+        if line is None or claim is None:
+            return
+        allowed = line.allowed if line.allowed is not None else line.paid + line.patient_resp
+        units = line.units
+        if claim.sign < 0 and units > 0:
+            units = -units
+        payer, code, modifiers = line.key
+        self.sink.append(
+            _new_line(  # positional, in ServiceLine's field order (fast)
+                (
+                    payer,
+                    self.claim_id,
+                    self.claim_status,
+                    self.claim_pos,
+                    self.line_date or self.claim_date or self.claim_end,
+                    self.line_no,
+                    code,
+                    modifiers,
+                    units,
+                    line.billed,
+                    allowed,
+                    line.paid,
+                    tuple(self.line_cas),
+                    self.billed_code,
+                    self.name,
+                )
+            )
+        )
