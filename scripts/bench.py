@@ -2,7 +2,7 @@
 """Print xlrate's performance figures, each beside a baseline measured in the same run.
 
     python3 scripts/run.py bench            # everything
-    python3 scripts/run.py bench medicare   # one area: medicare, update, practice, report, audit
+    python3 scripts/run.py bench medicare   # one area: medicare, update, practice, report
 
 Timing lives here, not in the tests: these machines are noisy.
 """
