@@ -187,3 +187,18 @@ def test_payer_filter_and_zip(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0 and "no service line of a payer named like 'nobody'" in err
     assert out.strip() == BY_CODE
+
+
+def test_tolerance_and_no_temp_files_left(
+    generated: tuple[Generator, list[str]], tmp_path: Path
+) -> None:
+    gen, args = generated
+    out_dir = tmp_path / "out"
+    worklist = out_dir / "appeals.csv"
+    code, out, _ = run(*args, "--tolerance", "50", "--format", "csv", "--worklist", str(worklist))
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    big = sorted(v for v in gen.truth.underpaid.values() if v >= 50)
+    assert sum(int(r["underpaid_lines"]) for r in rows) == len(big)
+    assert sorted(out_dir.iterdir()) == [worklist]  # written by rename: no temp file left
+    assert len(worklist.read_text("utf-8").splitlines()) == 1 + len(big)
