@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "medicare": ("xlrate.cli.update", "medicare_group"),
     "fees": ("xlrate.cli.practice", "fees_cmd"),
     "era": ("xlrate.cli.practice", "era_cmd"),
+    "audit": ("xlrate.cli.audit", "audit_cmd"),
     "init": ("xlrate.cli.report", "init_cmd"),
     "build": ("xlrate.cli.report", "build_cmd"),
     "demo": ("xlrate.cli.report", "demo_cmd"),

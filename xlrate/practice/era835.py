@@ -59,9 +59,10 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from xlrate.codes import code_problem
 from xlrate.errors import ImportFileError
@@ -69,7 +70,7 @@ from xlrate.errors import ImportFileError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EraResult", "read_era"]
+__all__ = ["EraResult", "ServiceLine", "read_era"]
 
 CHUNK_SIZE = 1 << 20
 UNKNOWN_PAYER = "(no payer name)"
@@ -84,6 +85,32 @@ _MAX_WARNINGS = 200
 _MAX_SEGMENT = 2 * CHUNK_SIZE
 
 
+class ServiceLine(NamedTuple):
+    """One 835 service line, for the underpayment audit (``read_era(..., lines=True)``).
+
+    It carries the practice's claim control number (CLP01), which the audit worklist needs
+    to appeal from, and never a patient name or member id (NM1 is not read). Amounts are as
+    the file gives them: a reversal (CLP02 = 22) has negative amounts, and its units are
+    negated when the file gives them positive, as in the totals.
+    """
+
+    payer: str  # N1*PR name
+    claim: str  # CLP01, the practice's claim control number
+    claim_status: str  # CLP02: 1/2/3 processed, 4 denied, 22 reversal
+    place_of_service: str  # CLP08 (facility code: the place of service on professional claims)
+    service_date: date | None  # DTM*472 (or 150) of the line, else the claim's DTM*232/233
+    line: int  # position of the SVC within its claim, from 1
+    code: str  # SVC01 (the code the payment is for)
+    modifiers: str  # SVC01 modifiers joined with '-'
+    units: Decimal  # SVC05, default 1
+    billed: Decimal  # SVC02
+    allowed: Decimal  # AMT*B6, else paid + the line's PR adjustments
+    paid: Decimal  # SVC03
+    adjustments: tuple[tuple[str, str, Decimal], ...]  # the line's CAS (group, reason, amount)
+    billed_code: str = ""  # SVC06 when the payer changed the code, else ""
+    file: str = ""
+
+
 @dataclass
 class EraResult:
     """Aggregated remittance totals: nothing in here identifies a patient or a claim."""
@@ -96,6 +123,8 @@ class EraResult:
     segments: int = 0
     # With skip_bad_files: one line per file refused whole (name, segment, what to do).
     refused: list[str] = field(default_factory=list)
+    # With lines=True: one ServiceLine per 835 service line (for the audit; see ServiceLine).
+    lines: list[ServiceLine] = field(default_factory=list)
 
 
 @dataclass
@@ -392,6 +421,9 @@ _IGNORED_2 = ("LQ", "LX", "N3", "N4", "N2", "K3")
 class _FileParser:
     """The state machine for one file. Reads CLP01 and NM1 only to skip them."""
 
+    # Handlers a subclass adds to the loop's table (see _LineParser).
+    extra_handlers: dict[str, Callable[[str, _Delimiters], None]] = {}  # noqa: RUF012
+
     def __init__(self, name: str, totals: _Totals, warnings: list[str]) -> None:
         self.name = name
         self.totals = totals
@@ -485,6 +517,7 @@ class _FileParser:
                 # Segments the parser does not need map to None: skipped without a split.
                 handlers.update(dict.fromkeys(_IGNORED_3))
                 handlers.update(dict.fromkeys(i + e for i in _IGNORED_2))
+                handlers.update(self.extra_handlers)  # the line-level reader's DTM
                 unknown = self.unknown
                 for raw in parts:
                     segment = raw.strip()
@@ -797,6 +830,7 @@ def read_era(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     skip_bad_files: bool = False,
+    lines: bool = False,
 ) -> EraResult:
     """Read one or several 835 files (or folders of them) and aggregate them by payer and by
     payer + code + modifiers.
@@ -805,7 +839,8 @@ def read_era(
     broken (naming the file and the segment number); with ``skip_bad_files`` such a file is
     left out whole and listed in ``refused`` instead, so one bad remit in a folder does not
     stop the others. Single broken segments are skipped with a warning. No output contains
-    patient names, member ids or claim numbers.
+    patient names, member ids or claim numbers, except ``lines`` (``lines=True``): one
+    :class:`ServiceLine` per service line, with the claim control number, for the audit.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -826,13 +861,15 @@ def read_era(
     skipped = 0
     segments = 0
     refused: list[str] = []
+    all_lines: list[ServiceLine] = []
     for path in path_list:
         # Each file sums apart and joins the totals only when read to its end, so a file
         # refused half-way (a broken trailer) adds nothing.
         file_totals = _Totals()
         file_warnings: list[str] = []
+        file_lines: list[ServiceLine] | None = [] if lines else None
         try:
-            parser = _read_one(path, file_totals, file_warnings)
+            parser = _read_one(path, file_totals, file_warnings, file_lines)
         except ImportFileError as exc:
             if not skip_bad_files:
                 raise
@@ -840,6 +877,8 @@ def read_era(
             continue
         totals.add(file_totals)
         warnings.extend(file_warnings)
+        if file_lines:
+            all_lines.extend(file_lines)
         skipped += parser.skipped
         segments += parser.number
     if refused and len(refused) == len(path_list):
@@ -869,11 +908,17 @@ def read_era(
         files=[str(p) for p in path_list],
         segments=segments,
         refused=refused,
+        lines=all_lines,
     )
 
 
-def _read_one(path: Path, totals: _Totals, warnings: list[str]) -> _FileParser:
-    """Parse one file into ``totals``; raises ImportFileError naming it."""
+def _read_one(
+    path: Path,
+    totals: _Totals,
+    warnings: list[str],
+    lines: list[ServiceLine] | None = None,
+) -> _FileParser:
+    """Parse one file into ``totals`` (and ``lines`` when given); raises ImportFileError."""
     name = _display_name(path)
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed below, errors mapped first
@@ -882,7 +927,11 @@ def _read_one(path: Path, totals: _Totals, warnings: list[str]) -> _FileParser:
             f"{path}: cannot open the 835 file ({exc.strerror or exc}). Check the path."
         ) from None
     with stream:
-        parser = _FileParser(name, totals, warnings)
+        parser = (
+            _FileParser(name, totals, warnings)
+            if lines is None
+            else _LineParser(name, totals, warnings, lines)
+        )
         try:
             parser.run(_batches(stream))
         except OSError as exc:
@@ -950,3 +999,152 @@ def _by_payer_frame(totals: _Totals) -> pd.DataFrame:
             "paid": "float64",
         }
     )
+
+
+# -- line-level records (the audit) ----------------------------------------------------
+
+
+def _ccyymmdd(text: str) -> date | None:
+    found = _DATES.get(text)
+    if found is not None or text in _DATES:
+        return found
+    value = _parse_date(text)
+    if len(_DATES) < _CACHE_LIMIT:
+        _DATES[text] = value
+    return value
+
+
+_DATES: dict[str, date | None] = {}
+
+
+def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+_new_line = ServiceLine._make
+
+
+class _LineParser(_FileParser):
+    """The same state machine, also keeping one :class:`ServiceLine` per service line.
+
+    Additive on purpose: each handler runs the totals' own code first, then reads the few
+    extra elements a line record needs (CLP01/02/08, DTM dates, every CAS triplet).
+    """
+
+    def __init__(
+        self, name: str, totals: _Totals, warnings: list[str], sink: list[ServiceLine]
+    ) -> None:
+        super().__init__(name, totals, warnings)
+        self.sink = sink
+        self.extra_handlers = {"DTM": self.on_dtm}
+        self.claim_id = ""
+        self.claim_status = ""
+        self.claim_pos = ""
+        self.claim_date: date | None = None
+        self.claim_end: date | None = None
+        self.line_no = 0
+        self.line_date: date | None = None
+        self.line_cas: list[tuple[str, str, Decimal]] = []
+        self.billed_code = ""
+
+    def on_clp(self, segment: str, d: _Delimiters) -> None:
+        super().on_clp(segment, d)
+        e = segment.split(d.element)
+        self.claim_id = e[1].strip()
+        self.claim_status = e[2].strip()
+        self.claim_pos = e[8].strip() if len(e) > 8 else ""
+        self.claim_date = self.claim_end = None
+        self.line_no = 0
+
+    def on_svc(self, segment: str, d: _Delimiters) -> None:
+        super().on_svc(segment, d)
+        if self.line is not None:
+            self.line_no += 1
+            self.line_date = None
+            self.line_cas = []
+            self.billed_code = ""
+            if segment.count(d.element) < 6:
+                return  # no SVC06 (the code as billed)
+            e = segment.split(d.element)
+            if len(e) > 6 and e[6].strip():
+                separator = self.composites.get(e[1], ("", "", d.component))[2]
+                original = e[6].split(separator)
+                billed = original[1].strip().upper() if len(original) > 1 else ""
+                if billed != self.line.key[1]:
+                    self.billed_code = billed[:8]
+
+    def on_cas(self, segment: str, d: _Delimiters) -> None:
+        super().on_cas(segment, d)
+        if self.line is None:
+            return
+        e = segment.split(d.element)
+        group = e[1].strip()
+        numbers = self.numbers
+        for start in range(2, min(len(e) - 1, 19), 3):
+            reason = e[start].strip()
+            text = e[start + 1]
+            if reason and text.strip():
+                amount = numbers.get(text)
+                if amount is None:
+                    try:
+                        amount = self.number_of(text, "CAS amount")
+                    except _BrokenSegment:
+                        continue  # the totals ignore a non-PR amount; so does the line record
+                self.line_cas.append((group, reason[:5], amount))
+
+    def on_dtm(self, segment: str, d: _Delimiters) -> None:
+        if self.claim is None:
+            return
+        if segment[3:4] == d.element and segment[7:8] == d.element:  # DTM*472*...: no split
+            qualifier = segment[4:7]
+            e = ["DTM", qualifier, segment[8:].split(d.element, 1)[0]]
+        else:
+            e = segment.split(d.element)
+            if len(e) < 3:
+                return
+            qualifier = e[1].strip()
+        if self.line is not None:
+            if qualifier == "472" or (qualifier == "150" and self.line_date is None):
+                self.line_date = _ccyymmdd(e[2])
+        elif qualifier == "232":
+            self.claim_date = _ccyymmdd(e[2])
+        elif qualifier == "233":
+            self.claim_end = _ccyymmdd(e[2])
+
+    def close_line(self) -> None:
+        line, claim = self.line, self.claim
+        super().close_line()
+        if line is None or claim is None:
+            return
+        allowed = line.allowed if line.allowed is not None else line.paid + line.patient_resp
+        units = line.units
+        if claim.sign < 0 and units > 0:
+            units = -units
+        payer, code, modifiers = line.key
+        self.sink.append(
+            _new_line(  # positional, in ServiceLine's field order (fast)
+                (
+                    payer,
+                    self.claim_id,
+                    self.claim_status,
+                    self.claim_pos,
+                    self.line_date or self.claim_date or self.claim_end,
+                    self.line_no,
+                    code,
+                    modifiers,
+                    units,
+                    line.billed,
+                    allowed,
+                    line.paid,
+                    tuple(self.line_cas),
+                    self.billed_code,
+                    self.name,
+                )
+            )
+        )
