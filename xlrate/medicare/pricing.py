@@ -785,7 +785,10 @@ def price(
         out,
         frame,
         rel,
-        [(code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)]) for k in pair_keys],
+        [
+            (code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
+            for k in pair_keys
+        ],
         [p.status for p in pairs],
         pair_idx,
         schedule_options,
