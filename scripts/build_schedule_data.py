@@ -24,7 +24,9 @@ from xlrate.medicare import asp, clfs, dmepos, schedule_store  # noqa: E402
 SRC = ROOT / "tests" / "data" / "schedules"
 OUT = ROOT / "xlrate" / "medicare" / "data"
 
-CLFS_PAGE = "https://www.cms.gov/medicare/payment/fee-schedules/clinical-laboratory-fee-schedule-clfs/files"
+CLFS_PAGE = (
+    "https://www.cms.gov/medicare/payment/fee-schedules/clinical-laboratory-fee-schedule-clfs/files"
+)
 ASP_PAGE = "https://www.cms.gov/medicare/payment/part-b-drugs/asp-pricing-files"
 DME_PAGE = "https://www.cms.gov/medicare/payment/fee-schedules/dmepos/dmepos-fee-schedule"
 
@@ -96,7 +98,10 @@ def main() -> None:
             "release_id": release,
             "files": [
                 file_entry(
-                    rel, "asp", n, "section 508 version of Jan 2025 ASP Pricing File updated 030725.csv"
+                    rel,
+                    "asp",
+                    n,
+                    "section 508 version of Jan 2025 ASP Pricing File updated 030725.csv",
                 )
             ],
             "landing_page": ASP_PAGE,
@@ -108,7 +113,10 @@ def main() -> None:
 
     rural_rel = "dmepos_2025q1/DME Rural ZIP Code Quarter 1, 2025.csv"
     rural = dmepos.read_rural_zips((SRC / rural_rel).read_bytes(), Path(rural_rel).name, 2025)
-    for kind, rel in (("dmepos", "dmepos_2025q1/DMEPOS_JAN.csv"), ("pen", "dmepos_2025q1/DMEPEN_JAN.csv")):
+    for kind, rel in (
+        ("dmepos", "dmepos_2025q1/DMEPOS_JAN.csv"),
+        ("pen", "dmepos_2025q1/DMEPEN_JAN.csv"),
+    ):
         arrays = dmepos.read((SRC / rel).read_bytes(), Path(rel).name, kind, 2025)
         arrays.update(rural)
         n = len(arrays["code"])
@@ -130,7 +138,9 @@ def main() -> None:
             },
             root=OUT,
         )
-        print(f"{kind} {release}: {n} rows, {len(arrays['states'])} states, {len(rural['rural_zip'])} rural ZIPs")
+        print(
+            f"{kind} {release}: {n} rows, {len(arrays['states'])} states, {len(rural['rural_zip'])} rural ZIPs"
+        )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def read(data: bytes, name: str, year: int | None = None) -> dict[str, np.ndarra
     first = table.header_row + 2
     # "N/A": no limit in the file (A9606 is priced from AWP, says its note) -> -1.
     limits = [
-        -1 if t.strip().upper() in ("N/A", "NA", "") else sf.scaled(t, 3, "Payment Limit", name, first + i)
+        -1
+        if t.strip().upper() in ("N/A", "NA", "")
+        else sf.scaled(t, 3, "Payment Limit", name, first + i)
         for i, t in enumerate(c["payment_limit"])
     ]
     codes = [sf.pad_code(x) for x in c["code"]]

@@ -59,7 +59,9 @@ def category_meanings() -> dict[str, str]:
     return {r["category"]: r["meaning"] for r in csv.DictReader(io.StringIO(text))}
 
 
-def read(data: bytes, name: str, schedule: str = "dmepos", year: int | None = None) -> dict[str, np.ndarray]:
+def read(
+    data: bytes, name: str, schedule: str = "dmepos", year: int | None = None
+) -> dict[str, np.ndarray]:
     """Parse a DMEPOS (``schedule="dmepos"``) or PEN (``"pen"``) file; every row is kept."""
     rows = sf.file_rows(data, name)
     table = sf.read_rows(rows, schedule, year, name)
@@ -76,7 +78,10 @@ def read(data: bytes, name: str, schedule: str = "dmepos", year: int | None = No
         cols = table.state_columns[kind]
         matrices[kind] = np.array(
             [
-                [sf.scaled(col[i], 2, f"{states[j]} ({kind})", name, first + i) for j, col in enumerate(cols)]
+                [
+                    sf.scaled(col[i], 2, f"{states[j]} ({kind})", name, first + i)
+                    for j, col in enumerate(cols)
+                ]
                 for i in range(table.rows)
             ],
             dtype=np.int64,

@@ -101,7 +101,9 @@ class Table:
     rows: int
 
 
-def map_header(row: list[str], schedule: str, year: int | None) -> tuple[str, dict[int, str], dict[int, tuple[str, str]]] | None:
+def map_header(
+    row: list[str], schedule: str, year: int | None
+) -> tuple[str, dict[int, str], dict[int, tuple[str, str]]] | None:
     """(layout, {position: standard}, {position: (standard, state)}) when ``row`` is a header."""
     headers = [normalize(h) for h in row]
     layouts = layout(schedule)
@@ -227,9 +229,7 @@ def scaled(text: str, places: int, what: str, source: str, row: int) -> int:
         raise LayoutError(f"{source}: row {row}: {what} {text!r} is not a number") from None
     result = value.scaleb(places)
     if result != result.to_integral_value():
-        raise LayoutError(
-            f"{source}: row {row}: {what} {text!r} has more than {places} decimals"
-        )
+        raise LayoutError(f"{source}: row {row}: {what} {text!r} has more than {places} decimals")
     return int(result)
 
 

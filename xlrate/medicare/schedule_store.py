@@ -66,7 +66,8 @@ class ScheduleRelease:
         if self._index is None:
             mods = self.modifier_keys()
             self._index = {
-                (c, m): i for i, (c, m) in enumerate(zip(self.arrays["code"].tolist(), mods, strict=True))
+                (c, m): i
+                for i, (c, m) in enumerate(zip(self.arrays["code"].tolist(), mods, strict=True))
             }
         return self._index
 
@@ -77,7 +78,10 @@ class ScheduleRelease:
         mod2 = self.arrays.get("modifier2")
         if mod2 is None:
             return [str(m) for m in mod.tolist()]
-        return [f"{a}-{b}" if a and b else a or b for a, b in zip(mod.tolist(), mod2.tolist(), strict=True)]
+        return [
+            f"{a}-{b}" if a and b else a or b
+            for a, b in zip(mod.tolist(), mod2.tolist(), strict=True)
+        ]
 
     @property
     def codes(self) -> frozenset[str]:
@@ -116,7 +120,9 @@ def _scan(schedule: str | None) -> list[ScheduleInfo]:
                 if not (child / store.PROVENANCE_FILE).is_file():
                     continue
                 provenance = json.loads((child / store.PROVENANCE_FILE).read_text("utf-8"))
-                found[(kind, child.name)] = ScheduleInfo(kind, child.name, child, source, provenance)
+                found[(kind, child.name)] = ScheduleInfo(
+                    kind, child.name, child, source, provenance
+                )
     return sorted(found.values(), key=lambda i: (i.schedule, i.period))
 
 

@@ -134,7 +134,9 @@ def _quote_pair(ctx: _Context, schedule: int, code: str, mods: tuple[str, ...]) 
     if schedule in (CLFS, ASP):
         assert release is not None
         q = (clfs.quote if schedule == CLFS else asp.quote)(release, code, mods)
-        return _PairQuote(schedule, code, q.value, q.places, status=q.status, note=q.note, release=rid)
+        return _PairQuote(
+            schedule, code, q.value, q.places, status=q.status, note=q.note, release=rid
+        )
     if schedule in (DMEPOS, PEN):
         assert release is not None
         q = dmepos.quote(release, code, mods)
@@ -180,7 +182,9 @@ def _resolve_place(ctx: _Context, locality: object, zip_code: object, state: obj
         i = ctx.rel.locality_index.get(loc)
         if i is not None and i < len(ctx.rel.localities):
             place.state = str(ctx.rel.arrays["gpci.state"][i])
-            place.state_note = f"state {place.state} of locality {loc}; give a ZIP for the rural fee"
+            place.state_note = (
+                f"state {place.state} of locality {loc}; give a ZIP for the rural fee"
+            )
     place.zip = z
     dme = ctx.releases.get(DMEPOS) or ctx.releases.get(PEN)
     place.rural = bool(z) and dme is not None and z in dmepos.rural_zips(dme)
@@ -357,14 +361,23 @@ def _price_routed(
                 parts.append(p.anes_note)
             else:
                 base = q.value
-                time = int(anesthesia.time_tenths(np.array([k_min / 1000]))[0]) if k_extra == 6 else 0
+                time = (
+                    int(anesthesia.time_tenths(np.array([k_min / 1000]))[0]) if k_extra == 6 else 0
+                )
                 pieces = [f"{anesthesia.fmt_units(base)} base units"]
                 if k_extra == 6:
-                    pieces.append(f"{anesthesia.fmt_units(time)} time units ({k_min / 1000:g} min / 15)")
+                    pieces.append(
+                        f"{anesthesia.fmt_units(time)} time units ({k_min / 1000:g} min / 15)"
+                    )
                 parts.append(f"ANES: ({' + '.join(pieces)}) x {p.anes_note}")
                 if k_extra == 7 and q.time_units:
                     parts.append("no anesthesia minutes given: base units only (give minutes)")
-        if k_units != 1000 and q.schedule != ANES and q.status == "priced" and k_extra not in (3, 4, 5):
+        if (
+            k_units != 1000
+            and q.schedule != ANES
+            and q.status == "priced"
+            and k_extra not in (3, 4, 5)
+        ):
             parts.append(f"x {Decimal(k_units) / 1000:g} units")
         texts.append("; ".join(x for x in parts if x))
     note[:] = np.array(texts, dtype=object)[inverse.ravel()]
@@ -403,10 +416,10 @@ def route(
     ctx = _Context(rel, opts)
     schedule_of_pair = np.zeros(len(pair_requests), dtype=np.int64)
     quotes_by_pair: dict[int, _PairQuote] = {}
-    for i, ((code_value, mod_value), status) in enumerate(
+    for i, ((code_value, mod_value), pfs_status) in enumerate(
         zip(pair_requests, pair_statuses, strict=True)
     ):
-        if status not in ROUTED_STATUSES:
+        if pfs_status not in ROUTED_STATUSES:
             continue
         code = clean_code(code_value)
         if not is_valid_code(code):
@@ -462,7 +475,9 @@ def route(
     place, uniq = pd.factorize(keys)
     places = [_resolve_place(ctx, lo, z, st) for lo, z, st in uniq]
     if "minutes" in frame.columns:
-        m_idx, m_vals = pd.factorize(frame["minutes"].to_numpy(dtype=object)[rows], use_na_sentinel=False)
+        m_idx, m_vals = pd.factorize(
+            frame["minutes"].to_numpy(dtype=object)[rows], use_na_sentinel=False
+        )
         minutes = _minutes(list(m_vals), "the minutes column")[m_idx]
         if opts.minutes is not None:
             minutes = np.where(np.isnan(minutes), _minutes([opts.minutes], "minutes")[0], minutes)
@@ -486,7 +501,11 @@ def route(
     values[rows] = release_of
     out["release"] = values
     years = out["year"].to_numpy().copy()
-    years[rows] = np.array([int(r[:4]) for r in release_of.tolist()], dtype=years.dtype) if len(rows) else years[rows]
+    years[rows] = (
+        np.array([int(r[:4]) for r in release_of.tolist()], dtype=years.dtype)
+        if len(rows)
+        else years[rows]
+    )
     out["year"] = years
 
 
