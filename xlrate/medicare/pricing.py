@@ -741,6 +741,23 @@ def price(
         mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int64)[s_idx]
 
     res = _finish(rel, pairs, pair_idx, places, place_idx, mode, opts)
+    # Hook (issue 12): rows whose code the PFS does not price (unknown_code / not_priced)
+    # and another schedule does get that schedule's amount, in `res`; units scale amounts.
+    routed = schedules.route(
+        res,
+        frame,
+        rel,
+        [
+            (code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
+            for k in pair_keys
+        ],
+        [p.status for p in pairs],
+        pair_idx,
+        [p.locality for p in places],
+        place_idx,
+        schedule_options,
+        zip_default=zip,
+    )
     nf = res["nonfacility_cents"]
     f = res["facility_cents"]
     nf_amount = np.where(nf >= 0, nf / 100.0, np.nan)
@@ -779,19 +796,5 @@ def price(
             else rel.conversion_factor
         )
         out["conversion_factor"] = cf / 10000.0
-    # Hook (issue 12): rows whose code the PFS does not price (unknown_code / not_priced)
-    # and another schedule does get that schedule's amount; adds schedule and units columns.
-    schedules.route(
-        out,
-        frame,
-        rel,
-        [
-            (code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
-            for k in pair_keys
-        ],
-        [p.status for p in pairs],
-        pair_idx,
-        schedule_options,
-        zip_default=zip,
-    )
+    schedules.add_columns(out, routed)  # hook (issue 12): schedule, units columns
     return out
