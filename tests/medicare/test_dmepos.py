@@ -85,15 +85,36 @@ def test_modifiers_pick_the_row_cms_lists() -> None:
     )
     plain = _cell("DMEPOS_JAN.csv", code, "RR", "", "CA (NR)")
     ku = _cell("DMEPOS_JAN.csv", code, "RR", "KU", "CA (NR)")
+    # Rented only: every row of the code is RR, and one has no second modifier.
+    rented = next(
+        c
+        for c in sorted({k[0] for k in keys})
+        if (c, "RR", "") in keys and all(m1 == "RR" for c2, m1, _ in keys if c2 == c)
+    )
+    rented_fee = _cell("DMEPOS_JAN.csv", rented, "RR", "", "CA (NR)")
     frame = pd.DataFrame(
-        {"code": [code] * 4, "modifier": ["RR", "RR-KU", "KU-RR-KX", ""], "state": ["CA"] * 4}
+        {
+            "code": [code] * 3 + [rented],
+            "modifier": ["RR", "RR-KU", "KU-RR-KX", ""],
+            "state": ["CA"] * 4,
+        }
     )
     priced = xlrate.price(frame, year=2025)
     assert Decimal(str(priced["amount"][0])).quantize(Decimal("0.01")) == plain
     assert Decimal(str(priced["amount"][1])).quantize(Decimal("0.01")) == ku
     assert Decimal(str(priced["amount"][2])).quantize(Decimal("0.01")) == ku  # KX ignored
-    assert priced["status"][3] == "needs_modifier"
-    assert "RR" in priced["note"][3]
+    # Without a modifier: CMS lists the code with one least-modified row (RR), priced as that.
+    assert Decimal(str(priced["amount"][3])).quantize(Decimal("0.01")) == rented_fee
+    assert f"priced as {rented}-RR" in priced["note"][3]
+    # A code sold new, used or rented needs the modifier that says which.
+    choice = next(
+        c
+        for c, m1, m2 in sorted(keys)
+        if not m2 and {(c, "NU", ""), (c, "RR", ""), (c, "UE", "")} <= keys
+    )
+    open_choice = xlrate.medicare_amount(choice, year=2025, state="CA")
+    assert open_choice.status == "needs_modifier" and open_choice.amount is None
+    assert all(m in open_choice.note for m in ("NU", "RR", "UE"))
 
 
 def test_pen_fee_and_a_request_without_a_place() -> None:

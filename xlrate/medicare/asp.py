@@ -89,7 +89,7 @@ def quote(rel: ScheduleRelease, code: str, mods: tuple[str, ...]) -> Quote:
     limit = int(a["limit_milli"][row])
     dosage = str(a["dosage"][row])
     text = f"{limit // 1000}.{limit % 1000:03d}"
-    note = f"ASP {rel.info.release_id} payment limit {text} per billing unit of {dosage}"
+    note = f"ASP {rel.info.release_id}: {text} per billing unit of {dosage}"
     if limit <= 0:
         extra = " ".join(str(a["notes"][row]).split())
         return Quote(

@@ -97,5 +97,5 @@ def quote(rel: ScheduleRelease, code: str, mods: tuple[str, ...]) -> Quote:
         int(a["rate_cents"][row]),
         2,
         "priced",
-        f"CLFS {rel.info.release_id} national limit for {shown}",
+        f"CLFS {rel.info.release_id} national limit" + (f" ({shown})" if used else ""),
     )

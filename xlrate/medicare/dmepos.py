@@ -145,6 +145,13 @@ def _describe_mods(mods: frozenset[str] | tuple[str, ...]) -> str:
     return ", ".join(f"{m} ({meanings[m]})" if m in meanings else m for m in sorted(mods))
 
 
+_SHORT = {"NU": "NU (new)", "RR": "RR (rental, monthly)", "UE": "UE (used)"}
+
+
+def _short(modifier: str) -> str:
+    return _SHORT.get(modifier, modifier)
+
+
 def quote(rel: ScheduleRelease, code: str, mods: tuple[str, ...]) -> Quote:
     """The file row for (code, modifiers); the amount depends on the place (see amounts)."""
     label = rel.info.schedule.upper()
@@ -152,19 +159,29 @@ def quote(rel: ScheduleRelease, code: str, mods: tuple[str, ...]) -> Quote:
     if not options:
         return Quote(-1, -1, 2, "unknown_code", f"{code} is not in the {rel.label} fee schedule")
     asked = frozenset(mods)
-    for mod_set, row in options:
-        if mod_set <= asked:
-            a = rel.arrays
-            parts = [f"{label} {rel.info.release_id}"]
-            if mod_set:
-                parts.append(_describe_mods(mod_set))
-            if "category" in a:
-                cat = str(a["category"][row])
-                parts.append(f"category {cat} ({category_meanings().get(cat, 'see DMEREAD')})")
-            if "ceiling_cents" in a and int(a["ceiling_cents"][row]) > 0:
-                ce, fl = int(a["ceiling_cents"][row]), int(a["floor_cents"][row])
-                parts.append(f"ceiling {ce / 100:.2f}, floor {fl / 100:.2f}")
-            return Quote(row, 0, 2, "priced", "; ".join(parts))
+    assumed = ""
+    match = next(((m, r) for m, r in options if m <= asked), None)
+    if match is None:
+        # No row fits the request's modifiers. When CMS lists the code with one
+        # least-modified row only (E0260 only as RR, a capped rental), that row is the
+        # code's fee: price it and say which modifier it assumes. NU/RR/UE choices stay open.
+        fewest = min(len(m) for m, _ in options)
+        least = [(m, r) for m, r in options if len(m) == fewest]
+        if len(least) == 1:
+            match = least[0]
+            assumed = "-".join(sorted(match[0]))
+    if match is not None:
+        mod_set, row = match
+        a = rel.arrays
+        parts = [f"{label} {rel.info.release_id}"]
+        if mod_set:
+            parts.append(" ".join(_short(m) for m in sorted(mod_set)))
+        if "category" in a:
+            parts.append(f"category {a['category'][row]}")
+        text = " ".join(parts)
+        if assumed:
+            text += f" (priced as {code}-{assumed}: the file's only fee without more modifiers)"
+        return Quote(row, 0, 2, "priced", text)
     choices = "; ".join(_describe_mods(s) or "no modifier" for s, _ in reversed(options))
     return Quote(
         -1,

@@ -34,7 +34,7 @@ import numpy as np
 
 from xlrate.codes import clean_code, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
-from xlrate.medicare import anesthesia, asp, clfs, dmepos, schedule_store
+from xlrate.medicare import anesthesia, asp, clfs, dmepos, schedule_store, store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_zip_table
 
 if TYPE_CHECKING:
@@ -129,6 +129,24 @@ class _PairQuote:
 
 
 def _quote_pair(ctx: _Context, schedule: int, code: str, mods: tuple[str, ...]) -> _PairQuote:
+    """The pair's quote; memoised on the schedule release (its data never changes)."""
+    release = ctx.releases.get(schedule)
+    if release is None:
+        return _quote_pair_uncached(ctx, schedule, code, mods)
+    memo: dict[tuple[str, tuple[str, ...]], _PairQuote] = release.__dict__.setdefault(
+        "_quote_memo", {}
+    )
+    found = memo.get((code, mods))
+    if found is None:
+        found = _quote_pair_uncached(ctx, schedule, code, mods)
+        if len(memo) < 200_000:
+            memo[(code, mods)] = found
+    return found
+
+
+def _quote_pair_uncached(
+    ctx: _Context, schedule: int, code: str, mods: tuple[str, ...]
+) -> _PairQuote:
     release = ctx.releases.get(schedule)
     rid = release.info.release_id if release is not None else ctx.rel.release_id
     if schedule in (CLFS, ASP):
@@ -157,13 +175,20 @@ class _Place:
     anes_note: str = ""
 
 
+_zip_state_cache: dict[str, dict[str, str]] = {}
+
+
 def _zip_states() -> dict[str, str]:
-    table = load_zip_table()
-    found: dict[str, str] | None = table.__dict__.get("_states")
+    """ZIP -> state from CMS's ZIP-to-locality file (cached until store.clear_cache)."""
+    found = _zip_state_cache.get("zip")
     if found is None:
+        table = load_zip_table()
         found = dict(zip(table.arrays["zip"].tolist(), table.arrays["state"].tolist(), strict=True))
-        table.__dict__["_states"] = found
+        _zip_state_cache["zip"] = found
     return found
+
+
+store.on_clear(_zip_state_cache.clear)
 
 
 def _resolve_place(ctx: _Context, locality: object, zip_code: object, state: object) -> _Place:
@@ -325,91 +350,120 @@ def _price_routed(
     status = np.where((extra_code == 4) | (extra_code == 5), "not_priced", status)
     status = np.where(extra_code == 8, "gpci_missing", status)
 
-    # Notes: built once per distinct (pair, place, extra, units, minutes) key.
-    note = np.empty(n, dtype=object)
-    mins_key = np.where(np.isnan(minutes), -1, np.rint(minutes * 1000)).astype(np.int64)
-    keys = np.stack([pair, place, extra_code, units_milli, mins_key], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    texts = []
-    for k_pair, k_place, k_extra, k_units, k_min in uniq.tolist():
-        q = quotes[k_pair]
-        p = places[k_place]
-        parts = [q.note] if q.note else []
-        if k_extra in (1, 2):
-            kind = "rural" if k_extra == 1 else "non-rural"
-            where = p.state_note or f"state {p.state}"
-            if k_extra == 1:
-                parts.append(f"{p.state} rural fee (ZIP {p.zip} is in CMS's DMEPOS rural ZIP file)")
-            elif p.zip:
-                parts.append(f"{p.state} non-rural fee ({where})")
+    # Notes: the pair's note, then the place's part, then the units; each part is built
+    # once per distinct key (pairs, places and units are few; request rows are many).
+    note = np.array([q.note for q in quotes], dtype=object)[pair]
+    # Per-state schedules: the place's part (state, rural or not) per distinct (place, extra).
+    dme = np.flatnonzero((extra_code >= 1) & (extra_code <= 5))
+    if len(dme):
+        keys_b, inv_b = np.unique(place[dme] * 8 + extra_code[dme], return_inverse=True)
+        texts_b = []
+        for k in keys_b.tolist():
+            p, extra = places[k // 8], k % 8
+            if extra == 1:
+                texts_b.append(f"; {p.state} rural fee (ZIP {p.zip} in CMS's rural ZIP file)")
+            elif extra == 2:
+                texts_b.append(f"; {p.state} non-rural fee")
+            elif extra == 3:
+                texts_b.append(
+                    "; fees are per state: give a ZIP (--zip) or a state (--state)"
+                    + (f" ({p.state!r} is not a state of the file)" if p.state else "")
+                )
+            elif extra == 4:
+                texts_b.append(f"; no {p.state} fee for this code in the file")
             else:
-                parts.append(f"{p.state} {kind} fee ({where})")
-        elif k_extra == 3:
-            parts.append(
-                f"{SCHEDULES[q.schedule]} fees are per state: give a ZIP (--zip) or a state"
-                + (f" ({p.state!r} is not a state of the file)" if p.state else "")
-            )
-        elif k_extra == 4:
-            parts.append(f"no {p.state} fee for this code in the file")
-        elif k_extra == 5:
-            parts.append(
-                f"the file has only a rural {p.state} fee for this code; ZIP {p.zip or '(none)'} "
-                "is not in CMS's DMEPOS rural ZIP file"
-            )
-        elif k_extra in (6, 7, 8):
-            if k_extra == 8:
+                texts_b.append(
+                    f"; the file has only a rural {p.state} fee for this code, and ZIP "
+                    f"{p.zip or '(none given)'} is not in CMS's DMEPOS rural ZIP file"
+                )
+        note[dme] = note[dme] + np.array(texts_b, dtype=object)[inv_b.ravel()]
+    u_idx, u_vals = _small_factorize(units_milli)
+    if len(u_vals) > 1 or (len(u_vals) and int(u_vals[0]) != 1000):
+        suffix = np.array(
+            ["" if int(u) == 1000 else f"; x {Decimal(int(u)) / 1000:g} units" for u in u_vals],
+            dtype=object,
+        )
+        scaled = np.flatnonzero(ok & (sched != ANES) & (cents >= 0))
+        note[scaled] = note[scaled] + suffix[u_idx[scaled]]
+    # Anesthesia: base and time units and the CF, per distinct (pair, place, minutes).
+    anes = np.flatnonzero(extra_code >= 6)
+    if len(anes):
+        m_idx, m_vals = _small_factorize(np.where(np.isnan(minutes), -1.0, minutes)[anes])
+        keys_c, inv_c = np.unique(
+            (pair[anes] * len(places) + place[anes]) * len(m_vals) * 9
+            + m_idx * 9
+            + extra_code[anes],
+            return_inverse=True,
+        )
+        texts_c = []
+        for k in keys_c.tolist():
+            extra = k % 9
+            rest = k // 9
+            mins = float(m_vals[rest % len(m_vals)])
+            rest //= len(m_vals)
+            q, p = quotes[rest // len(places)], places[rest % len(places)]
+            parts = [q.note] if q.note else []
+            if extra == 8:
                 parts.append(p.anes_note)
             else:
-                base = q.value
-                time = (
-                    int(anesthesia.time_tenths(np.array([k_min / 1000]))[0]) if k_extra == 6 else 0
-                )
-                pieces = [f"{anesthesia.fmt_units(base)} base units"]
-                if k_extra == 6:
-                    pieces.append(
-                        f"{anesthesia.fmt_units(time)} time units ({k_min / 1000:g} min / 15)"
-                    )
+                pieces = [f"{anesthesia.fmt_units(q.value)} base units"]
+                if extra == 6:
+                    t = int(anesthesia.time_tenths(np.array([mins]))[0])
+                    pieces.append(f"{anesthesia.fmt_units(t)} time units ({mins:g} min / 15)")
                 parts.append(f"ANES: ({' + '.join(pieces)}) x {p.anes_note}")
-                if k_extra == 7 and q.time_units:
+                if extra == 7 and q.time_units:
                     parts.append("no anesthesia minutes given: base units only (give minutes)")
-        if (
-            k_units != 1000
-            and q.schedule != ANES
-            and q.status == "priced"
-            and k_extra not in (3, 4, 5)
-        ):
-            parts.append(f"x {Decimal(k_units) / 1000:g} units")
-        texts.append("; ".join(x for x in parts if x))
-    note[:] = np.array(texts, dtype=object)[inverse.ravel()]
+            texts_c.append("; ".join(parts))
+        note[anes] = np.array(texts_c, dtype=object)[inv_c.ravel()]
     return cents, status, note
+
+
+def _small_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index per value, distinct values) for a numeric column with few distinct values."""
+    if len(values) and (values == values[0]).all():
+        return np.zeros(len(values), dtype=np.int64), values[:1]
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return inverse.ravel().astype(np.int64), uniq
 
 
 # --------------------------------------------------------------------------- entry points
 
 
+@dataclass
+class Routed:
+    """What :func:`route` adds to the engine's result: per-row schedule, units, release."""
+
+    schedule: np.ndarray  # index into SCHEDULES
+    units_milli: np.ndarray
+    release: np.ndarray | None = None  # per row, only when some row was routed
+    year: np.ndarray | None = None
+
+
 def route(
-    out: pd.DataFrame,
+    res: dict[str, Any],
     frame: pd.DataFrame,
     rel: MedicareRelease,
     pair_requests: list[tuple[object, object]],
     pair_statuses: list[str],
     pair_idx: np.ndarray,
+    place_localities: list[str],
+    place_idx: np.ndarray,
     opts: ScheduleOptions,
     zip_default: object = None,
-) -> None:
-    """Add ``schedule`` and ``units`` to the PFS engine's result ``out`` (in place), price
-    the rows whose code the PFS does not price with the schedule that does, and scale
-    every amount to the row's units."""
+) -> Routed:
+    """Price, in the engine's result arrays ``res`` (cents, status, note; changed in place),
+    the rows whose code the PFS does not price with the schedule that does, and scale every
+    amount to the row's units. ``place_localities``/``place_idx`` are the engine's distinct
+    places (the locality each resolved to) and each row's place."""
     import pandas as pd
 
-    n = len(out)
+    n = len(pair_idx)
     if "units" in frame.columns:
         u_idx, u_vals = pd.factorize(frame["units"], use_na_sentinel=False)
-        default = _units_milli([opts.units], "units")[0] if not _blank(opts.units) else 1000
         units_milli = _units_milli(list(u_vals), "the units column")[u_idx]
-        if default != 1000:
+        if not _blank(opts.units):
             blank = np.array([_blank(v) for v in u_vals], dtype=bool)[u_idx]
-            units_milli = np.where(blank, default, units_milli)
+            units_milli = np.where(blank, _units_milli([opts.units], "units")[0], units_milli)
     else:
         units_milli = np.full(n, _units_milli([opts.units], "units")[0], dtype=np.int64)
 
@@ -429,22 +483,17 @@ def route(
             schedule_of_pair[i] = s
             quotes_by_pair[i] = _quote_pair(ctx, s, code, parse_modifiers(mod_value).codes)
     sched = schedule_of_pair[pair_idx]
-    out["schedule"] = np.array(SCHEDULES, dtype=object)[sched]
-    out["units"] = units_milli / 1000.0
+    routed = Routed(sched, units_milli)
 
-    # PFS rows: the engine's amount is for one unit.
-    scale = units_milli != 1000
-    if scale.any():
-        pfs_rows = scale & (sched == PFS)
-        for col in ("nonfacility_amount", "facility_amount", "amount"):
-            values = out[col].to_numpy(dtype=np.float64)
-            cents = np.rint(np.nan_to_num(values[pfs_rows], nan=-1) * 100).astype(np.int64)
-            scaled = (cents * units_milli[pfs_rows] + 500) // 1000
-            values = values.copy()
-            values[pfs_rows] = np.where(cents >= 0, scaled / 100.0, np.nan)
-            out[col] = values
+    # PFS rows: the engine's cents are for one unit.
+    if (units_milli != 1000).any():
+        pfs = (sched == PFS) & (units_milli != 1000)
+        for col in ("nonfacility_cents", "facility_cents"):
+            cents = res[col]
+            scaled = (cents * units_milli + 500) // 1000
+            res[col] = np.where(pfs & (cents >= 0), scaled, cents)
     if not quotes_by_pair:
-        return
+        return routed
 
     rows = np.flatnonzero(sched != PFS)
     order = sorted(quotes_by_pair)
@@ -453,27 +502,33 @@ def route(
     quotes = [quotes_by_pair[i] for i in order]
     pair = local[pair_idx[rows]]
 
-    # Distinct places of the routed rows: (locality as resolved by the engine, zip, state).
-    loc = out["locality"].to_numpy(dtype=object)[rows]
-    zips = (
-        frame["zip"].to_numpy(dtype=object)[rows]
-        if "zip" in frame.columns
-        else np.full(len(rows), None, dtype=object)
-    )
-    if zip_default is not None:
-        zips = np.array([zip_default if _blank(z) else z for z in zips], dtype=object)
-    states = (
-        frame["state"].to_numpy(dtype=object)[rows]
-        if "state" in frame.columns
-        else np.full(len(rows), None, dtype=object)
-    )
-    if opts.state is not None:
-        states = np.array([opts.state if _blank(s) else s for s in states], dtype=object)
-    keys = pd.MultiIndex.from_arrays(
-        [pd.Series(loc).fillna(""), pd.Series(zips).fillna(""), pd.Series(states).fillna("")]
-    )
-    place, uniq = pd.factorize(keys)
-    places = [_resolve_place(ctx, lo, z, st) for lo, z, st in uniq]
+    # Places of the routed rows: the engine's place (locality, and the ZIP of its first
+    # row) x the row's state, if the request says one.
+    engine_place = place_idx[rows]
+    first = np.full(len(place_localities), -1, dtype=np.int64)
+    first[engine_place[::-1]] = rows[::-1]
+    zip_col = frame["zip"].to_numpy(dtype=object) if "zip" in frame.columns else None
+    if "state" in frame.columns:
+        s_idx, s_vals = pd.factorize(
+            frame["state"].to_numpy(dtype=object)[rows], use_na_sentinel=False
+        )
+        s_list = list(s_vals)
+    else:
+        s_idx, s_list = np.zeros(len(rows), dtype=np.int64), [None]
+    key = engine_place * len(s_list) + s_idx
+    place_keys, place = np.unique(key, return_inverse=True)
+    places = []
+    for k in place_keys.tolist():
+        e, st = k // len(s_list), s_list[k % len(s_list)]
+        z = zip_col[first[e]] if zip_col is not None else None
+        places.append(
+            _resolve_place(
+                ctx,
+                place_localities[e],
+                zip_default if _blank(z) else z,
+                opts.state if _blank(st) else st,
+            )
+        )
     if "minutes" in frame.columns:
         m_idx, m_vals = pd.factorize(
             frame["minutes"].to_numpy(dtype=object)[rows], use_na_sentinel=False
@@ -485,28 +540,32 @@ def route(
         minutes = np.full(len(rows), _minutes([opts.minutes], "minutes")[0])
 
     cents, status, note = _price_routed(
-        ctx, quotes, pair, places, np.asarray(place, dtype=np.int64), units_milli[rows], minutes
+        ctx, quotes, pair, places, place.ravel().astype(np.int64), units_milli[rows], minutes
     )
-    amount = np.where(cents >= 0, cents / 100.0, np.nan)
-    for col in ("nonfacility_amount", "facility_amount", "amount"):
-        values = out[col].to_numpy(dtype=np.float64).copy()
-        values[rows] = amount
-        out[col] = values
-    for col, new in (("status", status), ("note", note)):
-        values = out[col].to_numpy(dtype=object).copy()
-        values[rows] = new
-        out[col] = values
-    release_of = np.array([q.release for q in quotes], dtype=object)[pair]
-    values = out["release"].to_numpy(dtype=object).copy()
-    values[rows] = release_of
-    out["release"] = values
-    years = out["year"].to_numpy().copy()
-    years[rows] = (
-        np.array([int(r[:4]) for r in release_of.tolist()], dtype=years.dtype)
-        if len(rows)
-        else years[rows]
-    )
-    out["year"] = years
+    for col in ("nonfacility_cents", "facility_cents"):
+        res[col] = res[col].copy()
+        res[col][rows] = cents
+    res["status"] = np.asarray(res["status"], dtype=object).copy()
+    res["status"][rows] = status
+    res["note"] = np.asarray(res["note"], dtype=object).copy()
+    res["note"][rows] = note
+    release_ids = sorted({q.release for q in quotes} | {rel.release_id})
+    rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int64)
+    rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int64)[pair]
+    routed.release = np.array(release_ids, dtype=object)[rid]
+    routed.year = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)[rid]
+    return routed
+
+
+def add_columns(out: pd.DataFrame, routed: Routed) -> None:
+    """Write ``schedule`` and ``units`` (and a routed row's release and year) into ``out``."""
+    import pandas as pd
+
+    out["schedule"] = pd.Categorical.from_codes(routed.schedule, categories=list(SCHEDULES))
+    out["units"] = routed.units_milli / 1000.0
+    if routed.release is not None and routed.year is not None:
+        out["release"] = routed.release
+        out["year"] = routed.year
 
 
 def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code: object) -> Any:
