@@ -285,8 +285,11 @@ def _price_routed(
     place: np.ndarray,
     units_milli: np.ndarray,
     minutes: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cents or -1, status, note) for routed rows (``pair``/``place``: indexes per row)."""
+) -> tuple[np.ndarray, tuple[np.ndarray, list[str]], list[tuple[np.ndarray, list[str]]]]:
+    """(cents or -1, status, note) for routed rows (``pair``/``place``: indexes per row).
+
+    Status is (code per row, distinct words); the note is parts to join end to end, each
+    (code per row, distinct texts), so no Python string is built per request row."""
     sched_of = np.array([q.schedule for q in quotes], dtype=np.int64)
     value_of = np.array([q.value for q in quotes], dtype=np.int64)
     places_of = np.array([q.places for q in quotes], dtype=np.int64)
@@ -343,25 +346,28 @@ def _price_routed(
         cents[rows[got]] = anesthesia.amount_cents(total[got], cf[got], pct[got])
         extra_code[rows] = np.where(got, np.where(has_time, 6, 7), 8)
 
-    # Status per row.
-    status_of = np.array([q.status for q in quotes], dtype=object)
-    status = status_of[pair]
-    status = np.where(extra_code == 3, "needs_state", status)
-    status = np.where((extra_code == 4) | (extra_code == 5), "not_priced", status)
-    status = np.where(extra_code == 8, "gpci_missing", status)
+    # Status per row, as codes into a short list of words.
+    status_words = sorted(
+        {q.status for q in quotes} | {"needs_state", "not_priced", "gpci_missing"}
+    )
+    word = {w: i for i, w in enumerate(status_words)}
+    status = np.array([word[q.status] for q in quotes], dtype=np.int64)[pair]
+    status = np.where(extra_code == 3, word["needs_state"], status)
+    status = np.where((extra_code == 4) | (extra_code == 5), word["not_priced"], status)
+    status = np.where(extra_code == 8, word["gpci_missing"], status)
 
-    # Notes: the pair's note, then the place's part, then the units; each part is built
-    # once per distinct key (pairs, places and units are few; request rows are many).
-    note = np.array([q.note for q in quotes], dtype=object)[pair]
-    # Per-state schedules: the place's part (state, rural or not) per distinct (place, extra).
+    # Notes: the pair's note, the place's part (per-state schedules), the units; every row's
+    # note is a code into the distinct notes, each built once (pairs, places and units are
+    # few; request rows are many).
+    part_b = np.zeros(n, dtype=np.int64)  # 0: none, else 1 + index into texts_b
+    texts_b: list[str] = []
     dme = np.flatnonzero((extra_code >= 1) & (extra_code <= 5))
     if len(dme):
-        keys_b, inv_b = np.unique(place[dme] * 8 + extra_code[dme], return_inverse=True)
-        texts_b = []
+        keys_b, inv_b = _dense_factorize(place[dme] * 8 + extra_code[dme])
         for k in keys_b.tolist():
             p, extra = places[k // 8], k % 8
             if extra == 1:
-                texts_b.append(f"; {p.state} rural fee (ZIP {p.zip} in CMS's rural ZIP file)")
+                texts_b.append(f"; {p.state} rural fee (the ZIP is in CMS's rural ZIP file)")
             elif extra == 2:
                 texts_b.append(f"; {p.state} non-rural fee")
             elif extra == 3:
@@ -376,16 +382,13 @@ def _price_routed(
                     f"; the file has only a rural {p.state} fee for this code, and ZIP "
                     f"{p.zip or '(none given)'} is not in CMS's DMEPOS rural ZIP file"
                 )
-        note[dme] = note[dme] + np.array(texts_b, dtype=object)[inv_b.ravel()]
+        part_b[dme] = inv_b + 1
     u_idx, u_vals = _small_factorize(units_milli)
-    if len(u_vals) > 1 or (len(u_vals) and int(u_vals[0]) != 1000):
-        suffix = np.array(
-            ["" if int(u) == 1000 else f"; x {Decimal(int(u)) / 1000:g} units" for u in u_vals],
-            dtype=object,
-        )
-        scaled = np.flatnonzero(ok & (sched != ANES) & (cents >= 0))
-        note[scaled] = note[scaled] + suffix[u_idx[scaled]]
+    suffixes = [""] + [f"; x {Decimal(int(u)) / 1000:g} units" for u in u_vals.tolist()]
+    part_u = np.where(ok & (sched != ANES) & (cents >= 0) & (units_milli != 1000), u_idx + 1, 0)
+    part_a = pair.copy()
     # Anesthesia: base and time units and the CF, per distinct (pair, place, minutes).
+    texts_c: list[str] = []
     anes = np.flatnonzero(extra_code >= 6)
     if len(anes):
         m_idx, m_vals = _small_factorize(np.where(np.isnan(minutes), -1.0, minutes)[anes])
@@ -395,11 +398,10 @@ def _price_routed(
             + extra_code[anes],
             return_inverse=True,
         )
-        texts_c = []
         for k in keys_c.tolist():
             extra = k % 9
             rest = k // 9
-            mins = float(m_vals[rest % len(m_vals)])
+            mins_given = float(m_vals[rest % len(m_vals)])
             rest //= len(m_vals)
             q, p = quotes[rest // len(places)], places[rest % len(places)]
             parts = [q.note] if q.note else []
@@ -408,14 +410,30 @@ def _price_routed(
             else:
                 pieces = [f"{anesthesia.fmt_units(q.value)} base units"]
                 if extra == 6:
-                    t = int(anesthesia.time_tenths(np.array([mins]))[0])
-                    pieces.append(f"{anesthesia.fmt_units(t)} time units ({mins:g} min / 15)")
+                    t = int(anesthesia.time_tenths(np.array([mins_given]))[0])
+                    pieces.append(f"{anesthesia.fmt_units(t)} time units ({mins_given:g} min / 15)")
                 parts.append(f"ANES: ({' + '.join(pieces)}) x {p.anes_note}")
                 if extra == 7 and q.time_units:
                     parts.append("no anesthesia minutes given: base units only (give minutes)")
             texts_c.append("; ".join(parts))
-        note[anes] = np.array(texts_c, dtype=object)[inv_c.ravel()]
-    return cents, status, note
+        part_a[anes] = len(quotes) + inv_c.ravel()  # anesthesia notes follow the pairs'
+    note_parts = [
+        (part_a, [q.note for q in quotes] + texts_c),
+        (part_b, ["", *texts_b]),
+        (part_u, suffixes),
+    ]
+    return cents, (status, status_words), note_parts
+
+
+def _dense_factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys ascending, index per key) for small non-negative integer keys, in O(n)
+    (np.unique sorts, which costs more than everything else for a million rows)."""
+    if not len(keys):
+        return keys[:0], keys[:0]
+    present = np.zeros(int(keys.max()) + 1, dtype=bool)
+    present[keys] = True
+    ids = np.cumsum(present) - 1
+    return np.flatnonzero(present), ids[keys].astype(np.int64)
 
 
 def _small_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -515,8 +533,7 @@ def route(
         s_list = list(s_vals)
     else:
         s_idx, s_list = np.zeros(len(rows), dtype=np.int64), [None]
-    key = engine_place * len(s_list) + s_idx
-    place_keys, place = np.unique(key, return_inverse=True)
+    place_keys, place = _dense_factorize(engine_place * len(s_list) + s_idx)
     places = []
     for k in place_keys.tolist():
         e, st = k // len(s_list), s_list[k % len(s_list)]
@@ -545,23 +562,79 @@ def route(
     for col in ("nonfacility_cents", "facility_cents"):
         res[col] = res[col].copy()
         res[col][rows] = cents
-    res["status"] = np.asarray(res["status"], dtype=object).copy()
-    res["status"][rows] = status
-    res["note"] = np.asarray(res["note"], dtype=object).copy()
-    res["note"][rows] = note
+    res["status"] = _text_column(np.asarray(res["status"], dtype=object), rows, [status])
+    res["note"] = _text_column(np.asarray(res["note"], dtype=object), rows, note)
     release_ids = sorted({q.release for q in quotes} | {rel.release_id})
     rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int64)
     rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int64)[pair]
-    routed.release = np.array(release_ids, dtype=object)[rid]
+    routed.release = _text_column(np.zeros(0, dtype=object), None, [(rid, release_ids)])
     routed.year = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)[rid]
     return routed
+
+
+def join_parts(parts: list[tuple[np.ndarray, list[str]]]) -> np.ndarray:
+    """Per-row texts from parts (code per row, distinct texts) joined end to end."""
+    out = np.asarray(parts[0][1], dtype=object)[parts[0][0]]
+    for codes, texts in parts[1:]:
+        out = out + np.asarray(texts, dtype=object)[codes]
+    return np.asarray(out, dtype=object)
+
+
+def _text_column(
+    engine: np.ndarray,
+    rows: np.ndarray | None,
+    parts: list[tuple[np.ndarray, list[str]]],
+) -> Any:
+    """The engine's text column with ``rows`` replaced by the joined ``parts``.
+
+    With pyarrow (pandas' string storage) the routed rows are taken from their few distinct
+    texts and joined in C rather than built one Python string at a time; without it, an
+    object array.
+    """
+    try:
+        import pandas as pd
+        import pyarrow as pa  # optional: pandas' default string storage
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover
+        if rows is None:
+            return join_parts(parts)
+        out = engine.copy()
+        out[rows] = join_parts(parts)
+        return out
+    taken = [
+        pa.array(texts, type=pa.large_string()).take(pa.array(codes)) for codes, texts in parts
+    ]
+    if len(taken) == 1:
+        routed = taken[0]
+    else:
+        routed = pc.binary_join_element_wise(*taken, pa.scalar("", pa.large_string()))
+    if rows is None:  # the whole column comes from the parts
+        try:
+            return pd.array(routed, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+        except (TypeError, ValueError):  # pragma: no cover - an older pandas
+            return join_parts(parts)
+    mask = np.zeros(len(engine), dtype=bool)
+    mask[rows] = True
+    # The engine's column would be converted when written anyway; replace the routed rows.
+    full = pc.replace_with_mask(
+        pa.array(engine, type=pa.large_string(), from_pandas=True), pa.array(mask), routed
+    )
+    try:
+        return pd.array(full, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    except (TypeError, ValueError):  # pragma: no cover - an older pandas
+        out = engine.copy()
+        out[rows] = join_parts(parts)
+        return out
 
 
 def add_columns(out: pd.DataFrame, routed: Routed) -> None:
     """Write ``schedule`` and ``units`` (and a routed row's release and year) into ``out``."""
     import pandas as pd
 
-    out["schedule"] = pd.Categorical.from_codes(routed.schedule, categories=list(SCHEDULES))
+    # Categorical: six words for a million rows cost nothing to build.
+    out["schedule"] = pd.Categorical.from_codes(
+        routed.schedule, dtype=pd.CategoricalDtype(list(SCHEDULES))
+    )
     out["units"] = routed.units_milli / 1000.0
     if routed.release is not None and routed.year is not None:
         out["release"] = routed.release
@@ -593,8 +666,8 @@ def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code
                 amount=amount,
                 nonfacility=amount,
                 facility=amount,
-                status=str(status[0]),
-                note=str(note[0]),
+                status=status[1][int(status[0][0])],
+                note=str(join_parts(note)[0]),
                 release=q.release,
                 year=int(q.release[:4]),
                 schedule=SCHEDULES[s],
