@@ -133,14 +133,20 @@ def _quote_pair(ctx: _Context, schedule: int, code: str, mods: tuple[str, ...]) 
     release = ctx.releases.get(schedule)
     if release is None:
         return _quote_pair_uncached(ctx, schedule, code, mods)
-    memo: dict[tuple[str, tuple[str, ...]], _PairQuote] = release.__dict__.setdefault(
+    memo: dict[tuple[int, str, tuple[str, ...]], _PairQuote] = release.__dict__.setdefault(
         "_quote_memo", {}
     )
-    found = memo.get((code, mods))
+    key = (ctx.rel.year, code, mods)
+    found = memo.get(key)
     if found is None:
         found = _quote_pair_uncached(ctx, schedule, code, mods)
+        if release.info.year < ctx.rel.year:
+            found.note += (
+                f" (no CY{ctx.rel.year} {SCHEDULES[schedule]} release is installed: "
+                f"the newest earlier one, {release.info.release_id}, is used)"
+            )
         if len(memo) < 200_000:
-            memo[(code, mods)] = found
+            memo[key] = found
     return found
 
 
@@ -273,10 +279,6 @@ def _minutes(values: Any, what: str) -> np.ndarray:
     return out
 
 
-def _money(value: int) -> str:
-    return f"{value // 100}.{value % 100:02d}"
-
-
 def _price_routed(
     ctx: _Context,
     quotes: list[_PairQuote],
@@ -299,7 +301,9 @@ def _price_routed(
     ok = ok_of[pair]
     n = len(pair)
     cents = np.full(n, -1, dtype=np.int64)
-    # Extra status / note per row: 0 none, else an index into `extra`.
+    # What the place did to a row (status and note): 0 nothing; DMEPOS/PEN 1 rural fee,
+    # 2 non-rural fee, 3 no state, 4 no fee in the state, 5 only a rural fee; anesthesia
+    # 6 with time units, 7 base units only, 8 no anesthesia CF for the locality.
     extra_code = np.zeros(n, dtype=np.int64)
 
     # CLFS, ASP: per-unit value (10**-places dollars) x units (thousandths), half-up to cents.
@@ -326,7 +330,6 @@ def _price_routed(
         )
         priced = fee >= 0
         cents[rows[priced]] = (fee[priced] * units_milli[rows[priced]] + 500) // 1000
-        # 1 rural fee used, 2 non-rural, 3 no state, 4 no fee in that state, 5 rural-only fee
         code = np.where(used_rural, 1, 2)
         code = np.where(st < 0, 3, np.where(priced, code, np.where(only_rural, 5, 4)))
         extra_code[rows] = code
