@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,3 +96,37 @@ def test_cli_releases_lists_every_schedule_with_checksums() -> None:
         ("DMEPOS", "2025A"),
         ("PEN", "2025A"),
     } <= schedules
+
+
+def test_cli_anesthesia_minutes_and_base_units_file(tmp_path: Path) -> None:
+    base = tmp_path / "anes_base_units.csv"
+    base.write_text("CPT Code,Base Units\n00100,5\n", "utf-8")
+    done = _run(
+        "price", "00100-QK", "--national", "--year", "2025", "--minutes", "30",
+        "--base-units", str(base), "--format", "csv",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    row = next(csv.DictReader(io.StringIO(done.stdout)))
+    # (5 + 2.0) x 20.3178 x 50% = 71.1123
+    assert (row["schedule"], row["nonfacility_amount"]) == ("ANES", "71.11")
+    missing = _run("price", "00100", "--national", "--year", "2025", "--format", "csv")
+    row = next(csv.DictReader(io.StringIO(missing.stdout)))
+    assert row["status"] == "base_units_missing" and row["nonfacility_amount"] == ""
+
+
+def test_cli_input_file_with_units_state_and_minutes_columns(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.csv"
+    requests.write_text("code,modifier,state,units\nE0260,RR,TX,2\nJ3301,,,10\n99213,,,\n", "utf-8")
+    done = _run(
+        "price", "--input", str(requests), "--national", "--year", "2025", "--format", "csv"
+    )
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["schedule"] for r in rows] == ["DMEPOS", "ASP", "PFS"]
+    assert [r["units"] for r in rows] == ["2", "10", "1"]
+    assert rows[1]["nonfacility_amount"] == "8.98"  # 0.898 x 10
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,units\nJ3301,lots\n", "utf-8")
+    failed = _run("price", "--input", str(bad), "--national", "--format", "csv")
+    assert failed.returncode == 1 and "not a number of units" in failed.stderr
+    assert "Traceback" not in failed.stderr
