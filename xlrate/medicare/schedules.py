@@ -128,6 +128,27 @@ class _PairQuote:
     release: str = ""
 
 
+def _route_pair(ctx: _Context, code_value: object, mod_value: object) -> _PairQuote | None:
+    """The other schedule's quote for a request the PFS does not price, or None (stays PFS).
+
+    Memoised per PFS release on the request's raw values, like the engine's pairs, except
+    for anesthesia (its base units come with the request)."""
+    memo: dict[tuple[object, ...], _PairQuote | None] = ctx.rel.__dict__.setdefault(
+        "_route_memo", {}
+    )
+    key = (type(code_value), code_value, type(mod_value), mod_value)
+    if key in memo:
+        return memo[key]
+    code = clean_code(code_value)
+    if not is_valid_code(code):
+        return None
+    s = ctx.schedule_of(code)
+    found = None if s == PFS else _quote_pair(ctx, s, code, parse_modifiers(mod_value).codes)
+    if s != ANES and len(memo) < 200_000:
+        memo[key] = found
+    return found
+
+
 def _quote_pair(ctx: _Context, schedule: int, code: str, mods: tuple[str, ...]) -> _PairQuote:
     """The pair's quote; memoised on the schedule release (its data never changes)."""
     release = ctx.releases.get(schedule)
@@ -420,11 +441,11 @@ def _price_routed(
                     parts.append("no anesthesia minutes given: base units only (give minutes)")
             texts_c.append("; ".join(parts))
         part_a[anes] = len(quotes) + inv_c.ravel()  # anesthesia notes follow the pairs'
-    note_parts = [
-        (part_a, [q.note for q in quotes] + texts_c),
-        (part_b, ["", *texts_b]),
-        (part_u, suffixes),
-    ]
+    note_parts = [(part_a, [q.note for q in quotes] + texts_c)]
+    if texts_b:
+        note_parts.append((part_b, ["", *texts_b]))
+    if part_u.any():
+        note_parts.append((part_u, suffixes))
     return cents, (status, status_words), note_parts
 
 
@@ -458,6 +479,9 @@ class Routed:
     units_milli: np.ndarray
     release: np.ndarray | None = None  # per row, only when some row was routed
     year: np.ndarray | None = None
+    rows: np.ndarray | None = None  # the routed rows, with their status and note as parts
+    status: list[tuple[np.ndarray, list[str]]] | None = None
+    note: list[tuple[np.ndarray, list[str]]] | None = None
 
 
 def route(
@@ -496,13 +520,10 @@ def route(
     ):
         if pfs_status not in ROUTED_STATUSES:
             continue
-        code = clean_code(code_value)
-        if not is_valid_code(code):
-            continue
-        s = ctx.schedule_of(code)
-        if s != PFS:
-            schedule_of_pair[i] = s
-            quotes_by_pair[i] = _quote_pair(ctx, s, code, parse_modifiers(mod_value).codes)
+        found = _route_pair(ctx, code_value, mod_value)
+        if found is not None:
+            schedule_of_pair[i] = found.schedule
+            quotes_by_pair[i] = found
     sched = schedule_of_pair[pair_idx]
     routed = Routed(sched, units_milli)
 
@@ -528,7 +549,11 @@ def route(
     engine_place = place_idx[rows]
     first = np.full(len(place_localities), -1, dtype=np.int64)
     first[engine_place[::-1]] = rows[::-1]
-    zip_col = frame["zip"].to_numpy(dtype=object) if "zip" in frame.columns else None
+    # Only the first row of each engine place is read (converting the column costs more).
+    wanted = first[first >= 0]
+    zip_of_place = np.full(len(place_localities), None, dtype=object)
+    if "zip" in frame.columns:
+        zip_of_place[first >= 0] = frame["zip"].take(wanted).to_numpy(dtype=object)
     if "state" in frame.columns:
         s_idx, s_vals = pd.factorize(
             frame["state"].to_numpy(dtype=object)[rows], use_na_sentinel=False
@@ -540,7 +565,7 @@ def route(
     places = []
     for k in place_keys.tolist():
         e, st = k // len(s_list), s_list[k % len(s_list)]
-        z = zip_col[first[e]] if zip_col is not None else None
+        z = zip_of_place[e]
         places.append(
             _resolve_place(
                 ctx,
@@ -565,12 +590,15 @@ def route(
     for col in ("nonfacility_cents", "facility_cents"):
         res[col] = res[col].copy()
         res[col][rows] = cents
-    res["status"] = _text_column(np.asarray(res["status"], dtype=object), rows, [status])
-    res["note"] = _text_column(np.asarray(res["note"], dtype=object), rows, note)
+    # Status and note are written by add_columns into the columns the engine wrote; the
+    # engine's (long) notes for these rows would only be converted to be thrown away.
+    routed.rows, routed.status, routed.note = rows, [status], note
+    res["note"] = np.asarray(res["note"], dtype=object).copy()
+    res["note"][rows] = ""
     release_ids = sorted({q.release for q in quotes} | {rel.release_id})
     rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int64)
     rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int64)[pair]
-    routed.release = _text_column(np.zeros(0, dtype=object), None, [(rid, release_ids)])
+    routed.release = _texts(None, [(rid, release_ids)])
     routed.year = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)[rid]
     return routed
 
@@ -583,51 +611,41 @@ def join_parts(parts: list[tuple[np.ndarray, list[str]]]) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def _text_column(
-    engine: np.ndarray,
-    rows: np.ndarray | None,
-    parts: list[tuple[np.ndarray, list[str]]],
-) -> Any:
-    """The engine's text column with ``rows`` replaced by the joined ``parts``.
+def _texts(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: Any = None) -> Any:
+    """A text column: ``column`` (a pandas array the engine wrote) with ``rows`` replaced by
+    the joined ``parts``, or (``column`` None) all rows from the parts.
 
-    With pyarrow (pandas' string storage) the routed rows are taken from their few distinct
-    texts and joined in C rather than built one Python string at a time; without it, an
-    object array.
+    With pandas' pyarrow string storage the texts are taken from their few distinct values
+    and joined in C, and only the routed rows are replaced, rather than building and
+    converting one Python string per row; otherwise an object array.
     """
     try:
         import pandas as pd
         import pyarrow as pa  # optional: pandas' default string storage
         import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover
-        if rows is None:
+
+        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+        if column is not None and not isinstance(column.dtype, pd.StringDtype):
+            raise TypeError("not an arrow-backed column")
+    except (ImportError, TypeError, ValueError):
+        if column is None:
             return join_parts(parts)
-        out = engine.copy()
-        out[rows] = join_parts(parts)
-        return out
+        values = np.asarray(column, dtype=object).copy()
+        values[rows] = join_parts(parts)
+        return values
     taken = [
         pa.array(texts, type=pa.large_string()).take(pa.array(codes)) for codes, texts in parts
     ]
     if len(taken) == 1:
-        routed = taken[0]
+        joined = taken[0]
     else:
-        routed = pc.binary_join_element_wise(*taken, pa.scalar("", pa.large_string()))
-    if rows is None:  # the whole column comes from the parts
-        try:
-            return pd.array(routed, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
-        except (TypeError, ValueError):  # pragma: no cover - an older pandas
-            return join_parts(parts)
-    mask = np.zeros(len(engine), dtype=bool)
-    mask[rows] = True
-    # The engine's column would be converted when written anyway; replace the routed rows.
-    full = pc.replace_with_mask(
-        pa.array(engine, type=pa.large_string(), from_pandas=True), pa.array(mask), routed
-    )
-    try:
-        return pd.array(full, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
-    except (TypeError, ValueError):  # pragma: no cover - an older pandas
-        out = engine.copy()
-        out[rows] = join_parts(parts)
-        return out
+        joined = pc.binary_join_element_wise(*taken, pa.scalar("", pa.large_string()))
+    if column is not None:
+        mask = np.zeros(len(column), dtype=bool)
+        mask[rows] = True
+        base = pa.array(column).cast(pa.large_string())
+        joined = pc.replace_with_mask(base, pa.array(mask), joined)
+    return pd.array(joined, dtype=dtype)
 
 
 def add_columns(out: pd.DataFrame, routed: Routed) -> None:
@@ -642,6 +660,9 @@ def add_columns(out: pd.DataFrame, routed: Routed) -> None:
     if routed.release is not None and routed.year is not None:
         out["release"] = routed.release
         out["year"] = routed.year
+    if routed.rows is not None and routed.status is not None and routed.note is not None:
+        out["status"] = _texts(out["status"].array, routed.status, routed.rows)
+        out["note"] = _texts(out["note"].array, routed.note, routed.rows)
 
 
 def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code: object) -> Any:
