@@ -742,7 +742,8 @@ def price(
 
     res = _finish(rel, pairs, pair_idx, places, place_idx, mode, opts)
     # Hook (issue 12): rows whose code the PFS does not price (unknown_code / not_priced)
-    # and another schedule does get that schedule's amount, in `res`; units scale amounts.
+    # and another schedule does get that schedule's amount (cents in `res`); units scale
+    # every amount.
     routed = schedules.route(
         res,
         frame,
@@ -796,5 +797,6 @@ def price(
             else rel.conversion_factor
         )
         out["conversion_factor"] = cf / 10000.0
-    schedules.add_columns(out, routed)  # hook (issue 12): schedule, units columns
+    # Hook (issue 12): schedule and units columns; status, note, release of routed rows.
+    schedules.add_columns(out, routed)
     return out
