@@ -63,3 +63,19 @@ def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
             rural_zip_file=DATA / "dmepos_2025q1" / "DME Rural ZIP Code Quarter 1, 2025.csv",
         )
     assert not (medicare_home() / "dmepos").exists()
+
+
+def test_a_refresh_temp_file_is_recognised_by_content(tmp_path: Path) -> None:
+    """A refresh hands over a temporary file without the CMS name: zip or workbook by content."""
+    for schedule, source in (
+        ("clfs", DATA / "clfs_2025q1" / "25CLABQ1.zip"),
+        ("asp", DATA / "asp_2025q1" / "january-2025-asp-pricing-file-12_19_24-final-file.zip"),
+        ("clfs", DATA / "clfs_2026q1" / "CLFS_2026_Q1V1.xlsx"),
+    ):
+        temp = tmp_path / "download.part"
+        temp.write_bytes(source.read_bytes())
+        info = install_file(
+            schedule, temp, extra_provenance={"source_url": "https://cms.example/x"}
+        )
+        assert info.provenance["source_url"] == "https://cms.example/x"
+        assert info.release_id in ("2025A", "2026A")

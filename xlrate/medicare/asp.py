@@ -40,7 +40,7 @@ _MONTHS = {
 
 def read(data: bytes, name: str, year: int | None = None) -> dict[str, np.ndarray]:
     """Parse an ASP pricing file (CSV or CMS's zip holding it); every data row is kept."""
-    if name.lower().endswith(".zip"):
+    if sf.is_bundle(data):
         name, data = sf.zip_member(data, r"\.csv$", name)
     rows = sf.file_rows(data, name)
     table = sf.read_rows(rows, "asp", year, name)

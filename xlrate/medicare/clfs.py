@@ -26,7 +26,7 @@ INDICATORS = {"N": "national limit", "L": "priced locally by the MAC"}
 
 def read(data: bytes, name: str, year: int | None = None) -> dict[str, np.ndarray]:
     """Parse a CLFS file (.csv, .xlsx or CMS's zip) into arrays; every data row is kept."""
-    if name.lower().endswith(".zip"):
+    if sf.is_bundle(data):
         name, data = sf.zip_member(data, r"\.csv$", name)
     table = sf.read_rows(sf.file_rows(data, name), "clfs", year, name)
     c = table.columns

@@ -193,9 +193,28 @@ def xlsx_rows(data: bytes) -> list[list[str]]:
         return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
 
 
+def _zip_names(data: bytes) -> list[str] | None:
+    if data[:2] != b"PK":
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.namelist()
+    except zipfile.BadZipFile:
+        return None
+
+
+def is_bundle(data: bytes) -> bool:
+    """True for a zip of files (CMS's quarterly zip), False for a workbook or a CSV.
+
+    Decided by content, not name: a refresh hands over a temporary file."""
+    names = _zip_names(data)
+    return names is not None and "[Content_Types].xml" not in names
+
+
 def file_rows(data: bytes, name: str) -> list[list[str]]:
-    """Rows of a .csv or .xlsx file."""
-    if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+    """Rows of a .csv or .xlsx file (an .xlsx is a zip holding [Content_Types].xml)."""
+    names = _zip_names(data)
+    if names is not None and "[Content_Types].xml" in names:
         return xlsx_rows(data)
     return list(csv.reader(io.StringIO(decode(data))))
 

@@ -77,11 +77,13 @@ def install_file(
     rural_zip_file: str | Path | None = None,
     release_id: str | None = None,
     source_url: str = "",
+    extra_provenance: dict[str, Any] | None = None,
     root: Path | None = None,
 ) -> schedule_store.ScheduleInfo:
     """Parse ``path`` (a CMS zip, CSV or XLSX of ``schedule``) and install it atomically.
 
     DMEPOS and PEN need CMS's rural ZIP file too: a member of the zip, or ``rural_zip_file``.
+    ``extra_provenance`` (a refresh's source URL, download time, zip sha256) is merged in.
     """
     schedule = schedule.lower()
     if schedule not in schedule_store.SCHEDULE_DIRS:
@@ -101,7 +103,7 @@ def install_file(
         release = release_id or str(effective[0])
         files.append(_entry(path.name, data, "asp", len(arrays["code"])))
     else:
-        if path.suffix.lower() == ".zip":
+        if sf.is_bundle(data):
             member, body = sf.zip_member(data, _MEMBERS[schedule], path.name)
             if rural_zip_file is None:
                 rural_name, rural_data = sf.zip_member(data, _MEMBERS["rural"], path.name)
@@ -151,6 +153,7 @@ def install_file(
         "installed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "installed_by": "xlrate.medicare.schedule_update.install_file",
     }
+    provenance.update(extra_provenance or {})
     return schedule_store.install(schedule, release, arrays, provenance, root=root)
 
 
