@@ -130,3 +130,11 @@ def test_cli_input_file_with_units_state_and_minutes_columns(tmp_path: Path) -> 
     failed = _run("price", "--input", str(bad), "--national", "--format", "csv")
     assert failed.returncode == 1 and "not a number of units" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_a_code_on_no_schedule_says_which_files_were_checked() -> None:
+    result = xlrate.medicare_amount("E0241", year=2025)  # DME bath rail: not on the fee schedules
+    assert result.status == "unknown_code" and result.schedule == "PFS"
+    assert "nor in CLFS 2025A, ASP 2025A, DMEPOS 2025A, PEN 2025A" in result.note
+    priced = xlrate.price(pd.DataFrame({"code": ["E0241", "99213"]}), year=2025, national=True)
+    assert priced["note"][0] == result.note

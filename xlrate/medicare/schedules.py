@@ -149,6 +149,13 @@ def _route_pair(ctx: _Context, code_value: object, mod_value: object) -> _PairQu
     return found
 
 
+def _nowhere_note(ctx: _Context, code: str) -> str:
+    others = [f"{SCHEDULES[s]} {r.info.release_id}" for s, r in ctx.releases.items() if r]
+    return f"{code} is not in the {ctx.rel.release_id} physician fee schedule (PPRRVU)" + (
+        f" nor in {', '.join(others)}" if others else ""
+    )
+
+
 def _quote_pair(ctx: _Context, schedule: int, code: str, mods: tuple[str, ...]) -> _PairQuote:
     """The pair's quote; memoised on the schedule release (its data never changes)."""
     release = ctx.releases.get(schedule)
@@ -515,6 +522,7 @@ def route(
     ctx = _Context(rel, opts)
     schedule_of_pair = np.zeros(len(pair_requests), dtype=np.int64)
     quotes_by_pair: dict[int, _PairQuote] = {}
+    unknown_notes: dict[int, str] = {}
     for i, ((code_value, mod_value), pfs_status) in enumerate(
         zip(pair_requests, pair_statuses, strict=True)
     ):
@@ -524,8 +532,19 @@ def route(
         if found is not None:
             schedule_of_pair[i] = found.schedule
             quotes_by_pair[i] = found
+        elif pfs_status == "unknown_code":
+            unknown_notes[i] = _nowhere_note(ctx, clean_code(code_value))
     sched = schedule_of_pair[pair_idx]
     routed = Routed(sched, units_milli)
+    if unknown_notes:
+        # A code on no schedule says so (the engine's note names the PFS file only).
+        notes = np.full(len(pair_requests), None, dtype=object)
+        for i, text in unknown_notes.items():
+            notes[i] = text
+        which = notes[pair_idx]
+        nowhere = np.flatnonzero(which != None)  # noqa: E711 - elementwise on objects
+        res["note"] = np.asarray(res["note"], dtype=object).copy()
+        res["note"][nowhere] = which[nowhere]
 
     # PFS rows: the engine's cents are for one unit.
     if (units_milli != 1000).any():
@@ -671,6 +690,8 @@ def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code
     if result.status in ROUTED_STATUSES and is_valid_code(result.code):
         ctx = _Context(rel, opts)
         s = ctx.schedule_of(result.code)
+        if s == PFS and result.status == "unknown_code":
+            result = dataclasses.replace(result, note=_nowhere_note(ctx, result.code))
         if s != PFS:
             q = _quote_pair(ctx, s, result.code, parse_modifiers(result.modifier).codes)
             place = _resolve_place(ctx, result.locality, zip_code, opts.state)
