@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-AREAS = ["medicare", "update", "practice", "report", "base", "audit"]
+AREAS = ["medicare", "update", "practice", "report", "base", "audit", "schedules"]
 
 
 def main(argv: list[str]) -> int:

@@ -31,6 +31,8 @@ def test_price_csv_columns_and_values() -> None:
         "facility_amount",
         "status",
         "note",
+        "schedule",
+        "units",
     ]
     assert (
         rows[0]["code"] == "99213"
@@ -49,7 +51,10 @@ def test_price_zip_single_setting() -> None:
     out = run("price", "99213", "--zip", "94110", "--setting", "nonfacility", "--format", "csv")
     assert out.returncode == 0, out.stderr
     header = out.stdout.splitlines()[0]
-    assert header == "code,modifier,locality,year,release,nonfacility_amount,status,note"
+    assert (
+        header
+        == "code,modifier,locality,year,release,nonfacility_amount,status,note,schedule,units"
+    )
     assert ",01112-05," in out.stdout
 
 

@@ -43,7 +43,8 @@ def _build(root: Path) -> Demo:
 
 def edge_profile(root: Path) -> Profile:
     """Payers that stress the formulas: nothing comparable, no volumes, a name with ' * ?."""
-    (root / "lab.csv").write_text("Code,Fee\n36415,3.00\n81002,4.50\n", "utf-8")
+    # Lab codes the MAC prices (CLFS indicator L): no Medicare amount, so nothing comparable.
+    (root / "lab.csv").write_text("Code,Fee\n0020M,3.00\n0420U,4.50\n", "utf-8")
     (root / "novol.csv").write_text("Code,Fee\n99213,95.00\n99214,120.00\n", "utf-8")
     (root / "odd.csv").write_text(
         "Code,Mod,Fee,Volume\n99213,,70.00,10\n99214,,150.00,3\n71046,26,9.00,4\n", "utf-8"

@@ -21,6 +21,8 @@ PRICE_COLUMNS = [
     "facility_amount",
     "status",
     "note",
+    "schedule",
+    "units",
 ]
 
 
@@ -121,6 +123,17 @@ def _money(value: float) -> str:
     "--qp", is_flag=True, help="Qualifying APM participant conversion factor (2026 and later)."
 )
 @click.option(
+    "--units",
+    help="Units per code (drugs: billing units of the ASP dosage); amounts are for these units.",
+)
+@click.option("--minutes", help="Anesthesia time in minutes (time units = minutes / 15).")
+@click.option(
+    "--base-units",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CMS's anesthesia base units file (CSV/XLSX), needed for anesthesia codes.",
+)
+@click.option("--state", help="State for DMEPOS/PEN fees when no --zip is given (e.g. NY).")
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
@@ -141,13 +154,22 @@ def price_cmd(
     npp: bool,
     sequestration: bool,
     qp: bool,
+    units: str | None,
+    minutes: str | None,
+    base_units: str | None,
+    state: str | None,
     fmt: str,
 ) -> None:
     """What Medicare pays for CODES (99213, 99214-25, 76145-26) in a locality.
 
+    Each code is priced by its schedule (column schedule): the physician fee schedule,
+    or for codes it does not price the lab (CLFS), drug (ASP), DMEPOS, PEN or anesthesia
+    schedule.
+
     \b
     Examples:
       xlrate price 99213 99214-25 76145-26 --locality 01112-05
+      xlrate price 85025 J3301 E0260-RR --zip 10001 --units 2 --format csv
       xlrate price 99213 --zip 94110 --setting nonfacility --format csv
       xlrate price 99213 --national --year 2026
       xlrate price --input requests.csv --zip 94110 --format csv
@@ -183,12 +205,16 @@ def price_cmd(
         frame = pd.DataFrame({"code": [p[0] for p in pairs], "modifier": [p[1] for p in pairs]})
         if not (locality or zip_code or national):
             raise InputError("say where: --locality 01112-05, --zip 94110 or --national")
-    options = {
+    options: dict[str, Any] = {
         "participating": not non_participating,
         "limiting_charge": limiting_charge,
         "npp": npp,
         "sequestration": sequestration,
         "qp": qp,
+        "units": units,
+        "minutes": minutes,
+        "base_units": base_units,
+        "state": state,
     }
     priced = price(
         frame,
@@ -211,6 +237,7 @@ def price_cmd(
         rec["modifier"] = "" if rec.get("modifier") is None else str(rec.get("modifier"))
         rec["nonfacility_amount"] = _money(rec["nonfacility_amount"])
         rec["facility_amount"] = _money(rec["facility_amount"])
+        rec["units"] = f"{rec['units']:g}"
         rows.append(rec)
     emit(rows, columns, fmt)
 
@@ -291,7 +318,8 @@ def releases_cmd(fmt: str) -> None:
                         **i.provenance,
                     }
                     for i in infos
-                ],
+                ]
+                + _other_schedules_json(),
                 indent=2,
             )
         )
@@ -316,3 +344,35 @@ def releases_cmd(fmt: str) -> None:
         for f in i.provenance.get("files", []):
             line = f"  {f['name']:<28} sha256 {f['sha256']}  {f['bytes']:>9} bytes"
             click.echo(terminal_text(line))
+    _other_schedules()
+
+
+def _other_schedules_json() -> list[dict[str, Any]]:
+    from xlrate.medicare.schedule_store import list_schedule_releases  # lazy: numpy
+
+    return [
+        {
+            "release": i.release_id,
+            "schedule": i.schedule.upper(),
+            "source": i.source,
+            "path": str(i.path),
+            **i.provenance,
+        }
+        for i in list_schedule_releases()
+    ]
+
+
+def _other_schedules() -> None:
+    """The CLFS, ASP, DMEPOS and PEN releases (xlrate.medicare.schedule_store)."""
+    from xlrate.medicare.schedule_store import list_schedule_releases  # lazy: numpy
+
+    others = list_schedule_releases()
+    if not others:
+        return
+    click.echo("\nOther schedules:")
+    for i in others:
+        for f in i.provenance.get("files", []):
+            click.echo(
+                f"  {i.schedule.upper():<7}{i.release_id}  {i.source:<9}  {f['name']:<40} "
+                f"sha256 {f['sha256']}  {f['bytes']:>9} bytes"
+            )

@@ -31,7 +31,7 @@ import numpy as np
 
 from xlrate.codes import Modifiers, clean_code, code_cell, is_blank, parse_modifiers
 from xlrate.errors import CodeError, InputError
-from xlrate.medicare import store
+from xlrate.medicare import schedules, store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
 
@@ -569,6 +569,8 @@ class PriceResult:
     facility: Decimal | None
     status: str
     note: str
+    schedule: str = "PFS"  # which Medicare schedule priced it (xlrate.medicare.schedules)
+    units: Decimal = Decimal(1)  # amounts are for these units
 
     @property
     def priced(self) -> bool:
@@ -611,7 +613,9 @@ def _medicare_amount_cached(
     release: str | None,
     options: tuple[tuple[str, Any], ...],
 ) -> PriceResult:
-    opts = make_options(**dict(options))
+    engine_options = dict(options)
+    schedule_options = schedules.pop_options(engine_options)  # hook: other schedules (issue 12)
+    opts = make_options(**engine_options)
     rel = load_release(year, release)
     mode = _setting_mode(setting, NONFAC)
     pair = _resolve_pair(rel, code, modifier)
@@ -621,7 +625,7 @@ def _medicare_amount_cached(
     nf = _cents_to_decimal(int(out["nonfacility_cents"][0]))
     f = _cents_to_decimal(int(out["facility_cents"][0]))
     amount = f if mode == FAC else nf
-    return PriceResult(
+    result = PriceResult(
         code=clean_code(code),
         modifier=parse_modifiers(modifier).text,
         locality=str(out["locality"][0]),
@@ -634,6 +638,8 @@ def _medicare_amount_cached(
         status=str(out["status"][0]),
         note=str(out["note"][0]),
     )
+    # Hook (issue 12): a code the PFS does not price goes to the schedule that does; units.
+    return schedules.route_one(result, rel, schedule_options, zip_code)  # type: ignore[no-any-return]
 
 
 def zip_pairs(a: Any, b: Any) -> Any:
@@ -676,6 +682,7 @@ def price(
         raise InputError(
             f"the request table needs a 'code' column (it has: {', '.join(map(str, frame.columns))})"
         )
+    schedule_options = schedules.pop_options(options)  # hook: other schedules (issue 12)
     opts = make_options(**options)
     rel = load_release(year, release)
     n = len(frame)
@@ -737,6 +744,24 @@ def price(
         mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int64)[s_idx]
 
     res = _finish(rel, pairs, pair_idx, places, place_idx, mode, opts)
+    # Hook (issue 12): rows whose code the PFS does not price (unknown_code / not_priced)
+    # and another schedule does get that schedule's amount (cents in `res`); units scale
+    # every amount.
+    routed = schedules.route(
+        res,
+        frame,
+        rel,
+        [
+            (code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
+            for k in pair_keys
+        ],
+        [p.status for p in pairs],
+        pair_idx,
+        [p.locality for p in places],
+        place_idx,
+        schedule_options,
+        zip_default=zip,
+    )
     nf = res["nonfacility_cents"]
     f = res["facility_cents"]
     nf_amount = np.where(nf >= 0, nf / 100.0, np.nan)
@@ -775,4 +800,6 @@ def price(
             else rel.conversion_factor
         )
         out["conversion_factor"] = cf / 10000.0
+    # Hook (issue 12): schedule and units columns; status, note, release of routed rows.
+    schedules.add_columns(out, routed)
     return out
