@@ -4,6 +4,7 @@ benchmark with what this counts; it shares no code with xlrate."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import statistics
@@ -12,10 +13,28 @@ from pathlib import Path
 from typing import Any
 
 # CMS PFS facility places of service (DOMAIN.md section 6), POS 10 until 2023.
-FACILITY = {"02", "19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"}
+FACILITY = {
+    "02",
+    "19",
+    "21",
+    "22",
+    "23",
+    "24",
+    "26",
+    "31",
+    "34",
+    "41",
+    "42",
+    "51",
+    "52",
+    "53",
+    "56",
+    "61",
+}
 DOLLARS = {"negotiated", "fee schedule", "derived"}
 
 
+@functools.lru_cache(maxsize=4)
 def load(path: Path) -> dict[str, Any]:
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
@@ -59,7 +78,9 @@ def counts(path: Path) -> dict[str, Any]:
     return {"items": len(data["in_network"]), "prices": prices, "tins": tins}
 
 
-def per_setting_stats(path: Path, code: str) -> dict[tuple[str, str], tuple[int, float, float, float]]:
+def per_setting_stats(
+    path: Path, code: str
+) -> dict[tuple[str, str], tuple[int, float, float, float]]:
     """(modifier, setting) -> (TINs, min, median, max) of per-TIN medians of dollar rates."""
     data = load(path)
     year = int(data["last_updated_on"][:4])
@@ -71,8 +92,10 @@ def per_setting_stats(path: Path, code: str) -> dict[tuple[str, str], tuple[int,
             for price in negotiated["negotiated_prices"]:
                 if price["negotiated_type"] not in DOLLARS:
                     continue
-                key = ("-".join(price.get("billing_code_modifier") or []),
-                       setting(price.get("service_code", []), year))
+                key = (
+                    "-".join(price.get("billing_code_modifier") or []),
+                    setting(price.get("service_code", []), year),
+                )
                 for t, _ in groups_of(data, negotiated):
                     rates[key][t].append(price["negotiated_rate"])
     out = {}

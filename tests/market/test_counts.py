@@ -37,16 +37,27 @@ def test_the_real_uhc_file_counts() -> None:
     assert counts(UHC)["items"] == 13_673
 
 
-@pytest.mark.parametrize("code", ["99213", "99214", "97110", "71046", "27447", "0001A"])
-def test_per_setting_min_median_max_match_an_independent_count(code: str, store_dir: Path) -> None:
+FIGURE_CODES = ["99213", "99214", "97110", "71046", "27447", "0001A"]
+
+
+@pytest.fixture(scope="module")
+def uhc_rates(tmp_path_factory: pytest.TempPathFactory) -> object:
+    store = Store(tmp_path_factory.mktemp("uhc") / "store")
+    result = ingest([str(UHC)], codes=FIGURE_CODES, store=store, fetch_remote=False)
+    return store.read(result.keys)
+
+
+@pytest.mark.parametrize("code", FIGURE_CODES)
+def test_per_setting_min_median_max_match_an_independent_count(
+    code: str, uhc_rates: object
+) -> None:
     expected = per_setting_stats(UHC, code)
     assert expected, code
-    store = Store(store_dir)
-    result = ingest([str(UHC)], codes=[code], store=store, fetch_remote=False)
-    bench = benchmark(store.read(result.keys), medicare=_no_medicare)
+    bench = benchmark(uhc_rates, medicare=_no_medicare)
     got = {
         (row.modifier, row.setting): (row.tins, row.min, row.median, row.max)
         for row in bench.dollars.itertuples()
+        if row.code == code
     }
     assert got.keys() == expected.keys()
     for key, (tins, low, mid, high) in expected.items():

@@ -458,6 +458,11 @@ def _price_fields(code: str, code_type: str, arrangement: str, price: dict[str, 
     )
 
 
+def _uses_references(item: Any) -> bool:
+    rates = item.get("negotiated_rates") if isinstance(item, dict) else None
+    return any(isinstance(r, dict) and r.get("provider_references") for r in rates or ())
+
+
 def _first_text(chunk: bytes) -> str:
     text = chunk[:200].decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
     return " ".join(text[:40].split())
@@ -494,6 +499,7 @@ def read_rates(
     header_coro: Any = backend.parse_coro(events)
     saw_in_network = False
     refs_first = False
+    uses_references = False  # the first item's rates point at provider_references
     first = True
     try:
         for chunk in chunks:
@@ -537,6 +543,8 @@ def read_rates(
                         rates.refs_known = True
                 for item in items:
                     summary.items += 1
+                    if summary.items == 1 and _uses_references(item):
+                        uses_references = True
                     code = item_code(item)
                     if codes is None or code in codes:
                         summary.items_kept += 1
@@ -582,11 +590,10 @@ def read_rates(
             "contents? then use --toc)"
         )
     rates.refs_known = True
-    if rates.pending and not rates.refs:
+    if (rates.pending or uses_references) and not rates.refs:
         raise MarketFileError(
-            f"{source}: {len(rates.pending):,} rates refer to provider_references (e.g. id "
-            f"{rates.pending[0][0][0]}) but the file has no provider_references: it is "
-            "incomplete. Download it again"
+            f"{source}: its rates refer to provider_references by id but the file has no "
+            "provider_references: it is incomplete. Download it again"
         )
     rates.finish()
     if rates.missing_refs:
