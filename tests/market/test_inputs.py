@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import CAREFIRST, REFS_AFTER, REMOTE_REF, TOC, UHC, UHS
 
 from xlrate.market.ingest import ingest
