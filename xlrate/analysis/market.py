@@ -231,6 +231,15 @@ def benchmark(
     table = _with_medicare(
         table, locality=locality, zip=zip, year=year, release=release, medicare=medicare
     )
+    if ghosts:
+        flagged = int(table["ghost_tins"].sum()) if len(table) else 0
+        notes.append(
+            f"{len(ghosts):,} TINs are flagged as likely ghost rates (no NPI with the "
+            f"practice's taxonomy); {flagged:,} of their per-code rates are in the figures "
+            "(column ghost_tins)"
+            if flagged
+            else f"{len(ghosts):,} TINs flagged as likely ghost rates are not among the peers"
+        )
     if own and table["own_rate"].isna().all():
         notes.append(
             "the practice's TINs/NPIs have no dollar rate for these codes in the files read"

@@ -161,6 +161,8 @@ def _locations(files: Sequence[str], tocs: Sequence[str], plan: str | None) -> l
 @click.option("--peer-npi", "peer_npis", multiple=True, help="Only TINs with these NPIs are peers.")
 @click.option("--peers", "peers_file", metavar="CSV",
               help="Peers (and ghosts) from `xlrate market peers`.")  # fmt: skip
+@click.option("--keep-ghosts", is_flag=True,
+              help="With --peers: keep the TINs marked ghost among the peers (flagged).")  # fmt: skip
 @click.option("--locality", help="The practice's Medicare locality (01112-05).")
 @click.option("--zip", "zip_code", help="The practice's ZIP code (instead of --locality).")
 @click.option("--year", type=int, help="Medicare year (default: the newest installed).")
@@ -184,6 +186,7 @@ def benchmark_cmd(
     peer_tins: tuple[str, ...],
     peer_npis: tuple[str, ...],
     peers_file: str | None,
+    keep_ghosts: bool,
     locality: str | None,
     zip_code: str | None,
     year: int | None,
@@ -212,7 +215,7 @@ def benchmark_cmd(
     ghosts: list[str] = []
     if peers_file:
         from_file, ghosts = _peer_file(peers_file)
-        chosen_tins = (chosen_tins or []) + from_file
+        chosen_tins = (chosen_tins or []) + from_file + (ghosts if keep_ghosts else [])
     with _progress(len(locations)) as advance:
         run = market_benchmark(
             locations,
