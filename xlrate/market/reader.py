@@ -468,6 +468,104 @@ def _first_text(chunk: bytes) -> str:
     return " ".join(text[:40].split())
 
 
+class _SideParsers:
+    """The file's header fields and provider_references, parsed beside the rates.
+
+    Both stop as soon as they are complete (the first rate item seen, the references
+    closed before the rates began), so a file whose references come first is parsed once.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        make_sink: Callable[[], Any],
+        header: Header,
+        rates: _Rates,
+        source: str,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.header = header
+        self.rates = rates
+        self.source = source
+        self.progress = progress
+        self.events = make_sink()
+        self.refs = make_sink()
+        self.header_coro: Any = backend.parse_coro(self.events)
+        self.refs_coro: Any = backend.items_coro(
+            self.refs, "provider_references.item", use_float=True
+        )
+        self.saw_in_network = False
+        self.refs_first = False
+        self.first = True
+
+    def feed(self, chunk: bytes) -> None:
+        if self.first:
+            self.first = False
+            if chunk.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+                raise MarketFileError(
+                    f"{self.source} is not a JSON in-network rate file: it starts with "
+                    f"{_first_text(chunk)!r}. Give the .json or .json.gz file a payer "
+                    "publishes (or its table of contents with --toc)"
+                )
+        if self.progress is not None:
+            self.progress(len(chunk))
+        if self.header_coro is not None:
+            self.header_coro.send(chunk)
+            for prefix, event, value in self.events:
+                if prefix in _HEADER_PREFIXES and event in ("string", "number"):
+                    _set_header(self.header, prefix, value)
+                elif prefix == "in_network" and event == "start_array":
+                    self.saw_in_network = True
+                elif prefix == "provider_references" and event == "end_array":
+                    # Closed before the rates began: the references are complete.
+                    self.refs_first = not self.saw_in_network
+            del self.events[:]
+        if self.refs_coro is not None:
+            self.refs_coro.send(chunk)
+            for ref in self.refs:
+                self.rates.add_reference(ref)
+            del self.refs[:]
+
+    def rates_began(self) -> None:
+        """The first rate item is complete: the header is what came before it."""
+        self.header_coro = None
+        if self.refs_first and self.refs_coro is not None:
+            self.refs_coro = None
+            self.rates.refs_known = True
+
+    def close(self) -> None:
+        if self.header_coro is not None:
+            self.header_coro.close()
+        if self.refs_coro is not None:
+            self.refs_coro.close()
+            for ref in self.refs:
+                self.rates.add_reference(ref)
+            del self.refs[:]
+
+
+class _Tee:
+    """A file-like ``read(n)`` over the chunks that also feeds the side parsers."""
+
+    def __init__(self, chunks: Iterable[bytes], side: _SideParsers) -> None:
+        self._chunks = iter(chunks)
+        self._side = side
+        self._buffer = memoryview(b"")
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pos >= len(self._buffer):
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                return b""
+            self._side.feed(chunk)
+            self._buffer = memoryview(chunk)
+            self._pos = 0
+        end = len(self._buffer) if size < 0 else self._pos + size
+        piece = self._buffer[self._pos : end]
+        self._pos += len(piece)
+        return bytes(piece)
+
+
 def read_rates(
     chunks: Iterable[bytes],
     *,
@@ -491,74 +589,26 @@ def read_rates(
     remote = RemoteReferences(fetch_remote)
     rates = _Rates(emit, remote, summary)
 
-    items: list[Any] = ijson.sendable_list()
-    refs: list[Any] = ijson.sendable_list()
-    events: list[Any] = ijson.sendable_list()
-    items_coro = backend.items_coro(items, "in_network.item", use_float=True)
-    refs_coro: Any = backend.items_coro(refs, "provider_references.item", use_float=True)
-    header_coro: Any = backend.parse_coro(events)
-    saw_in_network = False
-    refs_first = False
+    side = _SideParsers(backend, ijson.sendable_list, header, rates, source, progress)
     uses_references = False  # the first item's rates point at provider_references
-    first = True
     try:
-        for chunk in chunks:
-            if first:
-                first = False
-                start = chunk.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-                if start != b"{":
-                    raise MarketFileError(
-                        f"{source} is not a JSON in-network rate file: it starts with "
-                        f"{_first_text(chunk)!r}. Give the .json or .json.gz file a payer "
-                        "publishes (or its table of contents with --toc)"
-                    )
-            if progress is not None:
-                progress(len(chunk))
-            if header_coro is not None:
-                header_coro.send(chunk)
-                for prefix, event, value in events:
-                    if prefix in _HEADER_PREFIXES and event in ("string", "number"):
-                        _set_header(header, prefix, value)
-                    elif prefix == "in_network" and event == "start_array":
-                        saw_in_network = True
-                    elif prefix == "provider_references" and event == "end_array":
-                        # Closed before the rates began: the references are complete.
-                        refs_first = not saw_in_network
-                del events[:]
-            if refs_coro is not None:
-                refs_coro.send(chunk)
-                for ref in refs:
-                    rates.add_reference(ref)
-                del refs[:]
-            items_coro.send(chunk)
-            if items:
-                if header_coro is not None:
-                    # The header is what came before the rates; stop watching events.
-                    header_coro = None
-                    if on_header is not None:
-                        on_header(header)
-                    if refs_first and refs_coro is not None:
-                        # References came first and are complete: stop parsing for them.
-                        refs_coro = None
-                        rates.refs_known = True
-                for item in items:
-                    summary.items += 1
-                    if summary.items == 1 and _uses_references(item):
-                        uses_references = True
-                    code = item_code(item)
-                    if codes is None or code in codes:
-                        summary.items_kept += 1
-                        rates.add_item(item)
-                del items[:]
-        if first:
-            raise MarketFileError(f"{source} is empty. Download it again")
-        for coro in (header_coro, refs_coro, items_coro):
-            if coro is not None:
-                coro.close()
-        if refs_coro is not None:
-            for ref in refs:
-                rates.add_reference(ref)
+        # ijson's pull parser (C) is about 3x faster than pushing chunks into its coroutine;
+        # the tee shows the same bytes to the header and reference parsers on the way.
+        for item in backend.items(_Tee(chunks, side), "in_network.item", use_float=True):
+            if summary.items == 0:
+                side.rates_began()
+                if on_header is not None:
+                    on_header(header)
+                uses_references = _uses_references(item)
+            summary.items += 1
+            if codes is None or item_code(item) in codes:
+                summary.items_kept += 1
+                rates.add_item(item)
+        side.close()
+        if side.refs_coro is not None:
             summary.references_after_rates = bool(rates.refs) and summary.items > 0
+    except MarketFileError:
+        raise
     except ijson.IncompleteJSONError as exc:
         problem = str(exc).splitlines()[0] if str(exc) else "incomplete JSON"
         if "premature EOF" in problem or "incomplete" in problem.lower():
@@ -582,9 +632,11 @@ def read_rates(
             f"{source} could not be decompressed ({exc}). Download it again"
         ) from exc
 
-    if header_coro is not None and on_header is not None:
+    if summary.items == 0 and on_header is not None:
         on_header(header)
-    if not saw_in_network and summary.items == 0:
+    if side.first:
+        raise MarketFileError(f"{source} is empty. Download it again")
+    if not side.saw_in_network and summary.items == 0:
         raise MarketFileError(
             f"{source} has no in_network array: it is not an in-network rate file (a table of "
             "contents? then use --toc)"
