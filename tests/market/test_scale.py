@@ -77,3 +77,18 @@ def _no_medicare(frame, **kwargs):  # type: ignore[no-untyped-def]
     out["amount"] = float("nan")
     out["note"] = ""
     return out
+
+
+def test_store_at_an_fsspec_url(serial: list[Any]) -> None:
+    import fsspec
+
+    url = "memory://xlrate-test/market"
+    try:
+        store = Store(url)
+        result = ingest(FILES, codes=CODES, store=store, fetch_remote=False)
+        assert result.errors == []
+        assert _rows(store, result.keys) == serial
+        again = ingest(FILES, codes=CODES, store=Store(url), fetch_remote=False)
+        assert {f.status for f in again.files} == {"unchanged"}
+    finally:
+        fsspec.filesystem("memory").rm("/xlrate-test", recursive=True)
