@@ -90,6 +90,8 @@ if mode == "dask":
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     client = Client(cluster)
+    # Warm workers (imports done), as a standing cluster would be; startup is not timed.
+    client.run(lambda: __import__("xlrate.market.ingest") and __import__("pyarrow.parquet"))
     kwargs["dask"] = client
 elif mode == "processes":
     kwargs["workers"] = 2

@@ -468,6 +468,95 @@ def _first_text(chunk: bytes) -> str:
     return " ".join(text[:40].split())
 
 
+# The first item of in_network and its first key. Only when that key is
+# "negotiation_arrangement" (first in CMS's schema and in every real file seen), which never
+# occurs in nested objects, does the byte-level skip below run.
+_IN_NETWORK_RE = re.compile(rb'"in_network"\s*:\s*\[\s*(\{\s*"([A-Za-z_]+)")')
+_ITEM_START_RE = re.compile(rb'\{\s*"negotiation_arrangement"\s*:')
+_BILLING_CODE_RE = re.compile(rb'"billing_code"\s*:\s*"([^"\\]{1,40})"')
+_PLAIN_CODE_RE = re.compile(rb"^[0-9A-Z]{5}$")
+_HEADER_HOLD = 1 << 12  # bytes kept back while looking for "in_network" across chunks
+
+
+class _ItemSkipper:
+    """Drops, at byte level, the in_network items whose billing codes were not asked for.
+
+    Parsing is most of a read's time, and a practice asks for a few codes out of thousands,
+    so items are cut at each ``{"negotiation_arrangement":`` and an item is dropped before
+    the parser sees it only when it is certainly a whole item (its brackets balance) and
+    every ``billing_code`` in it is a code not asked for. Anything else goes to the parser
+    unchanged, so the result is the same as parsing everything (tests compare both).
+    """
+
+    def __init__(self, codes: frozenset[str]) -> None:
+        self.codes = codes
+        self._raw_codes = frozenset(c.encode() for c in codes)
+        self.skipped = 0
+        self._buffer = b""
+        self._active: bool | None = None  # None: in_network not found yet
+
+    def _wanted(self, span: bytes) -> bool:
+        found = _BILLING_CODE_RE.findall(span)
+        if not found:
+            return True
+        for raw in found:
+            if raw in self._raw_codes:
+                return True
+            if _PLAIN_CODE_RE.match(raw):
+                continue  # already in CMS's form, and not asked for
+            text = raw.decode("utf-8", "replace")
+            if clean_code(text) in self.codes or text.strip().upper() in self.codes:
+                return True
+        return False
+
+    def _whole(self, span: bytes) -> bool:
+        return span.count(b"{") == span.count(b"}") and span.count(b"[") == span.count(b"]")
+
+    def feed(self, chunk: bytes) -> bytes:
+        buffer = self._buffer + chunk
+        if self._active is None:
+            match = _IN_NETWORK_RE.search(buffer)
+            if match is None:
+                keep = min(len(buffer), _HEADER_HOLD)
+                self._buffer = buffer[len(buffer) - keep :]
+                return buffer[: len(buffer) - keep]
+            self._active = match.group(2) == b"negotiation_arrangement"
+            head, buffer = buffer[: match.start(1)], buffer[match.start(1) :]
+        else:
+            head = b""
+        if not self._active:
+            self._buffer = b""
+            return head + buffer
+        out = [head]
+        starts = [m.start() for m in _ITEM_START_RE.finditer(buffer)]
+        # The buffer always begins at an item start; the last item may be incomplete.
+        for begin, end in zip(starts, starts[1:], strict=False):
+            span = buffer[begin:end]
+            if not self._wanted(span) and self._whole(span):
+                self.skipped += 1
+            else:
+                out.append(span)
+        last = starts[-1] if starts else 0
+        if starts and starts[0] > 0:
+            out.insert(1, buffer[: starts[0]])
+        self._buffer = buffer[last:]
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        rest, self._buffer = self._buffer, b""
+        return rest
+
+
+def _skipping(chunks: Iterable[bytes], skipper: _ItemSkipper) -> Iterator[bytes]:
+    for chunk in chunks:
+        piece = skipper.feed(chunk)
+        if piece:
+            yield piece
+    rest = skipper.finish()
+    if rest:
+        yield rest
+
+
 class _SideParsers:
     """The file's header fields and provider_references, parsed beside the rates.
 
@@ -591,9 +680,13 @@ def read_rates(
 
     side = _SideParsers(backend, ijson.sendable_list, header, rates, source, progress)
     uses_references = False  # the first item's rates point at provider_references
+    skipper: _ItemSkipper | None = None
     try:
         # ijson's pull parser (C) is about 3x faster than pushing chunks into its coroutine;
         # the tee shows the same bytes to the header and reference parsers on the way.
+        if codes is not None:
+            skipper = _ItemSkipper(codes)
+            chunks = _skipping(chunks, skipper)
         for item in backend.items(_Tee(chunks, side), "in_network.item", use_float=True):
             if summary.items == 0:
                 side.rates_began()
@@ -605,6 +698,8 @@ def read_rates(
                 summary.items_kept += 1
                 rates.add_item(item)
         side.close()
+        if skipper is not None:
+            summary.items += skipper.skipped
         if side.refs_coro is not None:
             summary.references_after_rates = bool(rates.refs) and summary.items > 0
     except MarketFileError:
