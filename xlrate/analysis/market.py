@@ -410,7 +410,7 @@ def market_benchmark(
 class PeerTable:
     """Every TIN of the files read, with its NPPES verdict (``peer``, ``ghost``, ``other``)."""
 
-    rows: pd.DataFrame  # tin, status, npis, npis_in_nppes, npis_in_area, taxonomies
+    rows: pd.DataFrame  # tin, status, npis, npis_in_nppes, taxonomies
     choice: PeerChoice
 
 
