@@ -178,3 +178,28 @@ def test_cli_prints_one_line_per_broken_file_and_the_benchmark_of_the_rest(
         "own_rank,medicare,median_pct_of_medicare"
     )
     assert lines[1].startswith("UnitedHealthcare Insurance Company of New York,99213,,nonfacility")
+
+
+def test_cli_toc_and_plan(server: Any, tmp_path: Path) -> None:
+    toc = json.loads(TOC.read_bytes())
+    structures = toc["reporting_structure"]
+    structures[0]["in_network_files"] = [
+        {"description": "uhc", "location": server.url + "/uhc.json.gz"}
+    ]
+    structures[1]["in_network_files"] = [
+        {"description": "gone", "location": server.url + "/gone.json"}
+    ]
+    server.file("/uhc.json.gz", UHC)
+    server.file("/toc.json", json.dumps(toc).encode(), content_type="application/json")
+    store = str(tmp_path / "store")
+    done = run_cli("--toc", server.url + "/toc.json", "--plan", "MEDICAID", "--codes", "99213",
+                   "--store", store, "--format", "csv")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].startswith("UnitedHealthcare Insurance Company of New York")
+    assert server.statuses("/gone.json") == []  # the other plan's file was not fetched
+    done = run_cli("--toc", server.url + "/toc.json", "--codes", "99213", "--store", store)
+    assert done.returncode == 1
+    assert "Error: " in done.stderr and "/gone.json was not found (HTTP 404)" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = run_cli("--toc", server.url + "/toc.json", "--plan", "nothing", "--codes", "99213")
+    assert done.returncode == 1 and "lists no in-network files for plan 'nothing'" in done.stderr

@@ -479,22 +479,35 @@ _IN_NETWORK_RE = re.compile(rb'"in_network"\s*:\s*\[\s*(\{\s*"([A-Za-z_]+)")')
 _ITEM_START_RE = re.compile(rb'\{\s*"negotiation_arrangement"\s*:')
 _BILLING_CODE_RE = re.compile(rb'"billing_code"\s*:\s*"([^"\\]{1,40})"')
 _PLAIN_CODE_RE = re.compile(rb"^[0-9A-Z]{5}$")
+# A billing code not written as a plain quoted 5-character code (a number, "0200", "g0008").
+_ODD_CODE_RE = re.compile(rb'"billing_code"\s*:\s*(?!"[0-9A-Z]{5}")')
+_NOT_BRACKETS = bytes(i for i in range(256) if i not in b"{}[]")
 _HEADER_HOLD = 1 << 12  # bytes kept back while looking for "in_network" across chunks
 
 
 class _ItemSkipper:
     """Drops, at byte level, the in_network items whose billing codes were not asked for.
 
-    Parsing is most of a read's time, and a practice asks for a few codes out of thousands,
-    so items are cut at each ``{"negotiation_arrangement":`` and an item is dropped before
-    the parser sees it only when it is certainly a whole item (its brackets balance) and
-    every ``billing_code`` in it is a code not asked for. Anything else goes to the parser
-    unchanged, so the result is the same as parsing everything (tests compare both).
+    Tokenising is most of a read's time, and a practice asks for a few codes out of
+    thousands. Items start at ``{"negotiation_arrangement":`` (a key that is never nested
+    and cannot occur inside a JSON string, whose quotes are escaped), so between two such
+    starts lie whole items. Per chunk, a few scans in C find the items that mention a wanted
+    code (``"billing_code": "99213"``); those go to the parser. A stretch of other items is
+    dropped only when its brackets balance and every billing code in it is written in CMS's
+    plain form (five upper-case characters); otherwise it is checked item by item, and
+    anything in doubt goes to the parser, so the result equals a full parse (tests compare).
     """
+
+    _KEY = b'"negotiation_arrangement"'
+    _LIMIT = 8 << 20  # an item longer than this is passed on unfiltered (bounded memory)
 
     def __init__(self, codes: frozenset[str]) -> None:
         self.codes = codes
         self._raw_codes = frozenset(c.encode() for c in codes)
+        alternatives = b"|".join(
+            re.escape(c.encode()) for c in sorted(codes, key=len, reverse=True)
+        )
+        self._wanted_re = re.compile(rb'"billing_code"\s*:\s*"(?:' + alternatives + rb')"')
         self.skipped = 0
         self._buffer = b""
         self._active: bool | None = None  # None: in_network not found yet
@@ -513,8 +526,55 @@ class _ItemSkipper:
                 return True
         return False
 
-    def _whole(self, span: bytes) -> bool:
-        return span.count(b"{") == span.count(b"}") and span.count(b"[") == span.count(b"]")
+    @staticmethod
+    def _balanced(part: bytes) -> bool:
+        brackets = part.translate(None, _NOT_BRACKETS)  # one pass in C; then a small string
+        return brackets.count(b"{") == brackets.count(b"}") and brackets.count(
+            b"["
+        ) == brackets.count(b"]")
+
+    def _start_before(self, data: bytes, at: int, floor: int = 0) -> int:
+        """The ``{`` opening the item whose key is at or before ``at`` (``floor`` if none)."""
+        key = data.rfind(self._KEY, floor, at)
+        if key < 0:
+            return floor
+        brace = data.rfind(b"{", floor, key)
+        return brace if brace >= 0 else floor
+
+    def _per_item(self, part: bytes, out: list[bytes]) -> None:
+        starts = [m.start() for m in _ITEM_START_RE.finditer(part)]
+        if not starts:
+            out.append(part)
+            return
+        out.append(part[: starts[0]])
+        for begin, end in zip(starts, [*starts[1:], len(part)], strict=True):
+            span = part[begin:end]
+            if not self._wanted(span) and self._balanced(span):
+                self.skipped += 1
+            else:
+                out.append(span)
+
+    def _drop_or_check(self, part: bytes, out: list[bytes]) -> None:
+        if not part:
+            return
+        if self._balanced(part) and not _ODD_CODE_RE.search(part):
+            self.skipped += part.count(self._KEY)
+        else:
+            self._per_item(part, out)
+
+    def _region(self, region: bytes, out: list[bytes]) -> None:
+        """``region``: whole items, from an item start to the next chunk's last item start."""
+        pos = 0
+        for match in self._wanted_re.finditer(region):
+            if match.start() < pos:
+                continue  # in an item already passed on
+            begin = self._start_before(region, match.start(), pos)
+            after = region.find(self._KEY, match.end())
+            end = len(region) if after < 0 else self._start_before(region, after, match.end())
+            self._drop_or_check(region[pos:begin], out)
+            out.append(region[begin:end])
+            pos = end
+        self._drop_or_check(region[pos:], out)
 
     def feed(self, chunk: bytes) -> bytes:
         buffer = self._buffer + chunk
@@ -532,17 +592,18 @@ class _ItemSkipper:
             self._buffer = b""
             return head + buffer
         out = [head]
-        starts = [m.start() for m in _ITEM_START_RE.finditer(buffer)]
-        # The buffer always begins at an item start; the last item may be incomplete.
-        for begin, end in zip(starts, starts[1:], strict=False):
-            span = buffer[begin:end]
-            if not self._wanted(span) and self._whole(span):
-                self.skipped += 1
-            else:
-                out.append(span)
-        last = starts[-1] if starts else 0
-        if starts and starts[0] > 0:
-            out.insert(1, buffer[: starts[0]])
+        first_key = buffer.find(self._KEY)
+        last_key = buffer.rfind(self._KEY)
+        if first_key < 0:
+            if len(buffer) > self._LIMIT:
+                out.append(buffer)
+                buffer = b""
+            self._buffer = buffer
+            return b"".join(out)
+        first = self._start_before(buffer, first_key + 1)
+        last = self._start_before(buffer, last_key + 1)
+        out.append(buffer[:first])  # not known to be whole items: the parser sees it
+        self._region(buffer[first:last], out)
         self._buffer = buffer[last:]
         return b"".join(out)
 
