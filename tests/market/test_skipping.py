@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import CMS_EXAMPLES, UHC
 
-from xlrate.market.reader import CHUNK, Row, read_rates
+from xlrate.market.reader import CHUNK, Row, _ItemSkipper, _skipping, read_rates
 
 CODES = frozenset({"99213", "99214", "71046", "0001A", "A4253"})
 
@@ -31,7 +31,12 @@ def _same_as_full_parse(data: bytes, codes: frozenset[str], chunk: int = CHUNK) 
 
 @pytest.mark.parametrize("chunk", [CHUNK, 4093])
 def test_skipping_on_the_real_file(chunk: int) -> None:
-    _same_as_full_parse(gzip.decompress(UHC.read_bytes()), CODES, chunk)
+    data = gzip.decompress(UHC.read_bytes())
+    _same_as_full_parse(data, CODES, chunk)
+    skipper = _ItemSkipper(CODES)
+    passed = b"".join(_skipping((data[i : i + chunk] for i in range(0, len(data), chunk)), skipper))
+    # Nearly every item is dropped before the parser: the fast path really runs.
+    assert skipper.skipped > 13_000 and len(passed) < len(data) // 20
 
 
 def test_skipping_with_brackets_in_strings_and_nested_codes() -> None:

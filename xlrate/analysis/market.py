@@ -476,3 +476,79 @@ def nppes_peers(
     return PeerTable(
         pd.DataFrame(rows, columns=["tin", "status", "npis", "npis_in_nppes", "taxonomies"]), choice
     )
+
+
+# --- the practice's rows against the market (for the workbook's Market sheet) -------------
+
+MARKET_COLUMNS = ["market_tins", "market_p25", "market_median", "market_p75", "market_rank"]
+
+
+def against_market(
+    rows: pd.DataFrame, dollars: pd.DataFrame, payer_names: Mapping[str, str]
+) -> pd.DataFrame:
+    """The practice's compared rows (payer, code, modifier, setting, rate, volume, ...) with
+    the market figures of the same payer's TiC files added (``payer_names``: the practice's
+    payer name -> the files' ``reporting_entity_name``).
+
+    The market row is the professional one of the same setting, else the ``mixed`` one (a
+    rate published for both settings). ``below_market_median`` is True when the practice's
+    rate is under the peers' median.
+    """
+    import pandas as pd
+
+    market = dollars[dollars["billing_class"].isin(["professional", "both"])]
+    market = market.sort_values("billing_class", key=lambda s: s != "professional")
+    market = market.drop_duplicates(["payer", "code", "modifier", "setting"])
+    lookup = {(r.payer, r.code, r.modifier, r.setting): r for r in market.itertuples(index=False)}
+    found: list[list[Any]] = []
+    for payer, code, modifier, setting in rows[["payer", "code", "modifier", "setting"]].itertuples(
+        index=False
+    ):
+        tic_payer = payer_names.get(payer)
+        hit = lookup.get((tic_payer, code, modifier, setting)) or lookup.get(
+            (tic_payer, code, modifier, "mixed")
+        )
+        found.append(
+            [hit.tins, hit.p25, hit.median, hit.p75, hit.own_rank]
+            if hit is not None
+            else [0, float("nan"), float("nan"), float("nan"), ""]
+        )
+    out = rows.copy()
+    extra = pd.DataFrame(found, columns=MARKET_COLUMNS, index=rows.index)
+    for column in MARKET_COLUMNS:
+        out[column] = extra[column]
+    rate = pd.to_numeric(out["rate"], errors="coerce")
+    out["below_market_median"] = rate < out["market_median"]
+    return out
+
+
+def market_summary(joined: pd.DataFrame, payers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per payer: the market median as a percent of Medicare weighted by the practice's
+    volume (sum of median x units / sum of Medicare x units, over codes with both), and the
+    number of codes paid below the market median (the Summary sheet's two columns)."""
+    import pandas as pd
+
+    has = joined["market_median"].notna() & (pd.to_numeric(joined["medicare"], errors="coerce") > 0)
+    rows = joined[has]
+    medicare_units = (rows["medicare"] * rows["volume"]).groupby(rows["payer"]).sum()
+    median_units = (rows["market_median"] * rows["volume"]).groupby(rows["payer"]).sum()
+    below = joined["below_market_median"].fillna(False).astype(bool)
+    counts = below.groupby(joined["payer"]).sum()
+    order = list(payers) if payers is not None else sorted(joined["payer"].unique())
+    table = pd.DataFrame(index=pd.Index(order, name="payer"))
+    table["market_median_pct"] = (median_units / medicare_units.where(medicare_units > 0)).reindex(
+        order
+    )
+    table["codes_below_market_median"] = counts.reindex(order, fill_value=0).astype(int)
+    return table.reset_index()
+
+
+def market_median_change(joined: pd.DataFrame, payers: Sequence[str] | None = None) -> pd.Series:
+    """Annual revenue change per payer if every code below the market median were raised to it."""
+    import pandas as pd
+
+    rate = pd.to_numeric(joined["rate"], errors="coerce")
+    gap = (joined["market_median"] - rate).where(joined["below_market_median"].fillna(False), 0.0)
+    change = (gap.fillna(0.0) * joined["volume"]).groupby(joined["payer"]).sum()
+    order = list(payers) if payers is not None else sorted(joined["payer"].unique())
+    return change.reindex(order, fill_value=0.0).astype(float)

@@ -477,11 +477,6 @@ def _first_text(chunk: bytes) -> str:
 # occurs in nested objects, does the byte-level skip below run.
 _IN_NETWORK_RE = re.compile(rb'"in_network"\s*:\s*\[\s*(\{\s*"([A-Za-z_]+)")')
 _ITEM_START_RE = re.compile(rb'\{\s*"negotiation_arrangement"\s*:')
-_BILLING_CODE_RE = re.compile(rb'"billing_code"\s*:\s*"([^"\\]{1,40})"')
-_PLAIN_CODE_RE = re.compile(rb"^[0-9A-Z]{5}$")
-# A billing code not written as a plain quoted 5-character code (a number, "0200", "g0008").
-_ODD_CODE_RE = re.compile(rb'"billing_code"\s*:\s*(?!"[0-9A-Z]{5}")')
-_NOT_BRACKETS = bytes(i for i in range(256) if i not in b"{}[]")
 _HEADER_HOLD = 1 << 12  # bytes kept back while looking for "in_network" across chunks
 
 
@@ -491,11 +486,12 @@ class _ItemSkipper:
     Tokenising is most of a read's time, and a practice asks for a few codes out of
     thousands. Items start at ``{"negotiation_arrangement":`` (a key that is never nested
     and cannot occur inside a JSON string, whose quotes are escaped), so between two such
-    starts lie whole items. Per chunk, a few scans in C find the items that mention a wanted
-    code (``"billing_code": "99213"``); those go to the parser. A stretch of other items is
-    dropped only when its brackets balance and every billing code in it is written in CMS's
-    plain form (five upper-case characters); otherwise it is checked item by item, and
-    anything in doubt goes to the parser, so the result equals a full parse (tests compare).
+    starts lie whole items. Per chunk, one regex scan in C finds every ``billing_code`` that
+    is a wanted code, or is not written as a plain quoted five-character code (a number,
+    ``"0200"``, ``"g0008"``: decided one by one as the parser would read it). Items holding a
+    wanted code go to the parser; the stretches between them are dropped when their braces
+    balance, and passed to the parser otherwise. So the result equals a full parse (tests
+    compare both), only much faster when few codes are asked for.
     """
 
     _KEY = b'"negotiation_arrangement"'
@@ -503,81 +499,67 @@ class _ItemSkipper:
 
     def __init__(self, codes: frozenset[str]) -> None:
         self.codes = codes
-        self._raw_codes = frozenset(c.encode() for c in codes)
         alternatives = b"|".join(
             re.escape(c.encode()) for c in sorted(codes, key=len, reverse=True)
         )
-        self._wanted_re = re.compile(rb'"billing_code"\s*:\s*"(?:' + alternatives + rb')"')
+        # group 1: a wanted plain code; group 2: any other value not in plain form.
+        self._code_re = re.compile(
+            rb'"billing_code"\s*:\s*(?:"('
+            + alternatives
+            + rb')"|(?!"[0-9A-Z]{5}")("[^"\\]*"|[^,}\s]*))'
+        )
         self.skipped = 0
         self._buffer = b""
         self._active: bool | None = None  # None: in_network not found yet
 
-    def _wanted(self, span: bytes) -> bool:
-        found = _BILLING_CODE_RE.findall(span)
-        if not found:
-            return True
-        for raw in found:
-            if raw in self._raw_codes:
-                return True
-            if _PLAIN_CODE_RE.match(raw):
-                continue  # already in CMS's form, and not asked for
-            text = raw.decode("utf-8", "replace")
-            if clean_code(text) in self.codes or text.strip().upper() in self.codes:
-                return True
-        return False
+    def _odd_wanted(self, raw: bytes) -> bool:
+        """An unusual billing_code value (quoted or not): wanted as the parser would read it."""
+        text = raw.decode("utf-8", "replace").strip()
+        if text.startswith('"'):
+            text = text.strip('"')
+            return clean_code(text) in self.codes or text.strip().upper() in self.codes
+        try:
+            number = float(text)
+        except ValueError:
+            return True  # not understood: let the parser see it
+        return clean_code(number) in self.codes or clean_code(text) in self.codes
 
-    @staticmethod
-    def _balanced(part: bytes) -> bool:
-        brackets = part.translate(None, _NOT_BRACKETS)  # one pass in C; then a small string
-        return brackets.count(b"{") == brackets.count(b"}") and brackets.count(
-            b"["
-        ) == brackets.count(b"]")
-
-    def _start_before(self, data: bytes, at: int, floor: int = 0) -> int:
-        """The ``{`` opening the item whose key is at or before ``at`` (``floor`` if none)."""
-        key = data.rfind(self._KEY, floor, at)
+    def _start_before(self, data: bytes, at: int, floor: int) -> int:
+        """The ``{`` opening the item whose key starts at or before ``at`` (else ``floor``)."""
+        key = data.rfind(self._KEY, floor, at + len(self._KEY))
         if key < 0:
             return floor
         brace = data.rfind(b"{", floor, key)
         return brace if brace >= 0 else floor
 
-    def _per_item(self, part: bytes, out: list[bytes]) -> None:
-        starts = [m.start() for m in _ITEM_START_RE.finditer(part)]
-        if not starts:
-            out.append(part)
+    def _drop(self, data: bytes, begin: int, end: int, out: list[bytes]) -> None:
+        if begin >= end:
             return
-        out.append(part[: starts[0]])
-        for begin, end in zip(starts, [*starts[1:], len(part)], strict=True):
-            span = part[begin:end]
-            if not self._wanted(span) and self._balanced(span):
-                self.skipped += 1
-            else:
-                out.append(span)
-
-    def _drop_or_check(self, part: bytes, out: list[bytes]) -> None:
-        if not part:
-            return
-        if self._balanced(part) and not _ODD_CODE_RE.search(part):
-            self.skipped += part.count(self._KEY)
+        if data.count(b"{", begin, end) == data.count(b"}", begin, end):
+            self.skipped += data.count(self._KEY, begin, end)
         else:
-            self._per_item(part, out)
+            out.append(data[begin:end])  # not certainly whole items: the parser decides
 
-    def _region(self, region: bytes, out: list[bytes]) -> None:
-        """``region``: whole items, from an item start to the next chunk's last item start."""
-        pos = 0
-        for match in self._wanted_re.finditer(region):
+    def _region(self, data: bytes, begin: int, end: int, out: list[bytes]) -> None:
+        """``data[begin:end]``: whole items, from an item start to the last one's start."""
+        pos = begin
+        for match in self._code_re.finditer(data, begin, end):
             if match.start() < pos:
                 continue  # in an item already passed on
-            begin = self._start_before(region, match.start(), pos)
-            after = region.find(self._KEY, match.end())
-            end = len(region) if after < 0 else self._start_before(region, after, match.end())
-            self._drop_or_check(region[pos:begin], out)
-            out.append(region[begin:end])
-            pos = end
-        self._drop_or_check(region[pos:], out)
+            if match.group(1) is None and not self._odd_wanted(match.group(2)):
+                continue
+            first = self._start_before(data, match.start(), pos)
+            after = data.find(self._KEY, match.end(), end)
+            last = end if after < 0 else self._start_before(data, after, match.end())
+            self._drop(data, pos, first, out)
+            out.append(data[first:last])
+            pos = last
+        self._drop(data, pos, end, out)
 
     def feed(self, chunk: bytes) -> bytes:
-        buffer = self._buffer + chunk
+        buffer = self._buffer + chunk if self._buffer else chunk
+        start = 0
+        out: list[bytes] = []
         if self._active is None:
             match = _IN_NETWORK_RE.search(buffer)
             if match is None:
@@ -585,25 +567,23 @@ class _ItemSkipper:
                 self._buffer = buffer[len(buffer) - keep :]
                 return buffer[: len(buffer) - keep]
             self._active = match.group(2) == b"negotiation_arrangement"
-            head, buffer = buffer[: match.start(1)], buffer[match.start(1) :]
-        else:
-            head = b""
+            start = match.start(1)
+            out.append(buffer[:start])
         if not self._active:
             self._buffer = b""
-            return head + buffer
-        out = [head]
-        first_key = buffer.find(self._KEY)
-        last_key = buffer.rfind(self._KEY)
+            return buffer
+        first_key = buffer.find(self._KEY, start)
         if first_key < 0:
-            if len(buffer) > self._LIMIT:
-                out.append(buffer)
-                buffer = b""
-            self._buffer = buffer
+            if len(buffer) - start > self._LIMIT:
+                out.append(buffer[start:])
+                self._buffer = b""
+            else:
+                self._buffer = buffer[start:]
             return b"".join(out)
-        first = self._start_before(buffer, first_key + 1)
-        last = self._start_before(buffer, last_key + 1)
-        out.append(buffer[:first])  # not known to be whole items: the parser sees it
-        self._region(buffer[first:last], out)
+        first = self._start_before(buffer, first_key, start)
+        last = self._start_before(buffer, buffer.rfind(self._KEY), first)
+        out.append(buffer[start:first])  # not known to be whole items: the parser sees it
+        self._region(buffer, first, last, out)
         self._buffer = buffer[last:]
         return b"".join(out)
 
