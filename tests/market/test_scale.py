@@ -49,7 +49,10 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path: Path, serial: list[Any
         ) as cluster,
         Client(cluster) as client,
     ):
-        run = market_benchmark(FILES, codes=CODES, store=shared, dask=client, fetch_remote=False)
+        # As `--dask ADDRESS` does: a client is made (and closed) for the scheduler's address.
+        run = market_benchmark(
+            FILES, codes=CODES, store=shared, dask=cluster.scheduler_address, fetch_remote=False
+        )
         # Work really ran in the worker processes, not here.
         assert len(client.scheduler_info()["workers"]) == 2
     assert run.ingest.errors == []
