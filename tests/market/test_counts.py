@@ -70,7 +70,7 @@ def test_percentage_rates_are_never_mixed_with_dollars(store_dir: Path) -> None:
     result = ingest([str(ALL_TYPES)], codes=["97110", "99214"], store=store)
     bench = benchmark(store.read(result.keys), medicare=_no_medicare)
     dollars = bench.dollars.set_index(["code", "setting"])
-    # 97110 has a 65 (%) percentage rate beside its dollar rates: the 65 must not appear.
+    # 97110's one rate is 65 (%) of billed charges: it must not appear among dollars.
     assert 65.0 not in set(bench.dollars["max"]) | set(bench.dollars["min"])
     assert list(bench.other_types["negotiated_type"]) == ["percentage"]
     assert bench.other_types["max"].iloc[0] == 65.0

@@ -246,9 +246,10 @@ def benchmark(
         )
     if len(other):
         kinds = ", ".join(sorted(set(other["negotiated_type"])))
+        groups = "group" if len(other) == 1 else "groups"
         notes.append(
-            f"{len(other):,} groups of {kinds} rates are reported separately (not dollars "
-            "per service: a percentage is a percent of billed charges)"
+            f"{len(other):,} {groups} of {kinds} rates reported separately (--percentages): "
+            "not dollars per service (a percentage is a percent of billed charges)"
         )
     extra = [c for c in table.columns if c not in CSV_COLUMNS]
     return MarketBenchmark(table[CSV_COLUMNS + extra], other, notes)

@@ -240,6 +240,12 @@ def benchmark_cmd(
         click.echo(f"Error: {error}", err=True)
     for note in run.benchmark.notes:
         click.echo(f"Note: {note}", err=True)
+    if not peers_file and not chosen_tins and not chosen_npis:
+        click.echo(
+            "Note: every TIN in the files counts as a peer and ghost rates are not checked; "
+            "choose peers with `xlrate market peers --nppes FILE` and --peers",
+            err=True,
+        )
     if percentages:
         frame = run.benchmark.other_types
         _emit(frame, list(frame.columns), fmt)
