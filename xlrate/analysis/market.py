@@ -382,6 +382,7 @@ def market_benchmark(
     fetch_remote: bool = True,
     force: bool = False,
     on_done: Callable[[FileResult], None] | None = None,
+    on_bytes: Callable[[str, int, int], None] | None = None,
     **options: Any,
 ) -> MarketRun:
     """Read the payers' files (skipping unchanged ones) and benchmark ``codes``.
@@ -399,6 +400,7 @@ def market_benchmark(
         fetch_remote=fetch_remote,
         force=force,
         on_done=on_done,
+        on_bytes=on_bytes,
     )
     rates = target.read(result.keys, codes=wanted)
     bench = benchmark(rates, **options)

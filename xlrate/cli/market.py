@@ -55,25 +55,48 @@ def _split(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+class _Progress:
+    """Files done and, for files read in this process, bytes read: rich bars on a terminal."""
+
+    def __init__(self, bar: Any = None, files_task: Any = None) -> None:
+        self._bar = bar
+        self._files = files_task
+        self._tasks: dict[str, Any] = {}
+
+    def done(self, result: Any) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._files)
+            task = self._tasks.pop(result.location, None)
+            if task is not None:
+                self._bar.remove_task(task)
+
+    def read(self, location: str, done: int, total: int) -> None:
+        if self._bar is None:
+            return
+        task = self._tasks.get(location)
+        if task is None:
+            name = location.rsplit("/", 1)[-1]
+            task = self._tasks[location] = self._bar.add_task(name, total=total)
+        self._bar.update(task, completed=done)
+
+
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[Any], None]]:
-    """Files done, as a rich progress bar on a terminal; nothing elsewhere."""
+def _progress(total: int) -> Iterator[_Progress]:
     if total < 1 or not sys.stderr.isatty():
-        yield lambda result: None
+        yield _Progress()
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("Reading payer files", total=total)
-        yield lambda result: bar.advance(task)
+        yield _Progress(bar, bar.add_task("payer files", total=total))
 
 
 def _peer_file(path: str) -> tuple[list[str], list[str]]:
@@ -216,7 +239,7 @@ def benchmark_cmd(
     if peers_file:
         from_file, ghosts = _peer_file(peers_file)
         chosen_tins = (chosen_tins or []) + from_file + (ghosts if keep_ghosts else [])
-    with _progress(len(locations)) as advance:
+    with _progress(len(locations)) as progress:
         run = market_benchmark(
             locations,
             codes=_split(codes_text),
@@ -225,7 +248,8 @@ def benchmark_cmd(
             dask=dask_address,
             fetch_remote=not offline,
             force=force,
-            on_done=advance,
+            on_done=progress.done,
+            on_bytes=progress.read,
             own_tins=_split(tins),
             own_npis=[int(n) for n in _split(npis) if n.isdigit()],
             peer_tins=chosen_tins,
@@ -299,7 +323,7 @@ def peers_cmd(
     locations = _locations(files, tocs, plan)
     codes = _split(codes_text)
     target = Store(store)
-    with _progress(len(locations)) as advance:
+    with _progress(len(locations)) as progress:
         result = ingest(
             locations,
             codes=codes,
@@ -308,7 +332,8 @@ def peers_cmd(
             dask=dask_address,
             fetch_remote=not offline,
             force=force,
-            on_done=advance,
+            on_done=progress.done,
+            on_bytes=progress.read,
         )
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)

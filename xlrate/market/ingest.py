@@ -80,7 +80,7 @@ def ingest_file(
     previous: dict[str, Any] | None = None,
     *,
     fetch_remote: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> FileResult:
     """Read one payer file into its part of the store at ``store_url``.
 
@@ -108,7 +108,7 @@ def _ingest(
     codes: frozenset[str] | None,
     previous: dict[str, Any] | None,
     fetch_remote: bool,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[str, int, int], None] | None,
 ) -> FileResult:
     usable = previous if previous and _covers(previous, codes) and store.exists(key) else None
     local_stat: os.stat_result | None = None
@@ -131,6 +131,14 @@ def _ingest(
         ):
             return FileResult(location, key, "unchanged", usable or {})
         chunks, raw = file_chunks(fetched.path)
+        total = fetched.path.stat().st_size
+        on_chunk = None
+        if progress is not None:
+            report = progress
+
+            def on_chunk(_: int) -> None:
+                report(location, raw.size, total)  # raw bytes read of the file's size
+
         with store.writing(key) as tmp:
             writer = PartWriter(tmp, source=location, fs=store.fs)
             try:
@@ -141,7 +149,7 @@ def _ingest(
                     emit=writer.add,
                     fetch_remote=fetch_reference if fetch_remote else None,
                     on_header=writer.set_header,
-                    progress=progress,
+                    progress=on_chunk,
                 )
                 writer.close()
             except BaseException:
@@ -173,8 +181,10 @@ def _ingest(
         return FileResult(location, key, "read", entry)
 
 
-def _ingest_star(args: tuple[Any, ...]) -> FileResult:
-    return ingest_file(*args[:4], fetch_remote=args[4])
+def _ingest_star(
+    args: tuple[Any, ...], progress: Callable[[str, int, int], None] | None = None
+) -> FileResult:
+    return ingest_file(*args[:4], fetch_remote=args[4], progress=progress)
 
 
 def ingest(
@@ -187,12 +197,14 @@ def ingest(
     fetch_remote: bool = True,
     force: bool = False,
     on_done: Callable[[FileResult], None] | None = None,
+    on_bytes: Callable[[str, int, int], None] | None = None,
 ) -> IngestResult:
     """Read ``locations`` into the store; one file per worker.
 
     ``dask`` is a ``dask.distributed.Client`` or a scheduler address (``tcp://host:8786``);
     the store must then be a location every worker can write (a shared folder or an
-    fsspec URL). Otherwise ``workers`` local processes (1: in this process).
+    fsspec URL). Otherwise ``workers`` local processes (1: in this process, and then
+    ``on_bytes(location, bytes read, file size)`` follows each file's progress).
     """
     target = store if isinstance(store, Store) else Store(store)
     wanted = frozenset(codes) if codes is not None else None
@@ -216,7 +228,7 @@ def ingest(
                     on_done(result)
     else:
         for job in jobs:
-            result = _ingest_star(job)
+            result = _ingest_star(job, on_bytes)
             results.append(result)
             if on_done is not None:
                 on_done(result)

@@ -89,6 +89,17 @@ def schema() -> pa.Schema:
     )
 
 
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    try:
+        import filelock  # a cross-platform lock file; without it the store is not locked
+    except ImportError:  # pragma: no cover - an install without it: no lock
+        yield
+        return
+    with filelock.FileLock(str(path), timeout=600):
+        yield
+
+
 def default_root() -> Path:
     return data_home() / "market"
 
@@ -146,7 +157,18 @@ class Store:
         return dict(data.get("sources", {}))
 
     def update_manifest(self, entries: dict[str, dict[str, Any]]) -> None:
-        """Merge ``entries`` into the manifest, replacing it in one rename."""
+        """Merge ``entries`` into the manifest, replacing it in one rename.
+
+        A local store is locked meanwhile, so two runs finishing together both land.
+        """
+        if self.fs is None:
+            Path(self.root).mkdir(parents=True, exist_ok=True)
+            with _lock(Path(self.root) / ".manifest.lock"):
+                self._merge(entries)
+        else:
+            self._merge(entries)
+
+    def _merge(self, entries: dict[str, dict[str, Any]]) -> None:
         current = self.manifest()
         current.update(entries)
         text = json.dumps({"version": 1, "sources": current}, indent=1, sort_keys=True)
