@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-AREAS = ["medicare", "update", "practice", "report", "base", "audit", "schedules"]
+AREAS = ["medicare", "update", "practice", "report", "base", "audit", "schedules", "market"]
 
 
 def main(argv: list[str]) -> int:

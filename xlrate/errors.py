@@ -11,6 +11,7 @@ the message as one line, never a traceback.
     ├── DataError             the Medicare data needed is not available (year, release, GPCIs)
     ├── LayoutError           a CMS file whose columns do not match any known layout
     ├── ImportFileError       a practice file (fee schedule, 835) that cannot be read
+    ├── MarketFileError       a payer's Transparency-in-Coverage file that cannot be read
     ├── UpdateError           download / verification / install of a CMS release failed
     ├── ReportError           the workbook could not be written
     ├── OutputError           an output path breaks the output rule (an input, a folder, exists)
@@ -46,6 +47,10 @@ class LayoutError(XlrateError):
 
 class ImportFileError(XlrateError):
     """A practice file (fee schedule, 835 remittance) cannot be read."""
+
+
+class MarketFileError(XlrateError):
+    """A payer's Transparency-in-Coverage file (or its table of contents) cannot be read."""
 
 
 class UpdateError(XlrateError):

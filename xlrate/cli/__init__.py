@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "addin": ("xlrate.cli.excel", "addin_group"),
     "email": ("xlrate.cli.excel", "email_cmd"),
     "share": ("xlrate.cli.excel", "share_cmd"),
+    "market": ("xlrate.cli.market", "market_group"),
 }
 
 
