@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "addin": ("xlrate.cli.excel", "addin_group"),
     "email": ("xlrate.cli.excel", "email_cmd"),
     "share": ("xlrate.cli.excel", "share_cmd"),
+    "doctor": ("xlrate.cli.excel", "doctor_cmd"),
 }
 
 

@@ -25,9 +25,7 @@ def addin_group() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("xlrate.xlsm"),
-    show_default=True,
-    help="The .xlsm to write.",
+    help="The file to write. Default: xlrate.xlsm (xlrate-lite.xlsx with --lite).",
 )
 @click.option(
     "--template",
@@ -37,7 +35,23 @@ def addin_group() -> None:
 @click.option(
     "--interpreter",
     metavar="PATH",
-    help="Python that Excel starts (pythonw.exe on Windows). Default: xlwings' own setting.",
+    help="Python that Excel starts. Default: the Python running this command.",
+)
+@click.option(
+    "--interpreter-win", metavar="PATH", help="Python for Excel on Windows (pythonw.exe)."
+)
+@click.option("--interpreter-mac", metavar="PATH", help="Python for Excel on Mac.")
+@click.option(
+    "--lite",
+    is_flag=True,
+    help="Write the xlwings Lite edition: a plain .xlsx for Windows, Mac and Excel on the web.",
+)
+@click.option("--locality", default="NATIONAL", show_default=True, help="(--lite) Locality cell.")
+@click.option("--year", type=int, help="(--lite) MedicareYear cell; empty: the release in force.")
+@click.option(
+    "--package",
+    metavar="REQUIREMENT",
+    help="(--lite) How Lite installs xlrate: default the PyPI release; or a wheel URL (CORS).",
 )
 @click.option(
     "--profile",
@@ -46,7 +60,17 @@ def addin_group() -> None:
 )
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
 def build_cmd(
-    output: Path, template: Path | None, interpreter: str | None, profile: Path | None, force: bool
+    output: Path | None,
+    template: Path | None,
+    interpreter: str | None,
+    interpreter_win: str | None,
+    interpreter_mac: str | None,
+    lite: bool,
+    locality: str,
+    year: int | None,
+    package: str | None,
+    profile: Path | None,
+    force: bool,
 ) -> None:
     """Write the macro workbook: functions wired, buttons bound, no setup clicks.
 
@@ -59,14 +83,40 @@ def build_cmd(
       xlrate addin build --output xlrate.xlsm --force
       xlrate addin build --profile practice.toml --output analysis.xlsm
       xlrate addin build --template analysis.xlsx --output analysis.xlsm
+      xlrate addin build --lite --locality 01112-05 --output xlrate-lite.xlsx
     """
+    if lite:
+        from xlrate.excel.lite import build_lite
+
+        path = build_lite(
+            output or Path("xlrate-lite.xlsx"),
+            locality=locality,
+            year=year,
+            package=package,
+            force=force,
+        )
+        click.echo(f"Wrote {path}")
+        click.echo(
+            "Open it in Excel (Windows, Mac or the web) with the free xlwings Lite add-in: "
+            "it installs xlrate and registers the functions. See docs/excel.md."
+        )
+        return
     from xlrate.excel.addin import build_addin
 
     path = build_addin(
-        output, template=template, interpreter=interpreter, force=force, profile=profile
+        output or Path("xlrate.xlsm"),
+        template=template,
+        interpreter=interpreter,
+        interpreter_win=interpreter_win,
+        interpreter_mac=interpreter_mac,
+        force=force,
+        profile=profile,
     )
     click.echo(f"Wrote {path}")
-    click.echo("Open it in Excel and enable macros; functions need Windows Excel.")
+    click.echo(
+        "Open it in Excel and enable macros. Functions: Windows Excel (Mac and the web: "
+        "use --lite). Buttons on Mac: run `xlwings runpython install` once."
+    )
 
 
 @addin_group.command("install")
@@ -154,3 +204,31 @@ def email_cmd(
         click.echo(f"Wrote {eml} with {copy.path.name} attached: open it in your mail program")
     else:
         click.echo(f"Sent {copy.path.name} to {', '.join(to + cc)}")
+
+
+@click.command("doctor")
+@click.argument(
+    "workbook", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def doctor_cmd(workbook: Path | None) -> None:
+    """Check this computer (and a built workbook) for what the Excel functions need.
+
+    Checks the interpreter the workbook names, xlwings against the DLL its VBA declares,
+    the COM server (Windows), xlwings' RunPython script (Mac), the functions module, the
+    Medicare data, and a Lite workbook's requirements; prints the fix for each problem.
+
+    \b
+    Examples:
+      xlrate doctor
+      xlrate doctor analysis.xlsm
+    """
+    from xlrate.excel.doctor import run_checks
+
+    checks = run_checks(workbook)
+    for check in checks:
+        mark = "ok " if check.ok else "FIX"
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            click.echo(f"      -> {check.fix}")
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)
