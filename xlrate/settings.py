@@ -20,8 +20,10 @@ def data_home() -> Path:
     env = os.environ.get("XLRATE_HOME")
     if env:
         return Path(env).expanduser()
-    import platformdirs
-
+    try:
+        import platformdirs  # lazy: only when XLRATE_HOME is not set
+    except ImportError:  # Pyodide (xlwings Lite): no platformdirs, a virtual home folder
+        return Path.home() / ".xlrate"
     return Path(platformdirs.user_data_dir("xlrate", appauthor=False))
 
 

@@ -102,8 +102,9 @@ def test_doctor_reads_a_built_workbook(built: Path) -> None:
 
 
 def test_xlwings_is_pinned_to_the_version_whose_dll_the_vba_names() -> None:
-    import tomllib
     from importlib import resources
+
+    import tomllib
 
     pyproject = tomllib.loads((Path(addin.__file__).parents[2] / "pyproject.toml").read_text())
     pin = next(d for d in pyproject["project"]["dependencies"] if d.startswith("xlwings"))

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from xlrate.excel import cells, lite
+from xlrate.excel import lite
+from xlrate.medicare import cells
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -68,7 +69,7 @@ def test_cells_answer_like_excel_hands_values_over() -> None:
         [float(cms_amount("99213"))],
         [float(cms_amount("99214"))],
         [cells.NA],
-        [cells.NA],
+        [""],  # an empty code cell stays empty
     ]
     notes = cells.medicare_note([[99213.0], ["zz"]], None, SF, None, 2025)
     assert notes[0] == [""] and "zz" in notes[1][0]

@@ -5,7 +5,7 @@ code inside the workbook: ``xl/webextensions/webextension1.xml`` holds ``main.py
 ``requirements.txt`` as properties of the add-in's web extension. ``build_lite`` writes a
 plain .xlsx (no macros) whose ``main.py`` registers ``MEDICARE_RATE``, ``PCT_MEDICARE``,
 ``MEDICARE_NOTE`` and ``MEDICARE_LOCALITY`` and a script that reprices the Medicare sheet.
-The code only forwards to :mod:`xlrate.excel.cells`, which needs nothing but the standard
+The code only forwards to :mod:`xlrate.medicare.cells`, which needs nothing but the standard
 library and xlrate's embedded Medicare data, so the functions work offline once the add-in
 has installed the package.
 
@@ -26,8 +26,8 @@ from xml.sax.saxutils import escape
 
 from xlrate import __version__
 from xlrate.errors import ReportError
-from xlrate.excel.cells import ARGUMENT_HELP, FUNCTION_HELP
 from xlrate.files import atomic_path
+from xlrate.medicare.cells import ARGUMENT_HELP, FUNCTION_HELP
 
 LITE_STORE_ID = "wa200008175"
 LITE_ADDIN_VERSION = "1.0.0.0-18"
@@ -72,12 +72,12 @@ def _doc(name: str, args: tuple[str, ...]) -> str:
 
 
 def main_py() -> str:
-    """The ``main.py`` stored in the workbook: thin wrappers over xlrate.excel.cells."""
+    """The ``main.py`` stored in the workbook: thin wrappers over xlrate.medicare.cells."""
     rate_args = ("code", "modifier", "locality", "setting", "year")
     return f'''"""xlrate Lite: Medicare amounts as Excel functions (xlwings Lite).
 
 Written by `xlrate addin build --lite` (xlrate {__version__}). The work is done by
-xlrate.excel.cells; these wrappers only register the functions with Excel.
+xlrate.medicare.cells; these wrappers only register the functions with Excel.
 Pass the workbook's Locality and MedicareYear cells as arguments, e.g.
     =MEDICARE_RATE(A5, B5, Locality, "nonfacility", MedicareYear)
 so that Excel recalculates the cells when you change them.
@@ -86,7 +86,7 @@ so that Excel recalculates the cells when you change them.
 import xlwings as xw
 from xlwings import arg, func, script
 
-from xlrate.excel import cells
+from xlrate.medicare import cells
 
 
 @func

@@ -1,4 +1,4 @@
-"""What the Excel functions compute, with no Excel, xlwings, numpy or pandas in sight.
+"""Medicare amounts for worksheet cells: what the Excel functions compute, in the library.
 
 Both editions call these: the classic add-in (Windows, through xlwings' COM server) and the
 xlwings Lite edition (Windows, Mac and Excel on the web, in Pyodide). They use only the
@@ -83,28 +83,31 @@ class Answer:
 # --------------------------------------------------------------------------------------
 
 
-def _as_grid(value: Cell) -> tuple[Grid, bool]:
-    """(rows of cells, True when the argument was a range)."""
+SCALAR, FLAT, BLOCK = 0, 1, 2  # one cell; a Python list; rows of cells (what Excel sends)
+
+
+def _as_grid(value: Cell) -> tuple[Grid, int]:
+    """(rows of cells, how the argument came: SCALAR, FLAT or BLOCK)."""
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         value = value.tolist()  # a numpy array handed over by the classic edition
     if isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, list):
-        return [[value]], False
+        return [[value]], SCALAR
     if not value:
-        return [[None]], True
+        return [[None]], FLAT
     if not isinstance(value[0], (list, tuple)):
-        return [list(value)], True
-    return [list(row) for row in value], True
+        return [list(value)], FLAT
+    return [list(row) for row in value], BLOCK
 
 
-def _broadcast(args: dict[str, Cell]) -> tuple[dict[str, Grid], tuple[int, int], bool]:
+def _broadcast(args: dict[str, Cell]) -> tuple[dict[str, Grid], tuple[int, int], int]:
     grids: dict[str, Grid] = {}
     shape = (1, 1)
-    any_range = False
+    any_range = SCALAR
     for name, value in args.items():
-        grid, is_range = _as_grid(value)
-        any_range = any_range or is_range
+        grid, kind = _as_grid(value)
+        any_range = max(any_range, kind)
         grids[name] = grid
         this = (len(grid), len(grid[0]))
         if this == (1, 1):
@@ -136,8 +139,10 @@ def over_cells(
     out: Grid = []
     for r in range(rows):
         out.append([pick(one(**{k: _at(g, r, c) for k, g in grids.items()})) for c in range(cols)])
-    if not any_range or (rows, cols) == (1, 1):
+    if any_range == SCALAR or (rows, cols) == (1, 1):
         return out[0][0]
+    if any_range == FLAT:
+        return out[0]
     return out
 
 
@@ -224,7 +229,7 @@ def medicare_answer(
 ) -> Answer:
     """Medicare's amount for one cell's arguments, or the reason it has none."""
     if blank(code):
-        return Answer(None, "no code: the code cell is empty")
+        return Answer("", "")  # an empty row of a filled-down column stays empty
     try:
         place = _place(locality, defaults)
         the_year = _year(year, defaults.year)
@@ -289,6 +294,8 @@ def pct_answer(
     defaults: Defaults = Defaults(),
 ) -> Answer:
     """A payer's rate as a fraction of Medicare's amount (1.25 = 125%)."""
+    if blank(rate) or blank(code):
+        return Answer("", "")
     dollars = rate_value(rate)
     if dollars is None:
         return Answer(None, f"no rate: {rate!r} is not an amount")
