@@ -111,3 +111,18 @@ def test_xlwings_is_pinned_to_the_version_whose_dll_the_vba_names() -> None:
     vba = (resources.files("xlwings") / "xlwings.bas").read_text(encoding="utf-8")
     dll = re.search(r"xlwings64-([0-9.]+)\.dll", vba)
     assert dll and pin.split(";")[0].strip() == f"xlwings=={dll.group(1)}"
+
+
+def test_function_cells_pass_the_locality_and_year_cells(built: Path) -> None:
+    """Excel recalculates a function when a cell it reads changes only if it is an argument."""
+    ws = openpyxl.load_workbook(built)[addin.FUNCTIONS_SHEET]
+    formulas = [
+        c.value
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=")
+    ]
+    assert formulas and all(
+        ",Locality," in f and f.rstrip(")").endswith("MedicareYear") for f in formulas
+    )
+    assert any(f.startswith("=MEDICARE_RATE(") for f in formulas)

@@ -364,6 +364,52 @@ def _build_analysis(profile: Path, output: Path) -> Path:
     return output
 
 
+#: The sheet of live function cells in the macro workbook.
+FUNCTIONS_SHEET = "Functions"
+
+
+def _add_functions_sheet(wb: Any) -> None:
+    """Live MEDICARE_RATE / MEDICARE_NOTE cells for the workbook's codes.
+
+    Each formula passes the ``Locality`` and ``MedicareYear`` cells as arguments, so Excel
+    knows the dependency and recalculates the cells when either changes (F9 is enough).
+    """
+    from xlrate.excel.lite import EXAMPLE_CODES  # the codes every practice bills
+
+    if FUNCTIONS_SHEET in wb.sheetnames:
+        del wb[FUNCTIONS_SHEET]
+    from openpyxl.workbook.defined_name import DefinedName
+
+    defined = {name.upper() for name in wb.defined_names}
+    ws = wb.create_sheet(FUNCTIONS_SHEET)
+    # A workbook without the analysis's named settings gets its own, here.
+    for cell, label, name, value in (
+        ("G3", "Locality", "Locality", "NATIONAL"),
+        ("G4", "Medicare year", "MedicareYear", None),
+    ):
+        if name.upper() not in defined:
+            ws[f"F{cell[1:]}"] = label
+            ws[cell] = value
+            wb.defined_names[name] = DefinedName(name, attr_text=f"{FUNCTIONS_SHEET}!$G${cell[1:]}")
+    locality, year = "Locality", "MedicareYear"
+    ws["A1"] = (
+        "Live Medicare amounts (xlrate functions; recalculate when Locality or MedicareYear change)"
+    )
+    ws["A1"].data_type = "s"
+    for col, head in zip(
+        "ABCDE", ("Code", "Modifier", "Office", "Facility", "Why no amount"), strict=True
+    ):
+        ws[f"{col}3"] = head
+    for row, (code, modifier) in enumerate(EXAMPLE_CODES, start=4):
+        ws[f"A{row}"] = code
+        ws[f"B{row}"] = modifier or None
+        ws[f"C{row}"] = f'=MEDICARE_RATE(A{row},B{row},{locality},"nonfacility",{year})'
+        ws[f"D{row}"] = f'=MEDICARE_RATE(A{row},B{row},{locality},"facility",{year})'
+        ws[f"E{row}"] = f'=MEDICARE_NOTE(A{row},B{row},{locality},"nonfacility",{year})'
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["E"].width = 60
+
+
 def _button_sheet(wb: Any) -> Any:
     for name in BUTTON_SHEETS:
         if name in wb.sheetnames:
@@ -603,6 +649,7 @@ def build_addin(
     if interpreter_mac:
         interpreters["Interpreter_Mac"] = interpreter_mac
     _add_conf_sheet(wb, interpreters)
+    _add_functions_sheet(wb)
     if profile is not None:
         from openpyxl.workbook.defined_name import DefinedName
 
