@@ -87,6 +87,59 @@ def ensure_libreoffice() -> None:
     )
 
 
+def ensure_pyodide() -> None:
+    """The Lite tests run xlrate in real Pyodide under Node: the npm package and xlwings' wheel."""
+    lite = ROOT / "tests" / "lite"
+    if not (shutil.which("node") and shutil.which("npm")):
+        if sys.platform.startswith("linux") and shutil.which("apt-get") and os.geteuid() == 0:
+            print("Installing Node.js for the Pyodide (xlwings Lite) tests ...", flush=True)
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.check_call(["apt-get", "update", "-qq"], env=env)
+            subprocess.check_call(
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"],
+                env=env,
+            )
+        else:
+            print(
+                "Node.js is not installed: the Pyodide (xlwings Lite) tests will be skipped "
+                "(in CI they fail). Install Node.js 18+ and run again.",
+                file=sys.stderr,
+            )
+            return
+    stamp = lite / "node_modules" / ".xlrate-lock"
+    lock = (lite / "package-lock.json").read_bytes()
+    if not stamp.exists() or stamp.read_bytes() != lock:
+        print("Installing the pyodide npm package for the Lite tests ...", flush=True)
+        subprocess.check_call(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=lite)
+        stamp.write_bytes(lock)
+    wheels = lite / "wheels"
+    version = subprocess.check_output(
+        [str(PY), "-c", "import importlib.metadata as m; print(m.version('xlwings'))"], text=True
+    ).strip()
+    if not list(wheels.glob(f"xlwings-{version}-py3-none-any.whl")):
+        print(f"Fetching xlwings {version}'s pure-Python wheel for the Lite tests ...", flush=True)
+        subprocess.check_call(
+            [
+                str(PY),
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--platform",
+                "any",
+                "--python-version",
+                "3.12",
+                "--implementation",
+                "py",
+                f"xlwings=={version}",
+                "-d",
+                str(wheels),
+            ]
+        )
+
+
 def run(*cmd: str) -> int:
     return subprocess.call(list(cmd), cwd=ROOT)
 
@@ -109,6 +162,7 @@ def main(argv: list[str]) -> int:
             rest = ["-m", "not slow", *rest]
         else:
             ensure_libreoffice()
+            ensure_pyodide()
             steps.append([str(PY), "-m", "mypy"])
         for step in steps:
             code = run(*step)

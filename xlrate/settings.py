@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
+try:
+    import platformdirs
+except ImportError:  # Pyodide (the xlwings Lite edition) installs xlrate without it
+    platformdirs = None  # type: ignore[assignment]
 
 CMS_BASE_URL = "https://www.cms.gov"
 
@@ -22,6 +25,8 @@ def data_home() -> Path:
     env = os.environ.get("XLRATE_HOME")
     if env:
         return Path(env).expanduser()
+    if platformdirs is None:  # Pyodide (xlwings Lite): no platformdirs, a virtual home folder
+        return Path.home() / ".xlrate"
     return Path(platformdirs.user_data_dir("xlrate", appauthor=False))
 
 

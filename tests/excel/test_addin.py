@@ -48,6 +48,8 @@ def test_generator_declares_the_functions_with_their_arguments() -> None:
         "Optional setting, Optional year",
         "MEDICARE_RATE": "code, Optional modifier, Optional locality, Optional setting, "
         "Optional year",
+        "MEDICARE_NOTE": "code, Optional modifier, Optional locality, Optional setting, "
+        "Optional year",
         "MEDICARE_LOCALITY": "zip",
     }
     # Each wrapper calls back into the functions module, passing the caller slot.
@@ -71,7 +73,7 @@ def test_generator_leaves_no_com_stand_ins_behind() -> None:
 
 def test_help_module_registers_category_and_argument_docs() -> None:
     vba = addin.function_help_module()
-    assert vba.count('Category:="xlrate"') == 3
+    assert vba.count('Category:="xlrate"') == 4
     assert "Positional argument" not in vba
     assert 'Macro:=book & "PCT_MEDICARE"' in vba and "Payer rate(s) in dollars" in vba
 

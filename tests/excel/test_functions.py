@@ -1,8 +1,10 @@
-"""The Excel functions, called as xlwings calls them: Excel's values, cells and ranges.
+"""The classic edition's Excel functions, called as xlwings calls them: Excel's values,
+cells and ranges.
 
 Golden amounts come from CMS's own PFREV25C (CPT 76145, 2025, San Francisco 01112-05:
 $1,339.81) and from the engine for everything else, so these tests check the Excel skin,
-not the arithmetic.
+not the arithmetic. A cell with no amount is #N/A (the VBA wrapper makes it Excel's error
+value) and MEDICARE_NOTE gives the reason.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import pytest
 
 import xlrate
 from xlrate.excel import functions
-from xlrate.excel.functions import MEDICARE_LOCALITY, MEDICARE_RATE, PCT_MEDICARE
+from xlrate.excel.functions import MEDICARE_LOCALITY, MEDICARE_NOTE, MEDICARE_RATE, PCT_MEDICARE
+
+NA = "#N/A"
 
 SF = "01112-05"
 
@@ -30,8 +34,7 @@ def amount(code: str, modifier: str | None = None, **kw: Any) -> float:
 @pytest.fixture(autouse=True)
 def _fresh_settings_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XLRATE_PROFILE", raising=False)
-    functions._settings_cache.clear()
-    functions._read_profile.cache_clear()
+    functions.clear_caches()
 
 
 class FakeName:
@@ -92,10 +95,7 @@ def test_pct_medicare() -> None:
     medicare = amount("99213", locality=SF, year=2025)
     assert PCT_MEDICARE(125.0, 99213.0, None, SF, None, 2025.0) == pytest.approx(125 / medicare)
     assert PCT_MEDICARE("$1,339.81", 76145.0, None, SF, None, 2025.0) == pytest.approx(1.0)
-    assert (
-        PCT_MEDICARE("Not a benefit", 99213.0, None, SF)
-        == "no rate: 'Not a benefit' is not an amount"
-    )
+    assert PCT_MEDICARE("Not a benefit", 99213.0, None, SF) == NA
     assert PCT_MEDICARE(None, 99213.0, None, SF) == ""
 
 
@@ -151,15 +151,13 @@ def test_numpy_array_and_python_list() -> None:
     ]
 
 
-def test_mismatched_ranges_answer_text() -> None:
-    out = PCT_MEDICARE([[1.0], [2.0]], [[99213.0], [99214.0], [99215.0]])
-    assert out.startswith("error: ranges differ in size")
+def test_mismatched_ranges_answer_na() -> None:
+    assert PCT_MEDICARE([[1.0], [2.0]], [[99213.0], [99214.0], [99215.0]]) == NA
 
 
 def test_locality_range() -> None:
     out = MEDICARE_LOCALITY([[94110.0], ["94110-1234"], [None], ["abc"]])
-    assert out[0] == [SF] and out[1] == [SF] and out[2] == [""]
-    assert out[3][0].startswith("error: 'abc' is not a ZIP code")
+    assert out[0] == [SF] and out[1] == [SF] and out[2] == [""] and out[3] == [NA]
 
 
 def test_locality_pads_zip_numbers() -> None:
@@ -170,31 +168,23 @@ def test_locality_pads_zip_numbers() -> None:
 # --- missing arguments ------------------------------------------------------------------------
 
 
-def test_missing_arguments_come_from_named_cells() -> None:
-    book = caller(Locality=SF, MedicareYear=2025.0, Setting="facility")
-    expected = amount("99213", locality=SF, year=2025, setting="facility")
-    assert MEDICARE_RATE(99213.0, None, None, None, None, book) == expected
-    # An argument given wins over the named cell.
-    assert MEDICARE_RATE(99213.0, None, "NATIONAL", "nonfacility", 2025.0, book) == amount(
-        "99213", locality="NATIONAL", year=2025
-    )
-
-
-def test_zip_in_the_locality_cell() -> None:
-    book = caller(Locality=94110.0, MedicareYear=2025.0)
-    assert MEDICARE_RATE(99213.0, None, None, None, None, book) == amount(
+def test_functions_depend_only_on_their_arguments() -> None:
+    """Named cells are passed as arguments (so Excel recalculates); never read behind its back."""
+    book = caller(Locality="NATIONAL", MedicareYear=2026.0, Setting="facility")
+    assert MEDICARE_RATE(99213.0, None, SF, None, 2025.0, book) == amount(
         "99213", locality=SF, year=2025
     )
+    assert MEDICARE_RATE(99213.0, None, None, None, None, book) == MEDICARE_RATE(99213.0)
 
 
 def test_missing_arguments_come_from_the_profile(tmp_path: Any) -> None:
     (tmp_path / "practice.toml").write_text(
-        '[practice]\nname = "Test"\nlocality = "01112-05"\nyear = 2025\nsetting = "facility"\n',
+        '[practice]\nname = "Test"\nlocality = "01112-05"\nyear = 2025\n',
         encoding="utf-8",
     )
     book = caller(fullname=str(tmp_path / "analysis.xlsm"))
     assert MEDICARE_RATE(99213.0, None, None, None, None, book) == amount(
-        "99213", locality=SF, year=2025, setting="facility"
+        "99213", locality=SF, year=2025
     )
 
 
@@ -205,38 +195,38 @@ def test_no_caller_uses_engine_defaults() -> None:
 # --- never an exception ---------------------------------------------------------------------
 
 
-def test_status_b_reads_as_text() -> None:
-    out = MEDICARE_RATE(20930.0, None, SF, None, 2025.0)
-    assert out.startswith("not priced: status B (bundled)")
-    assert PCT_MEDICARE(100.0, 20930.0, None, SF, None, 2025.0).startswith(
-        "not priced: status B (bundled)"
-    )
+def test_status_b_is_na_and_the_note_says_why() -> None:
+    assert MEDICARE_RATE(20930.0, None, SF, None, 2025.0) == NA
+    assert PCT_MEDICARE(100.0, 20930.0, None, SF, None, 2025.0) == NA
+    assert "status B (bundled)" in MEDICARE_NOTE(20930.0, None, SF, None, 2025.0)
+    assert MEDICARE_NOTE(99213.0, None, SF, None, 2025.0) == ""
 
 
 @pytest.mark.parametrize(
-    ("args", "start"),
+    ("args", "reason"),
     [
-        (("abc",), "error: 'abc' is not a HCPCS/CPT code"),
-        ((99999.0, None, SF, None, 2025.0), "not priced: 99999 is not in the 2025D"),
-        ((99213.0, "Office setting", SF), "error: modifier 'Office setting' is not a modifier"),
-        ((99213.0, None, "99999-99"), "error: 99999-99 is not a Medicare locality"),
-        ((99213.0, None, "Springfield"), "error: unknown locality 'Springfield'"),
-        ((99213.0, None, "00000"), "error: ZIP 00000 is not in CMS's ZIP code"),
-        ((99213.0, None, SF, "hospital-ish"), "error: 'hospital-ish' is not a setting"),
-        ((99213.0, None, SF, None, 1999.0), "error: no Medicare data for 1999"),
-        (({"not": "a cell"},), "error:"),
-        ((True,), "error:"),
+        (("abc",), "'abc'"),
+        ((99999.0, None, SF, None, 2025.0), "99999"),
+        ((99213.0, "Office setting", SF), "Office setting"),
+        ((99213.0, None, "99999-99"), "99999-99"),
+        ((99213.0, None, "Springfield"), "Springfield"),
+        ((99213.0, None, "00000"), "00000"),
+        ((99213.0, None, SF, "hospital-ish"), "hospital-ish"),
+        ((99213.0, None, SF, None, 1999.0), "1999"),
+        (({"not": "a cell"},), ""),
+        ((True,), ""),
     ],
 )
-def test_bad_input_answers_text(args: tuple[Any, ...], start: str) -> None:
-    out = MEDICARE_RATE(*args)
-    assert isinstance(out, str) and out.startswith(start), out
+def test_bad_input_is_na_with_a_reason(args: tuple[Any, ...], reason: str) -> None:
+    assert MEDICARE_RATE(*args) == NA
+    note = MEDICARE_NOTE(*args)
+    assert isinstance(note, str) and reason in note, note
 
 
 def test_bad_rows_do_not_spoil_good_rows() -> None:
     out = MEDICARE_RATE([[99213.0], ["abc"], [20930.0], [76145.0]], None, SF, None, 2025.0)
     assert out[0][0] == amount("99213", locality=SF, year=2025)
-    assert out[1][0].startswith("error:") and out[2][0].startswith("not priced:")
+    assert out[1][0] == NA and out[2][0] == NA
     assert out[3][0] == 1339.81
 
 
@@ -255,34 +245,12 @@ def test_decorated_for_excel_category_and_docs() -> None:
     from xlrate.excel.addin import functions_with_metadata
 
     with functions_with_metadata() as module:
-        for name in ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY"):
+        for name in ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_NOTE", "MEDICARE_LOCALITY"):
             info = getattr(module, name).__xlfunc__
             assert info["category"] == "xlrate"
+            assert info["call_in_wizard"] is False
             assert info["ret"]["doc"] and "Positional" not in info["ret"]["doc"]
             visible = [a for a in info["args"] if a["name"] != "caller"]
             assert all(a["options"].get("ndim") == 2 for a in visible)
             assert all("convert" not in a["options"] for a in visible)
             assert all(not a["doc"].startswith("Positional argument") for a in visible)
-
-
-def test_locality_and_release_in_use_from_the_report_names() -> None:
-    """A report workbook without a year name: the release its Medicare sheet was priced with.
-
-    Read by the names the report writes (``Locality``, ``MedicareReleaseInUse``), never
-    from the Summary's display text.
-    """
-    book = caller(Locality="01112-05", MedicareReleaseInUse="2025D")
-    assert MEDICARE_RATE(99213.0, None, None, None, None, book) == amount(
-        "99213", locality=SF, release="2025D"
-    )
-    functions._settings_cache.clear()
-    national = caller(
-        "/tmp/practice/national.xlsm", Locality="NATIONAL", MedicareReleaseInUse="2026C"
-    )
-    # The workbook's release, not the engine's default (the newest complete one, 2025D).
-    assert MEDICARE_RATE(99213.0, None, None, None, None, national) == amount(
-        "99213", locality="NATIONAL", release="2026C"
-    )
-    assert amount("99213", locality="NATIONAL", release="2026C") != amount(
-        "99213", locality="NATIONAL"
-    )

@@ -7,7 +7,6 @@ from typing import Any
 import openpyxl
 from report_helpers import Demo
 
-from xlrate.excel import functions
 from xlrate.medicare.pricing import medicare_amount
 
 
@@ -38,9 +37,18 @@ def test_workbook_defines_locality_year_and_release(demo: Demo) -> None:
     assert "MedicareRelease" not in book.names
 
 
-def test_functions_in_the_workbook_price_for_its_locality(demo: Demo) -> None:
-    functions._settings_cache.clear()
-    caller = type("Caller", (), {"sheet": type("Sheet", (), {"book": _Book(demo.path)})()})()
-    got = functions.MEDICARE_RATE(99213.0, None, None, None, None, caller)
-    want = medicare_amount("99213", locality=demo.analysis.locality, year=demo.analysis.year)
+def test_function_cells_pass_the_workbooks_locality_and_year(demo: Demo, tmp_path: Any) -> None:
+    """The macro workbook's function cells name Locality and MedicareYear as arguments, and
+    those names hold the analysis's locality and year, so the cells price for them."""
+    from xlrate.excel import addin
+    from xlrate.medicare import cells
+
+    built = addin.build_addin(tmp_path / "analysis.xlsm", template=demo.path)
+    book = _Book(built)
+    locality = book.names["Locality"].refers_to_range.value
+    year = book.names["MedicareYear"].refers_to_range.value
+    ws = openpyxl.load_workbook(built)[addin.FUNCTIONS_SHEET]
+    assert ws["C4"].value == '=MEDICARE_RATE(A4,B4,Locality,"nonfacility",MedicareYear)'
+    got = cells.medicare_rate(ws["A4"].value, ws["B4"].value, locality, "nonfacility", year)
+    want = medicare_amount(ws["A4"].value, locality=demo.analysis.locality, year=demo.analysis.year)
     assert want.amount is not None and got == float(want.amount)

@@ -14,14 +14,14 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from xlrate.errors import ShareError
 from xlrate.excel import addin
-from xlrate.excel.functions import FUNCTIONS, MEDICARE_LOCALITY, MEDICARE_RATE, PCT_MEDICARE
+from xlrate.excel.functions import MEDICARE_LOCALITY, MEDICARE_RATE, PCT_MEDICARE
 from xlrate.report import shared
 from xlrate.report.shared import ADDIN_FUNCTIONS, SharedCopy, shared_copy_path
 
 
 def prepare_shared_copy(workbook: Path, output: Path | None = None) -> SharedCopy:
     """The shared copy as the Excel button and the CLI make it: with the Excel functions."""
-    return shared.prepare_shared_copy(workbook, output, functions=FUNCTIONS)
+    return shared.prepare_shared_copy(workbook, output)
 
 
 SF = "01112-05"
@@ -75,10 +75,14 @@ def test_functions_become_the_values_they_return(macro_workbook: Path) -> None:
         assert ws[f"C{r}"].value == MEDICARE_RATE(code, None, SF, None, 2025)
         pct = PCT_MEDICARE(ws[f"B{r}"].value, code, None, SF, None, 2025)
         # A ratio is stored with Excel's 15-16 significant digits; amounts are exact cents.
-        assert ws[f"D{r}"].value == (pct if isinstance(pct, str) else pytest.approx(pct, rel=1e-15))
+        if pct == "#N/A":
+            assert ws[f"D{r}"].value == "#N/A" and ws[f"D{r}"].data_type == "e"
+        else:
+            assert ws[f"D{r}"].value == pytest.approx(pct, rel=1e-15)
         assert ws[f"G{r}"].value == f"=B{r}*2"  # native formulas stay
     assert ws["C5"].value == 1339.81  # CMS PFREV25C
-    assert ws["D6"].value.startswith("not priced: status B (bundled)")
+    # status B (bundled): Excel's #N/A error value, not text, so IFERROR works for the recipient
+    assert ws["D6"].value == "#N/A" and ws["D6"].data_type == "e"
     assert ws["F4"].value == MEDICARE_LOCALITY("94110") == SF
     assert ws["F6"].value is None or ws["F6"].value == ""
     spilled = [ws[f"I{r}"].value for r in (4, 5, 6)]
@@ -124,9 +128,14 @@ def _with_cached_value(path: Path, cell: str, value: str) -> None:
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode()
+                kind = (
+                    ""
+                    if re.fullmatch(r"[-\d.]+", value)
+                    else (' t="e"' if value.startswith("#") else ' t="str"')
+                )
                 text = re.sub(
-                    rf'(<c r="{cell}"[^>]*>)(<f>[^<]*</f>)(<v\s*/>|<v></v>)?',
-                    rf"\g<1>\g<2><v>{value}</v>",
+                    rf'(<c r="{cell}")([^>]*>)(<f>[^<]*</f>)(<v\s*/>|<v></v>)?',
+                    rf"\g<1>{kind}\g<2>\g<3><v>{value}</v>",
                     text,
                 )
                 data = text.encode()
@@ -134,19 +143,37 @@ def _with_cached_value(path: Path, cell: str, value: str) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def test_value_excel_saved_is_kept(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "cached",
+    ["123.45", "File not found: xlwings64-0.37.8.dll", "#NAME?"],
+)
+def test_every_function_cell_is_recomputed_whatever_excel_cached(
+    tmp_path: Path, cached: str
+) -> None:
+    """Issue 11 item 1: error text from a machine without Python never travels as a result."""
     path = template_with_functions(tmp_path / "book.xlsx")
-    _with_cached_value(path, "C4", "123.45")
+    _with_cached_value(path, "C4", cached)
     copy = prepare_shared_copy(path)
-    assert openpyxl.load_workbook(copy.path)["Summary"]["C4"].value == 123.45
+    value = openpyxl.load_workbook(copy.path)["Summary"]["C4"].value
+    assert value == MEDICARE_RATE(99213, None, SF, None, 2025) == 109.15
+
+
+def test_arithmetic_around_a_call_keeps_only_a_cached_number(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "=MEDICARE_RATE(99213)*1.2"
+    wb.save(tmp_path / "book.xlsx")
+    _with_cached_value(tmp_path / "book.xlsx", "A1", "106.74")
+    copy = prepare_shared_copy(tmp_path / "book.xlsx")
+    assert openpyxl.load_workbook(copy.path).active["A1"].value == 106.74
 
 
 def test_formula_that_cannot_be_frozen_is_named(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     wb.active["A1"] = "=MEDICARE_RATE(99213)*1.2"
     wb.save(tmp_path / "book.xlsx")
-    with pytest.raises(ShareError, match=r"Sheet!A1 .*open the workbook in Excel"):
+    with pytest.raises(ShareError, match=r"Sheet!A1 .*not a plain call.*rather than a number"):
         prepare_shared_copy(tmp_path / "book.xlsx")
+    assert not shared_copy_path(tmp_path / "book.xlsx").exists()
 
 
 @pytest.mark.parametrize(
@@ -208,7 +235,7 @@ def test_every_way_excel_writes_the_call_is_frozen(tmp_path: Path, formula: str)
     assert value == MEDICARE_RATE(99213, None, "NATIONAL")
 
 
-def test_without_the_functions_an_uncalculated_call_is_named(macro_workbook: Path) -> None:
-    """The report never imports the Excel skin: without the functions it says what to do."""
-    with pytest.raises(ShareError, match=r"Summary!C4 .*open the workbook in Excel"):
-        shared.prepare_shared_copy(macro_workbook)
+def test_the_library_computes_the_cells_without_the_excel_skin(macro_workbook: Path) -> None:
+    """The report never imports the Excel skin: it computes with xlrate.medicare.cells."""
+    copy = shared.prepare_shared_copy(macro_workbook)
+    assert openpyxl.load_workbook(copy.path)["Summary"]["C5"].value == 1339.81  # PFREV25C

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "email": ("xlrate.cli.excel", "email_cmd"),
     "share": ("xlrate.cli.excel", "share_cmd"),
     "market": ("xlrate.cli.market", "market_group"),
+    "doctor": ("xlrate.cli.excel", "doctor_cmd"),
 }
 
 

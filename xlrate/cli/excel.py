@@ -26,9 +26,7 @@ def addin_group() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("xlrate.xlsm"),
-    show_default=True,
-    help="The .xlsm to write.",
+    help="The file to write. Default: xlrate.xlsm (xlrate-lite.xlsx with --lite).",
 )
 @click.option(
     "--template",
@@ -38,7 +36,23 @@ def addin_group() -> None:
 @click.option(
     "--interpreter",
     metavar="PATH",
-    help="Python that Excel starts (pythonw.exe on Windows). Default: xlwings' own setting.",
+    help="Python that Excel starts. Default: the Python running this command.",
+)
+@click.option(
+    "--interpreter-win", metavar="PATH", help="Python for Excel on Windows (pythonw.exe)."
+)
+@click.option("--interpreter-mac", metavar="PATH", help="Python for Excel on Mac.")
+@click.option(
+    "--lite",
+    is_flag=True,
+    help="Write the xlwings Lite edition: a plain .xlsx for Windows, Mac and Excel on the web.",
+)
+@click.option("--locality", default="NATIONAL", show_default=True, help="(--lite) Locality cell.")
+@click.option("--year", type=int, help="(--lite) MedicareYear cell; empty: the release in force.")
+@click.option(
+    "--package",
+    metavar="REQUIREMENT",
+    help="(--lite) How Lite installs xlrate: default the PyPI release; or a wheel URL (CORS).",
 )
 @click.option(
     "--profile",
@@ -49,7 +63,17 @@ def addin_group() -> None:
     "--force", is_flag=True, help="Replace the output if it exists (the old file is kept as .bak)."
 )
 def build_cmd(
-    output: Path, template: Path | None, interpreter: str | None, profile: Path | None, force: bool
+    output: Path | None,
+    template: Path | None,
+    interpreter: str | None,
+    interpreter_win: str | None,
+    interpreter_mac: str | None,
+    lite: bool,
+    locality: str,
+    year: int | None,
+    package: str | None,
+    profile: Path | None,
+    force: bool,
 ) -> None:
     """Write the macro workbook: functions wired, buttons bound, no setup clicks.
 
@@ -62,19 +86,45 @@ def build_cmd(
       xlrate addin build --output xlrate.xlsm --force
       xlrate addin build --profile practice.toml --output analysis.xlsm
       xlrate addin build --template analysis.xlsx --output analysis.xlsm
+      xlrate addin build --lite --locality 01112-05 --output xlrate-lite.xlsx
     """
+    if lite:
+        from xlrate.excel.lite import build_lite  # lazy: the CLI imports only what it runs
+        from xlrate.files import prepare_output
+
+        target = output or Path("xlrate-lite.xlsx")
+        backup = prepare_output(target, force=force, what="Lite workbook")
+        path = build_lite(target, locality=locality, year=year, package=package, force=True)
+        click.echo(f"Wrote {path}")
+        if backup is not None:
+            click.echo(f"  (the previous file was kept as {backup.name})")
+        click.echo(
+            "Open it in Excel (Windows, Mac or the web) with the free xlwings Lite add-in: "
+            "it installs xlrate and registers the functions. See docs/excel.md."
+        )
+        return
     # lazy: the CLI imports only the command being run
     from xlrate.excel.addin import build_addin
     from xlrate.files import prepare_output
 
+    output = output or Path("xlrate.xlsm")
     backup = prepare_output(output, inputs=[template, profile], force=force, what="add-in")
     path = build_addin(
-        output, template=template, interpreter=interpreter, force=True, profile=profile
+        output,
+        template=template,
+        interpreter=interpreter,
+        interpreter_win=interpreter_win,
+        interpreter_mac=interpreter_mac,
+        force=True,
+        profile=profile,
     )
     click.echo(f"Wrote {path}")
     if backup is not None:
         click.echo(f"  (the previous file was kept as {backup.name})")
-    click.echo("Open it in Excel and enable macros; functions need Windows Excel.")
+    click.echo(
+        "Open it in Excel and enable macros. Functions: Windows Excel (Mac and the web: "
+        "use --lite). Buttons on Mac: run `xlwings runpython install` once."
+    )
 
 
 @addin_group.command("install")
@@ -120,13 +170,12 @@ def share_cmd(workbook: Path, output: Path | None, force: bool) -> None:
       xlrate share analysis.xlsm
     """
     # lazy: CLI start-up (xlwings, openpyxl)
-    from xlrate.excel.functions import FUNCTIONS
     from xlrate.files import prepare_output
     from xlrate.report.shared import prepare_shared_copy, shared_copy_path
 
     target = output or shared_copy_path(workbook)
     backup = prepare_output(target, inputs=[workbook], force=force, what="shared copy")
-    copy = prepare_shared_copy(workbook, output, force=True, functions=FUNCTIONS)
+    copy = prepare_shared_copy(workbook, output, force=True)
     click.echo(f"Wrote {copy.path} ({len(copy.frozen)} function cell(s) frozen to values)")
     if backup is not None:
         click.echo(f"  (the previous file was kept as {backup.name})")
@@ -174,7 +223,6 @@ def email_cmd(
     """
     # lazy: CLI start-up (keyring, openpyxl)
     from xlrate.email import email_workbook
-    from xlrate.excel.functions import FUNCTIONS
     from xlrate.files import check_output, prepare_output
     from xlrate.report.shared import shared_copy_path
     from xlrate.text import header_text
@@ -192,10 +240,36 @@ def email_cmd(
     prepare_output(shared, inputs=[workbook, profile], force=force, what="shared copy")
     if eml:
         prepare_output(eml, inputs=[workbook, shared, profile], force=force, what=".eml draft")
-    copy, _ = email_workbook(
-        workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile, functions=FUNCTIONS
-    )
+    copy, _ = email_workbook(workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile)
     if eml:
         click.echo(f"Wrote {eml} with {copy.path.name} attached: open it in your mail program")
     else:
         click.echo(f"Sent {copy.path.name} to {', '.join(to + cc)}")
+
+
+@click.command("doctor")
+@click.argument(
+    "workbook", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def doctor_cmd(workbook: Path | None) -> None:
+    """Check this computer (and a built workbook) for what the Excel functions need.
+
+    Checks the interpreter the workbook names, xlwings against the DLL its VBA declares,
+    the COM server (Windows), xlwings' RunPython script (Mac), the functions module, the
+    Medicare data, and a Lite workbook's requirements; prints the fix for each problem.
+
+    \b
+    Examples:
+      xlrate doctor
+      xlrate doctor analysis.xlsm
+    """
+    from xlrate.excel.doctor import run_checks
+
+    checks = run_checks(workbook)
+    for check in checks:
+        mark = "ok " if check.ok else "FIX"
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            click.echo(f"      -> {check.fix}")
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)

@@ -424,7 +424,7 @@ def prepare_to_share_clicked() -> None:
     """Button: Prepare to share. Saves the workbook, then writes the shared copy beside it."""
     book = _calling_book()
     try:
-        copy = prepare_shared_copy(_saved_path(book), functions=f.FUNCTIONS)
+        copy = prepare_shared_copy(_saved_path(book))
     except XlrateError as exc:
         _alert(book, str(exc))
         return
@@ -437,7 +437,7 @@ def email_clicked() -> None:
     book = _calling_book()
     try:
         path = _saved_path(book)
-        copy = prepare_shared_copy(path, functions=f.FUNCTIONS)
+        copy = prepare_shared_copy(path)
         to = str(named_value(mirror(book), "EmailTo") or "")
         message = compose_message(
             copy.path,

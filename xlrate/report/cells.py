@@ -82,6 +82,18 @@ def set_value(cell: Cell, value: Any) -> None:
         cell.value = value
 
 
+#: Excel's error values a cell may hold (never text that merely looks like one).
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+
+
+def set_error(cell: Cell, error: str) -> None:
+    """Store one of Excel's error values (``#N/A``): ISNA and IFERROR see an error."""
+    if error not in EXCEL_ERRORS:
+        raise ValueError(f"{error!r} is not an Excel error value")
+    cell.value = error
+    cell.data_type = "e"
+
+
 class Writer:
     """Writes cells with the template's named styles and records formula expectations."""
 

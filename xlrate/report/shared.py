@@ -2,10 +2,13 @@
 
 :func:`prepare_shared_copy` writes ``<name> (shared).xlsx`` next to the workbook:
 
-- every cell that calls an xlrate function (``PCT_MEDICARE``, ``MEDICARE_RATE``,
-  ``MEDICARE_LOCALITY``) holds the value instead: the value Excel last computed, or, for a
-  workbook Excel never calculated, the value the function returns now (the caller passes
-  the functions in: the report does not import the Excel skin);
+- every cell that calls an xlrate function (``MEDICARE_RATE``, ``PCT_MEDICARE``,
+  ``MEDICARE_NOTE``, ``MEDICARE_LOCALITY``) holds its value instead, computed now by xlrate
+  (:mod:`xlrate.medicare.cells`, what both Excel editions run), whatever Excel cached: a
+  cached value may be error text from a machine where Python could not be reached, and
+  that must never travel as if it were a result. A cell with no amount holds Excel's #N/A
+  error value, so the recipient's IFERROR/ISNA still work. A call mixed into other
+  arithmetic keeps Excel's cached value only when it is a number;
 - no macros, no buttons, no ``xlwings.conf`` sheet;
 - the Sources sheet lists the Medicare release(s) used (found by the workbook's
   ``MedicareReleaseInUse`` name), with CMS's files and checksums, and when and from what
@@ -31,8 +34,8 @@ from openpyxl.utils.cell import range_boundaries
 
 from xlrate.errors import ShareError
 from xlrate.files import atomic_path, describe_os_error, describe_read_error, save_workbook
-from xlrate.medicare import store
-from xlrate.report.cells import set_value
+from xlrate.medicare import cells, store
+from xlrate.report.cells import set_error, set_value
 from xlrate.report.readback import SETTING_NAMES, named_value
 from xlrate.xlsx import check_workbook
 
@@ -40,7 +43,17 @@ from xlrate.xlsx import check_workbook
 Functions = Mapping[str, Callable[..., Any]]
 
 #: Names of the xlrate worksheet functions, as they appear in formulas.
-ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_LOCALITY")
+ADDIN_FUNCTIONS = ("PCT_MEDICARE", "MEDICARE_RATE", "MEDICARE_NOTE", "MEDICARE_LOCALITY")
+
+#: What each function computes: the library's own cell logic (both Excel editions call it).
+CELL_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
+    "MEDICARE_RATE": cells.medicare_rate,
+    "PCT_MEDICARE": cells.pct_medicare,
+    "MEDICARE_NOTE": cells.medicare_note,
+    "MEDICARE_LOCALITY": cells.medicare_locality,
+}
+#: Functions whose every cell is a number, empty, or #N/A; never text.
+_NUMERIC = frozenset({"MEDICARE_RATE", "PCT_MEDICARE"})
 _FUNCTION_RE = re.compile(
     r"(?:'[^']*'!|\[\d+\]!|[A-Za-z0-9_.\\:]+!)?\b(" + "|".join(ADDIN_FUNCTIONS) + r")\s*\(",
     re.IGNORECASE,
@@ -54,10 +67,6 @@ _PRIVATE_HEADING_RE = re.compile(
     r"\b(patient\s*(?:name|id|account)|member\s*(?:id|name)|subscriber\s*(?:id|name)|"
     r"insured\s*(?:id|name)|claim\s*(?:number|no\b|id|#)|icn|date\s*of\s*birth|dob)",
     re.IGNORECASE,
-)
-
-_EXCEL_ERRORS = frozenset(
-    ("#NAME?", "#VALUE!", "#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 )
 
 
@@ -127,6 +136,17 @@ class _Unfreezable(Exception):
     pass
 
 
+def _defined_name_ref(wb: Any, text: str) -> str | None:
+    """``Sheet!$A$1`` for a workbook-level defined name (``Locality``), else None."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", text):
+        return None
+    for name in wb.defined_names:
+        if name.upper() == text.upper():
+            ref = str(wb.defined_names[name].attr_text)
+            return ref if _REF_RE.match(ref) else None
+    return None
+
+
 def _evaluate_call(
     formula: str, sheet_name: str, values: Any, formulas: Any, functions: Functions
 ) -> Any:
@@ -154,6 +174,7 @@ def _evaluate_call(
         elif re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):
             args.append(float(text))
         else:
+            text = _defined_name_ref(formulas, text) or text
             ref = _REF_RE.match(text)
             if not ref:
                 raise _Unfreezable(formula)
@@ -277,11 +298,10 @@ def prepare_shared_copy(
 ) -> SharedCopy:
     """Write the shared ``.xlsx`` copy of ``workbook`` and return what it holds.
 
-    ``functions`` (name -> callable, :data:`xlrate.excel.functions.FUNCTIONS`) evaluates the
-    function cells Excel saved no value for; the report never imports the Excel skin, so
-    the caller passes them in. Raises :class:`ShareError` naming the cell when a function
-    call cannot be frozen (a formula that mixes the function with other arithmetic, in a
-    workbook Excel never calculated) or when the workbook carries 835 detail.
+    Every function cell is recomputed by xlrate (``functions`` may replace the library's
+    :data:`CELL_FUNCTIONS`, e.g. in tests). Raises :class:`ShareError` naming the cell when a
+    call cannot be frozen (a formula that mixes the function with other arithmetic, whose
+    cached value is not a number) or when the workbook carries 835 detail.
     """
 
     source = Path(workbook)
@@ -309,39 +329,47 @@ def prepare_shared_copy(
 
     pending: list[tuple[Any, Any, str]] = []
     for ws in formulas.worksheets:
-        ws_values = values[ws.title]
         for row in ws.iter_rows():
             for cell in row:
                 text = _formula_text(cell.value)
                 if text is None or not calls_addin_function(text):
                     continue
-                cached = ws_values[cell.coordinate].value
-                if isinstance(cached, str) and cached in _EXCEL_ERRORS:
-                    # Excel could not call Python (a Mac, no add-in): compute it here.
-                    cached = None
-                if cached is not None:
-                    set_value(cell, cached)
-                    copy.frozen[f"{ws.title}!{cell.coordinate}"] = cached
-                else:
-                    pending.append((ws, cell, text))
+                pending.append((ws, cell, text))
     for ws, cell, text in pending:
+        where = f"{ws.title}!{cell.coordinate}"
         try:
-            result = _evaluate_call(text, ws.title, values, formulas, functions or {})
+            result = _evaluate_call(text, ws.title, values, formulas, functions or CELL_FUNCTIONS)
         except _Unfreezable:
+            cached = values[ws.title][cell.coordinate].value
+            if isinstance(cached, (int, float)) and not isinstance(cached, bool):
+                set_value(cell, cached)  # arithmetic around a call: Excel's number stands
+                copy.frozen[where] = cached
+                continue
             raise ShareError(
-                f"{ws.title}!{cell.coordinate} ({text}) has no value saved by Excel and is "
-                "not a plain call xlrate can evaluate: open the workbook in Excel, let it "
-                "calculate, save, and try again"
+                f"{where} ({text}) is not a plain call xlrate can compute, and Excel saved "
+                f"{cached!r} rather than a number for it: write the call in a cell of its own "
+                "(and refer to that cell), then share again"
             ) from None
+        call = _CALL_RE.match(text)
+        numeric = call is not None and call.group("name").upper() in _NUMERIC
         for dr, out_row in enumerate(_grid(result)):
             for dc, value in enumerate(out_row):
                 target_cell = ws.cell(cell.row + dr, cell.column + dc)
                 if (dr, dc) != (0, 0) and target_cell.value not in (None, ""):
                     continue  # never overwrite a cell the spill would not have
                 if isinstance(value, float) and math.isnan(value):
-                    value = None
-                set_value(target_cell, value)
-                copy.frozen[f"{ws.title}!{target_cell.coordinate}"] = value
+                    value = cells.NA
+                here = f"{ws.title}!{target_cell.coordinate}"
+                if value == cells.NA:
+                    set_error(target_cell, cells.NA)  # Excel's #N/A error, not text
+                elif numeric and isinstance(value, str) and value != "":
+                    raise ShareError(
+                        f"{here} would hold the text {value[:60]!r} where a number belongs: "
+                        "nothing was written"
+                    )
+                else:
+                    set_value(target_cell, value)
+                copy.frozen[here] = value
 
     for name in list(formulas.defined_names):
         if calls_addin_function(formulas.defined_names[name].attr_text):
