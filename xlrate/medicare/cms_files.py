@@ -156,7 +156,18 @@ def map_columns(headers: list[str], table: str, year: int, source: str) -> dict[
 # --------------------------------------------------------------------------- helpers
 
 
+DOS_EOF = b"\x1a"
+
+
+def strip_dos_eof(data: bytes) -> bytes:
+    """CMS's text files often end with a DOS end-of-file byte (0x1A, Ctrl-Z), sometimes
+    followed by a line of commas: everything from it on is not data."""
+    cut = data.find(DOS_EOF)
+    return data if cut < 0 else data[:cut]
+
+
 def _decode(data: bytes) -> str:
+    data = strip_dos_eof(data)
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     try:

@@ -17,6 +17,7 @@ is complete.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.errors import DataError
+from xlrate.errors import DataError, XlrateError
+from xlrate.medicare import releases
 from xlrate.settings import medicare_home
 
 if TYPE_CHECKING:
@@ -112,37 +114,54 @@ def list_releases() -> list[ReleaseInfo]:
     return infos
 
 
-def resolve_release(year: int | str | None = None, release: str | None = None) -> ReleaseInfo:
-    """Pick the release for ``year`` / ``release``; the newest complete one when both are None."""
+def resolve_release(
+    year: int | str | None = None, release: str | None = None, date: object = None
+) -> ReleaseInfo:
+    """Pick the release for ``year`` / ``release``, or the one in force on ``date``.
+
+    With neither, the newest complete release in force today (:func:`releases.today`,
+    ``XLRATE_TODAY`` in tests): never one that has not started, so next year's January
+    release installed in December waits for 1 January. A year alone gives that year's
+    release in force today (a past year: its last; a future year: its first).
+    """
     infos = list_releases()
     if not infos:
         raise DataError(
             "no Medicare release is available: reinstall xlrate (the embedded data is missing)"
         )
     years = sorted({i.year for i in infos})
-    if release is not None and len(str(release).strip()) == 5:
-        release_id = str(release).strip().upper()
-        year = int(release_id[:4]) if year is None else year
-        release = release_id[4:]
+    if date is not None:
+        if year is not None or release is not None:
+            raise DataError("give a date of service or a year/release, not both")
+        return _in_force_on(infos, releases.parse_date(date))
+    if release is not None and releases.is_release_id(release):
+        rid = releases.parse_release_id(release)
+        if year is not None and int(float(year)) != rid.year:
+            raise DataError(f"release {rid} does not match year {year}")
+        year, release = rid.year, rid.quarter
     if year is None:
         if release is not None:
             raise DataError(f"release {release!r} needs a year: write it as 2025D or give --year")
-        complete = [i for i in infos if i.complete]
-        return (complete or infos)[-1]
+        now = releases.today()
+        started = [i for i in _by_effective(infos) if _effective(i) <= now] or infos
+        complete = [i for i in started if i.complete]
+        return (complete or started)[-1]
     try:
         year_int = int(float(year))
     except (TypeError, ValueError):
         raise DataError(
             f"{year!r} is not a year: installed years are {', '.join(map(str, years))}"
         ) from None
-    of_year = [i for i in infos if i.year == year_int]
+    of_year = _by_effective([i for i in infos if i.year == year_int])
     if not of_year:
         raise DataError(
             f"no Medicare data for {year_int}: installed years are {', '.join(map(str, years))}; "
             f"run `xlrate medicare update --year {year_int}` to download it from CMS"
         )
     if release is None:
-        return of_year[-1]
+        now = releases.today()
+        started = [i for i in of_year if _effective(i) <= now]
+        return started[-1] if started else of_year[0]
     quarter = str(release).strip().upper()
     match = [i for i in of_year if i.quarter == quarter]
     if not match:
@@ -152,6 +171,30 @@ def resolve_release(year: int | str | None = None, release: str | None = None) -
             f"`xlrate medicare update --year {year_int} --release {quarter}`"
         )
     return match[0]
+
+
+def _effective(info: ReleaseInfo) -> dt.date:
+    try:
+        return releases.effective_date(info.release_id)
+    except XlrateError:  # a folder name that is no release id sorts first, never "in force"
+        return dt.date.max
+
+
+def _by_effective(infos: list[ReleaseInfo]) -> list[ReleaseInfo]:
+    return sorted(infos, key=lambda i: (_effective(i), i.release_id))
+
+
+def _in_force_on(infos: list[ReleaseInfo], day: dt.date) -> ReleaseInfo:
+    """The release in force on ``day`` (date of service): the newest that had started."""
+    started = [i for i in _by_effective(infos) if _effective(i) <= day]
+    if not started:
+        first = _by_effective(infos)[0]
+        raise DataError(
+            f"no Medicare release here was in force on {day.isoformat()}: the earliest is "
+            f"{releases.describe(first.release_id)}; run `xlrate medicare update --year "
+            f"{day.year}` to download that year's releases"
+        )
+    return started[-1]
 
 
 class MedicareRelease:
@@ -281,9 +324,11 @@ def published_conversion_factors() -> dict[tuple[int, bool], int]:
     }
 
 
-def load_release(year: int | str | None = None, release: str | None = None) -> MedicareRelease:
-    """Load (once, then cached) the release for ``year`` / ``release``."""
-    info = resolve_release(year, release)
+def load_release(
+    year: int | str | None = None, release: str | None = None, date: object = None
+) -> MedicareRelease:
+    """Load (once, then cached) the release for ``year`` / ``release`` (or in force on ``date``)."""
+    info = resolve_release(year, release, date)
     key = (info.release_id, str(info.path))
     cached = _cache.get(key)
     if cached is not None:
