@@ -34,6 +34,7 @@ import pandas as pd
 from xlrate.errors import LayoutError
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
+XLSX_ALLOWED = ("locco",)  # tables read from the .xlsx form when a bundle has no .csv
 _MONTH_TO_QUARTER = {"JANUARY": "A", "APRIL": "B", "JULY": "C", "OCTOBER": "D"}
 _RELEASE_RE = re.compile(
     r"(20\d\d)\s+NATIONAL PHYSICIAN FEE SCHEDULE.*?(JANUARY|APRIL|JULY|OCTOBER)"
@@ -174,6 +175,23 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
+
+
+def xlsx_as_csv(data: bytes, source: str) -> bytes:
+    """The first sheet of an .xlsx as csv bytes (cells as text, whole numbers without .0),
+    so the csv readers read it. The zip's size was checked before (archive.verify_members)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = book.get_sheet_by_index(0).to_python()
+    except Exception as exc:  # calamine raises its own types for a damaged workbook
+        raise LayoutError(f"{source}: not a readable .xlsx ({type(exc).__name__})") from exc
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([int(c) if isinstance(c, float) and c.is_integer() else c for c in row])
+    return out.getvalue().encode("utf-8")
 
 
 def _csv_rows(text: str, limit: int | None = None) -> list[list[str]]:
@@ -447,10 +465,17 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
     try:
         patterns = _file_patterns()
         files: list[SourceFile] = []
+        originals: dict[str, bytes] = {}  # the .xlsx read in place of a csv, for provenance
 
         def take(table: str) -> list[tuple[str, bytes]]:
             pattern, required = patterns[table]
             names = source.find(pattern)
+            if not names and table in XLSX_ALLOWED:
+                # One source reports RVU26C's LOCCO only as .xlsx: read it as the csv.
+                xlsx = source.find(pattern.rsplit(".", 1)[0] + ".xlsx")
+                for n in xlsx[:1]:
+                    originals[n] = source.read(n)
+                return [(n, xlsx_as_csv(originals[n], n)) for n in xlsx[:1]]
             if not names and required:
                 raise LayoutError(f"{source.path}: no {pattern} file: this is not a CMS RVU bundle")
             return [(n, source.read(n)) for n in names]
@@ -463,10 +488,16 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
         main_name, main_data = (non_qp or qp)[0]
         rvu, year, quarter, release_date = read_pprrvu(main_data, f"{source.path.name}/{main_name}")
         found_id = f"{year}{quarter}"
-        if release_id is not None and release_id.upper() != found_id:
-            raise LayoutError(
-                f"{source.path}: the PPRRVU banner says release {found_id}, not {release_id.upper()}"
-            )
+        if release_id is not None:
+            # A correction release (2024AR) carries its quarter's banner (January): it keeps
+            # the id it was published under.
+            wanted = release_id.strip().upper()
+            base = wanted[:5] if re.fullmatch(r"\d{4}[A-D]R\d*", wanted) else wanted
+            if base != found_id:
+                raise LayoutError(
+                    f"{source.path}: the PPRRVU banner says release {found_id}, not {wanted}"
+                )
+            found_id, quarter = wanted, wanted[4:]
         files.append(_source_file(main_name, "pprrvu", main_data))
         cfs = rvu["conversion_factor"].unique()
         if len(cfs) != 1:
@@ -493,7 +524,7 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
                 continue
             name, data = found[0]
             tables[table] = reader(data, f"{source.path.name}/{name} (release {found_id})", year)
-            files.append(_source_file(name, table, data))
+            files.append(_source_file(name, table, originals.get(name, data)))
         return Bundle(
             release_id=found_id,
             year=year,
