@@ -752,9 +752,19 @@ def _update(
         )  # fmt: skip
         results = []
         for source in sources:
-            result = _install_source(
-                http, home, source, sha256, force, options, limits, plausible, progress
-            )
+            try:
+                result = _install_source(
+                    http, home, source, sha256, force, options, limits, plausible, progress
+                )
+            except DownloadError as exc:
+                if source.discovered != "built address":
+                    raise
+                raise DownloadError(
+                    f"{exc.reason} (no CMS page linked the zip, so its address was built from "
+                    f"the release name: {'; '.join(source.notes[:-1]) or 'no page found'})",
+                    exc.hint,
+                    url=exc.url,
+                ) from exc
             results.append(dataclasses.replace(result, note=_when(source, today)))
         return results
 
