@@ -64,6 +64,9 @@ class Bundle:
     tables: dict[str, pd.DataFrame | None]
     files: list[SourceFile] = field(default_factory=list)
     qp_conversion_factor: str | None = None
+    # {table: the file's line number of each row}, for messages (not stored with the release)
+    lines: dict[str, np.ndarray] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # {table: file name in the bundle}
 
     @property
     def complete(self) -> bool:
@@ -220,27 +223,78 @@ def _frame_after(text: str, header_index: int, width: int) -> pd.DataFrame:
     return frame
 
 
-def scaled(values: pd.Series, places: int, what: str, source: str) -> np.ndarray:
-    """Exact integers ``value x 10**places``; raise when a value has more decimals."""
+@cache
+def blank_policy() -> dict[tuple[str, str], str]:
+    """{(table, column): "refuse" | "zero"} from ``layouts/plausibility.csv``: a blank GPCI
+    is an error in the file, never 0."""
+    text = (
+        resources.files("xlrate.medicare.layouts").joinpath("plausibility.csv").read_text("utf-8")
+    )
+    return {
+        (r["table"], r["column"]): r["blank"]
+        for r in csv.DictReader(io.StringIO(text))
+        if r["kind"] == "range" and r["blank"]
+    }
+
+
+def scaled(
+    values: pd.Series,
+    places: int,
+    what: str,
+    source: str,
+    *,
+    lines: pd.Series | None = None,
+    blank: str = "zero",
+) -> np.ndarray:
+    """Exact integers ``value x 10**places``; raise when a value has more decimals, is not a
+    number, or is blank where ``blank`` is "refuse". ``lines`` (the file's line numbers)
+    name the row in the message."""
+
+    def row(mask: pd.Series) -> str:
+        if lines is None:
+            return ""
+        return f" row {int(lines[mask].iloc[0])}"
+
     cleaned = (
         values.astype(str)
         .str.strip()
         .str.replace(",", "", regex=False)
         .str.replace("$", "", regex=False)
     )
-    cleaned = cleaned.where(cleaned != "", "0")
+    empty = cleaned == ""
+    if blank == "refuse" and empty.any():
+        raise LayoutError(
+            f"{source}{row(empty)}: {what} is blank (a blank is not 0): check the file, or "
+            "install an earlier release"
+        )
+    cleaned = cleaned.where(~empty, "0")
     numbers = pd.to_numeric(cleaned, errors="coerce")
     bad = numbers.isna()
     if bad.any():
         first = values[bad].iloc[0]
-        raise LayoutError(f"{source}: {what} value {first!r} is not a number")
+        raise LayoutError(f"{source}{row(bad)}: {what} value {first!r} is not a number")
     factor = 10**places
-    ints = np.rint(numbers.to_numpy(dtype="float64") * factor)
-    if np.any(np.abs(numbers.to_numpy(dtype="float64") * factor - ints) > 1e-6):
+    floats = numbers.to_numpy(dtype="float64") * factor
+    ints = np.rint(floats)
+    if np.any(np.abs(floats - ints) > 1e-6):
         raise LayoutError(
             f"{source}: {what} has more than {places} decimals; the engine cannot price it exactly"
         )
-    return ints.astype(np.int64)
+    result: np.ndarray = ints.astype(np.int64)
+    return result
+
+
+def _scaled_column(
+    frame: pd.DataFrame, table: str, column: str, places: int, what: str, source: str
+) -> np.ndarray:
+    return scaled(
+        frame[column],
+        places,
+        what,
+        source,
+        lines=frame["_line"] if "_line" in frame.columns else None,
+        blank=blank_policy().get((table, column), "zero"),
+    )
 
 
 def _locality_ids(mac: pd.Series, number: pd.Series) -> pd.Series:
@@ -290,6 +344,7 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
     columns = map_columns(headers, "pprrvu", year, f"{source} (release {year}{quarter})")
     frame = _frame_after(text, header_index, width)
     frame = frame.rename(columns=columns)[list(columns.values())]
+    frame["_line"] = frame.index + header_index + 2  # the file's line number, for messages
     frame = frame[frame["code"].str.strip() != ""]
     out = pd.DataFrame(
         {
@@ -299,7 +354,7 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
     )
     out["status_code"] = frame["status_code"].str.strip().str.upper()
     for col in ("work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility", "mp_rvu"):
-        out[col] = scaled(frame[col], 2, col.replace("_", " "), source)
+        out[col] = _scaled_column(frame, "pprrvu", col, 2, col.replace("_", " "), source)
     out["na_nonfacility"] = frame["na_nonfacility"].str.strip().str.upper().eq("NA")
     out["na_facility"] = frame["na_facility"].str.strip().str.upper().eq("NA")
     for col in (
@@ -312,7 +367,10 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
         "team_surg",
     ):
         out[col] = frame[col].str.strip()
-    out["conversion_factor"] = scaled(frame["conversion_factor"], 4, "conversion factor", source)
+    out["conversion_factor"] = _scaled_column(
+        frame, "bundle", "conversion_factor", 4, "conversion factor", source
+    )
+    out["_line"] = frame["_line"].to_numpy()
     bad = ~out["code"].str.fullmatch(r"[0-9A-Z]{5}")
     if bad.any():
         raise LayoutError(
@@ -337,7 +395,9 @@ def _simple_table(
     headers = head[header_index]
     columns = map_columns(headers, table, year, source)
     frame = _frame_after(text, header_index, len(headers))
-    return frame.rename(columns=columns)[list(columns.values())]
+    frame = frame.rename(columns=columns)[list(columns.values())]
+    frame["_line"] = frame.index + header_index + 2  # the file's line number, for messages
+    return frame
 
 
 def read_gpci(data: bytes, source: str, year: int) -> pd.DataFrame:
@@ -346,9 +406,10 @@ def read_gpci(data: bytes, source: str, year: int) -> pd.DataFrame:
     out = pd.DataFrame({"locality": _locality_ids(frame["mac"], frame["locality_number"])})
     out["state"] = frame["state"].str.strip()
     out["name"] = frame["locality_name"].str.strip().str.rstrip("*")
-    out["work_gpci"] = scaled(frame["work_gpci"], 3, "work GPCI", source)
-    out["pe_gpci"] = scaled(frame["pe_gpci"], 3, "PE GPCI", source)
-    out["mp_gpci"] = scaled(frame["mp_gpci"], 3, "MP GPCI", source)
+    out["work_gpci"] = _scaled_column(frame, "gpci", "work_gpci", 3, "work GPCI", source)
+    out["pe_gpci"] = _scaled_column(frame, "gpci", "pe_gpci", 3, "PE GPCI", source)
+    out["mp_gpci"] = _scaled_column(frame, "gpci", "mp_gpci", 3, "MP GPCI", source)
+    out["_line"] = frame["_line"].to_numpy()
     if out["locality"].duplicated().any():
         raise LayoutError(
             f"{source}: locality {out['locality'][out['locality'].duplicated()].iloc[0]} appears twice"
@@ -371,7 +432,10 @@ def read_anes(data: bytes, source: str, year: int) -> pd.DataFrame:
     frame = _simple_table(data, source, "anes", year, "CONTRACTOR")
     frame = frame[frame["mac"].str.strip().str.fullmatch(r"\d{4,5}")]
     out = pd.DataFrame({"locality": _locality_ids(frame["mac"], frame["locality_number"])})
-    out["anesthesia_cf"] = scaled(frame["anesthesia_cf"], 4, "anesthesia CF", source)
+    out["anesthesia_cf"] = _scaled_column(
+        frame, "anes", "anesthesia_cf", 4, "anesthesia CF", source
+    )
+    out["_line"] = frame["_line"].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -385,8 +449,12 @@ def read_oppscap(data: bytes, source: str, year: int) -> pd.DataFrame:
         }
     )
     out["locality"] = _locality_ids(frame["mac"], frame["locality_number"])
-    out["cap_facility"] = scaled(frame["cap_facility"], 2, "OPPS facility price", source)
-    out["cap_nonfacility"] = scaled(frame["cap_nonfacility"], 2, "OPPS non-facility price", source)
+    out["cap_facility"] = _scaled_column(
+        frame, "oppscap", "cap_facility", 2, "OPPS facility price", source
+    )
+    out["cap_nonfacility"] = _scaled_column(
+        frame, "oppscap", "cap_nonfacility", 2, "OPPS non-facility price", source
+    )
     return out.reset_index(drop=True)
 
 
@@ -510,6 +578,8 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
             qp_rvu, *_ = read_pprrvu(qp_data, f"{source.path.name}/{qp_name}")
             qp_cf = _format_cf(int(qp_rvu["conversion_factor"].iloc[0]))
             files.append(_source_file(qp_name, "pprrvu_qp", qp_data))
+        lines = {"pprrvu": rvu.pop("_line").to_numpy()}
+        sources = {"pprrvu": main_name}
         tables: dict[str, pd.DataFrame | None] = {"pprrvu": rvu.drop(columns=["conversion_factor"])}
         readers = {
             "gpci": read_gpci,
@@ -523,7 +593,11 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
                 tables[table] = None
                 continue
             name, data = found[0]
-            tables[table] = reader(data, f"{source.path.name}/{name} (release {found_id})", year)
+            frame = reader(data, f"{source.path.name}/{name} (release {found_id})", year)
+            if "_line" in frame.columns:
+                lines[table] = frame.pop("_line").to_numpy()
+            tables[table] = frame
+            sources[table] = name
             files.append(_source_file(name, table, originals.get(name, data)))
         return Bundle(
             release_id=found_id,
@@ -534,6 +608,8 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
             tables=tables,
             files=files,
             qp_conversion_factor=qp_cf,
+            lines=lines,
+            sources=sources,
         )
     finally:
         source.close()
