@@ -161,3 +161,21 @@ def test_update_without_arguments_in_a_quarter_installs_that_quarter(
     assert upcoming.release == "2025B"
     monkeypatch.setenv("XLRATE_TODAY", "2024-03-20")
     assert plan_update()[0].release == "2024AR"
+
+
+def test_correction_release_installs_under_its_own_id(home: Path, tmp_path: Path) -> None:
+    """RVU24AR carries the January banner; installed as 2024AR it prices 9-31 March 2024.
+    SYNTHETIC bundle (2026 RVUs, 2025 GPCIs) with 2024's revised CF $33.2875."""
+    from xlrate.medicare.update import install_zip
+
+    bundle = synthetic_bundle(tmp_path / "rvu24ar.zip", 2024, "A", "33.2875")
+    result = install_zip(bundle, release_id="2024AR")
+    assert (result.name, result.status) == ("2024AR", "installed")
+    assert store.resolve_release(date="2024-03-09").release_id == "2024AR"
+    assert store.resolve_release(2024, "AR").release_id == "2024AR"
+    priced = CliRunner().invoke(
+        cli, ["price", "99213", "--national", "--release", "2024AR", "--format", "csv"]
+    )
+    assert priced.exit_code == 0, priced.output
+    row = next(csv.DictReader(io.StringIO(priced.stdout)))
+    assert Decimal(row["nonfacility_amount"]) == _cents(_total_99213() * Decimal("33.2875"))
