@@ -63,19 +63,18 @@ def main() -> None:
     for folder, extra in BUNDLES.items():
         path = CMS / folder
         bundle = cms_files.read_bundle(path)
-        extra = {**extra, "installed_by": "scripts/build_embedded_data.py"}
+        provenance: dict[str, object] = {**extra, "installed_by": "scripts/build_embedded_data.py"}
         if path.is_file():
             data = path.read_bytes()
-            extra["archive"] = {
+            provenance["archive"] = {
                 "name": extra["source_url"].split("/files/zip/", 1)[-1],
                 "saved_as": path.name,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "bytes": len(data),
             }
-        info = store.install_bundle(bundle, extra, root=OUT)
-        print(
-            f"{info.release_id}: {len(bundle.tables['pprrvu'])} RVU rows, complete={bundle.complete}"
-        )
+        info = store.install_bundle(bundle, provenance, root=OUT)
+        rows = len(bundle.tables["pprrvu"] if bundle.tables["pprrvu"] is not None else ())
+        print(f"{info.release_id}: {rows} RVU rows, complete={bundle.complete}")
     data = (CMS / ZIP5["folder"] / ZIP5["file"]).read_bytes()
     frame = cms_files.read_zip5(data, ZIP5["file"])
     provenance = {

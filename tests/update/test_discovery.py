@@ -231,3 +231,25 @@ def test_bad_base_url_is_one_clear_line(home: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(UpdateError, match="XLRATE_CMS_BASE_URL") as err:
         update_release(2025, "D", options=FAST)
     assert "\n" not in str(err.value)
+
+
+def test_a_403_index_page_falls_back_to_the_built_page_addresses(home: Path, cms: FakeCMS) -> None:
+    cms.forbidden(RVU_PAGES)
+    cms.rvu_landing("rvu25d-0", "/files/zip/rvu25d-updated-09/11/2025.zip")
+    with new_session() as session:
+        found = find_release(session, PFS, "2025D", cms.url, FAST)
+    assert found is not None
+    assert (found.discovered, found.name) == (
+        "landing page (built address)",
+        "rvu25d-updated-09/11/2025.zip",
+    )
+    assert found.notes[0] == f"the index page {cms.url}{RVU_PAGES} answered 403"
+
+
+def test_dos_end_of_file_ends_every_cms_text_file() -> None:
+    from cms_fake import ZIP5_DIR
+
+    from xlrate.medicare.cms_files import read_zip5
+
+    data = (ZIP5_DIR / "ZIP5_OCT2025.txt").read_bytes()
+    assert len(read_zip5(data + b"\x1a", "ZIP5.txt")) == len(read_zip5(data, "ZIP5.txt")) == 42_956
