@@ -88,3 +88,24 @@ def test_listing_of_direct_files(home: Path, cms: FakeCMS) -> None:
     with new_session() as session:
         listing = discovery.list_site(session, discovery.site("asp"), cms.url, FAST)
     assert listing.releases() == ["2025A", "2025D", "2026B"]  # NOC and crosswalk left out
+
+
+def test_fetch_schedule_file_for_the_schedules_refresh(home: Path, cms: FakeCMS) -> None:
+    """What the CLFS/ASP/DMEPOS refresh plugs into: found, downloaded, checked, then gone."""
+    import zipfile
+
+    from xlrate.medicare.update import fetch_schedule_file
+
+    serve_clfs(cms)
+    archive = home.parent / "26clabq3.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("CLFS 2026 Q3V1.csv", "YEAR,HCPCS,MOD,EFF_DATE,INDICATOR,RATE\n")
+    body = archive.read_bytes()
+    cms.file("/files/zip/26clabq3.zip", body)
+    with fetch_schedule_file("clfs", "2026C", options=FAST) as fetched:
+        assert fetched.path.read_bytes() == body
+        assert fetched.provenance["archive"]["name"] == "26clabq3.zip"
+        assert fetched.provenance["licence_wrapped"] is True
+        assert fetched.provenance["effective_from"] == "2026-07-01"
+        path = fetched.path
+    assert not path.exists()

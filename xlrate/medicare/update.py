@@ -904,9 +904,11 @@ def _update(
             except DownloadError as exc:
                 if source.discovered != "built address":
                     raise
+                tried = [n for n in source.notes if " answered " in n or " links no " in n]
+                more = f" and {len(tried) - 1} more" if len(tried) > 1 else ""
                 raise DownloadError(
-                    f"{exc.reason} (no CMS page linked the zip, so its address was built from "
-                    f"the release name: {'; '.join(source.notes[:-1]) or 'no page found'})",
+                    f"{exc.reason}; no CMS page linked the zip, so its address was built from "
+                    f"the release name ({tried[0] if tried else 'no page found'}{more})",
                     exc.hint,
                     url=exc.url,
                 ) from exc
@@ -958,6 +960,71 @@ def _zip_locality_source(http: requests.Session, options: HttpOptions) -> Source
             url=page,
         )
     return _source(found, "zip_locality")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A schedule's file fetched from CMS into a private temporary file (see
+    :func:`fetch_schedule_file`): ``path`` and the provenance to install it with."""
+
+    path: Path
+    source: Source
+    provenance: dict[str, Any]
+
+
+@contextlib.contextmanager
+def fetch_schedule_file(
+    schedule: str,
+    release: str | None = None,
+    *,
+    sha256: str | None = None,
+    session: requests.Session | None = None,
+    options: HttpOptions | None = None,
+    limits: ZipLimits | None = None,
+    progress: bool | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> Iterator[Fetched]:
+    """Find ``schedule``'s zip (a row of ``layouts/cms_pages.csv``: ``clfs``, ``asp``,
+    ``dmepos``...) for ``release`` (``2025A``; the newest the index links when None) on
+    CMS's pages, download it under the store's lock, check the zip is sound (archive
+    limits) and yield it with its provenance. The caller verifies and installs inside the
+    ``with``; the file is removed afterwards, and every failure is one line
+    (:class:`UpdateError`). For the other schedules' refresh (issue 12)."""
+    options = options or HttpOptions()
+    base = cms_base_url()
+    with (
+        _explained(f"write into {medicare_home()}"),
+        _session(session, options) as http,
+        update_lock(lock_timeout) as lock,
+    ):
+        site = discovery.site(schedule)
+        if release is None:
+            listing = discovery.list_site(http, site, base, options)
+            listed = listing.releases()
+            if not listed:
+                raise DownloadError(
+                    f"no {schedule.upper()} release is linked from {listing.url}",
+                    "Download the file yourself from CMS",
+                    url=listing.url,
+                )
+            rid = releases.release_for_date(listed, releases.today()) or listed[0]
+            found = discovery.find_release(http, site, str(rid), base, options, listing)
+        else:
+            found = discovery.find_release(http, site, release, base, options)
+        if found is None:
+            page = base + site.index_path
+            raise DownloadError(
+                f"no {schedule.upper()} file for {release} is linked from {page} or its pages",
+                "Check the release exists on CMS's site, or download the file yourself",
+                url=page,
+            )
+        source = _source(found, schedule)
+        with _fetched(http, source, lock.parent, options, None, progress, schedule) as fetched:
+            assert fetched.path is not None  # no validators were sent, so never a 304
+            _check_pin(fetched.sha256, sha256, source.url)
+            verify_members(fetched.path, limits)
+            how = f"xlrate medicare update --schedule {schedule}"
+            yield Fetched(fetched.path, source, _provenance(fetched, source, how))
 
 
 def update_zip_localities(
@@ -1061,6 +1128,8 @@ def _is_zip_locality_file(path: Path, limits: ZipLimits | None) -> bool:
 __all__ = [
     "ArchiveError",
     "DownloadError",
+    "Fetched",
+    "fetch_schedule_file",
     "HttpOptions",
     "Plausible",
     "UpdateResult",
