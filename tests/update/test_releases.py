@@ -179,3 +179,11 @@ def test_correction_release_installs_under_its_own_id(home: Path, tmp_path: Path
     assert priced.exit_code == 0, priced.output
     row = next(csv.DictReader(io.StringIO(priced.stdout)))
     assert Decimal(row["nonfacility_amount"]) == _cents(_total_99213() * Decimal("33.2875"))
+
+
+def test_releases_for_many_service_dates() -> None:
+    days = ["2024-03-08", "2024-03-09", "2025-02-14", "2023-01-01", dt.date(2026, 12, 15)]
+    assert releases.releases_for_dates(ALL, days) == ["2024A", "2024AR", "2025A", None, "2026C"]
+    assert releases.releases_for_dates(ALL, days) == [
+        str(r) if (r := release_for_date(ALL, d)) else None for d in days
+    ]

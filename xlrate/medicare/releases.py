@@ -194,6 +194,20 @@ def release_for_date(ids: Iterable[str | ReleaseId], on: object) -> ReleaseId | 
     return started[-1] if started else None
 
 
+def releases_for_dates(ids: Iterable[str | ReleaseId], dates: Iterable[object]) -> list[str | None]:
+    """The release in force on each date (an 835's service dates), by one sort and a binary
+    search per date; None where no release had started."""
+    import bisect
+
+    ordered = sort_releases(ids)
+    starts = [r.effective for r in ordered]
+    out: list[str | None] = []
+    for day in dates:
+        at = bisect.bisect_right(starts, parse_date(day))
+        out.append(str(ordered[at - 1]) if at else None)
+    return out
+
+
 __all__ = [
     "ReleaseId",
     "describe",
@@ -204,6 +218,7 @@ __all__ = [
     "parse_date",
     "parse_release_id",
     "release_for_date",
+    "releases_for_dates",
     "sort_releases",
     "today",
 ]
