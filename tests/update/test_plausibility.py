@@ -16,7 +16,8 @@ import pytest
 from cms_fake import Protected, make_zip, rvu25d_members
 
 from xlrate.errors import UpdateError
-from xlrate.medicare.update import Plausible, bounds, install_zip
+from xlrate.medicare.plausibility import bounds
+from xlrate.medicare.update import Plausible, install_zip
 
 AL = b"10112,AL,00,ALABAMA,1,0.869,0.575"
 

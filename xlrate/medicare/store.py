@@ -143,7 +143,8 @@ def resolve_release(
         if release is not None:
             raise DataError(f"release {release!r} needs a year: write it as 2025D or give --year")
         now = releases.today()
-        started = [i for i in _by_effective(infos) if _effective(i) <= now] or infos
+        ordered = _by_effective(infos)
+        started = [i for i in ordered if _effective(i) <= now] or ordered
         complete = [i for i in started if i.complete]
         return (complete or started)[-1]
     try:
@@ -176,7 +177,7 @@ def resolve_release(
 def _effective(info: ReleaseInfo) -> dt.date:
     try:
         return releases.effective_date(info.release_id)
-    except XlrateError:  # a folder name that is no release id sorts first, never "in force"
+    except XlrateError:  # a folder name that is no release id sorts last, never "in force"
         return dt.date.max
 
 
