@@ -25,10 +25,11 @@ import datetime as dt
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Protocol, TypeVar
 
 from xlrate.errors import InputError
 
@@ -194,6 +195,52 @@ def release_for_date(ids: Iterable[str | ReleaseId], on: object) -> ReleaseId | 
     return started[-1] if started else None
 
 
+class _Release(Protocol):
+    @property
+    def release_id(self) -> str: ...
+
+    @property
+    def complete(self) -> bool: ...
+
+
+R = TypeVar("R", bound=_Release)
+
+
+def _effective_or_max(item: _Release) -> dt.date:
+    try:
+        return effective_date(item.release_id)
+    except InputError:  # a name that is no release id sorts last, never "in force"
+        return dt.date.max
+
+
+def by_effective(items: Iterable[R]) -> list[R]:
+    """Releases (anything with ``release_id``) in the order they took effect."""
+    return sorted(items, key=lambda i: (_effective_or_max(i), i.release_id))
+
+
+def in_force_on(items: Iterable[R], on: dt.date) -> R | None:
+    """The release of ``items`` in force on ``on`` (None when none had started)."""
+    started = [i for i in by_effective(items) if _effective_or_max(i) <= on]
+    return started[-1] if started else None
+
+
+def default_release(items: Sequence[R], on: dt.date | None = None) -> R:
+    """The store's default: the newest complete release in force ``on`` (today), else the
+    newest in force; when none has started, the first to start."""
+    ordered = by_effective(items)
+    now = on or today()
+    started = [i for i in ordered if _effective_or_max(i) <= now] or ordered[:1]
+    complete = [i for i in started if i.complete]
+    return (complete or started)[-1]
+
+
+def year_release(of_year: Sequence[R], on: dt.date | None = None) -> R:
+    """A year's release when only the year is given: the one in force ``on`` (today); a
+    past year's last, a future year's first."""
+    ordered = by_effective(of_year)
+    return in_force_on(ordered, on or today()) or ordered[0]
+
+
 def releases_for_dates(ids: Iterable[str | ReleaseId], dates: Iterable[object]) -> list[str | None]:
     """The release in force on each date (an 835's service dates), by one sort and a binary
     search per date; None where no release had started."""
@@ -210,6 +257,10 @@ def releases_for_dates(ids: Iterable[str | ReleaseId], dates: Iterable[object]) 
 
 __all__ = [
     "ReleaseId",
+    "by_effective",
+    "default_release",
+    "in_force_on",
+    "year_release",
     "describe",
     "effective_date",
     "format_date",

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.errors import DataError, XlrateError
+from xlrate.errors import DataError
 from xlrate.medicare import releases
 from xlrate.settings import medicare_home
 
@@ -142,27 +142,21 @@ def resolve_release(
     if year is None:
         if release is not None:
             raise DataError(f"release {release!r} needs a year: write it as 2025D or give --year")
-        now = releases.today()
-        ordered = _by_effective(infos)
-        started = [i for i in ordered if _effective(i) <= now] or ordered
-        complete = [i for i in started if i.complete]
-        return (complete or started)[-1]
+        return releases.default_release(infos)  # never one that has not started
     try:
         year_int = int(float(year))
     except (TypeError, ValueError):
         raise DataError(
             f"{year!r} is not a year: installed years are {', '.join(map(str, years))}"
         ) from None
-    of_year = _by_effective([i for i in infos if i.year == year_int])
+    of_year = [i for i in infos if i.year == year_int]
     if not of_year:
         raise DataError(
             f"no Medicare data for {year_int}: installed years are {', '.join(map(str, years))}; "
             f"run `xlrate medicare update --year {year_int}` to download it from CMS"
         )
     if release is None:
-        now = releases.today()
-        started = [i for i in of_year if _effective(i) <= now]
-        return started[-1] if started else of_year[0]
+        return releases.year_release(of_year)
     quarter = str(release).strip().upper()
     match = [i for i in of_year if i.quarter == quarter]
     if not match:
@@ -174,28 +168,17 @@ def resolve_release(
     return match[0]
 
 
-def _effective(info: ReleaseInfo) -> dt.date:
-    try:
-        return releases.effective_date(info.release_id)
-    except XlrateError:  # a folder name that is no release id sorts last, never "in force"
-        return dt.date.max
-
-
-def _by_effective(infos: list[ReleaseInfo]) -> list[ReleaseInfo]:
-    return sorted(infos, key=lambda i: (_effective(i), i.release_id))
-
-
 def _in_force_on(infos: list[ReleaseInfo], day: dt.date) -> ReleaseInfo:
     """The release in force on ``day`` (date of service): the newest that had started."""
-    started = [i for i in _by_effective(infos) if _effective(i) <= day]
-    if not started:
-        first = _by_effective(infos)[0]
+    found = releases.in_force_on(infos, day)
+    if found is None:
+        first = releases.by_effective(infos)[0]
         raise DataError(
             f"no Medicare release here was in force on {day.isoformat()}: the earliest is "
             f"{releases.describe(first.release_id)}; run `xlrate medicare update --year "
             f"{day.year}` to download that year's releases"
         )
-    return started[-1]
+    return found
 
 
 class MedicareRelease:
