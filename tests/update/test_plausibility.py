@@ -124,3 +124,26 @@ def test_ranges_are_data() -> None:
     assert (str(rows["gpci", "pe_gpci"].low), str(rows["gpci", "pe_gpci"].high)) == ("0.25", "3.0")
     assert rows["pprrvu", "work_rvu"].high == 200
     assert rows["pprrvu", "total_rvu"].kind == "change"
+
+
+def test_locco_as_xlsx_only(home: Path, tmp_path: Path) -> None:
+    """One source reports RVU26C's LOCCO only as .xlsx: accepted, read like the csv
+    (25LOCCO.xlsx here is CMS's own, from the RVU25A zip)."""
+    import zipfile
+
+    from cms_fake import CMS
+
+    from xlrate.medicare.cms_files import read_bundle
+
+    with zipfile.ZipFile(CMS / "rvu25a" / "rvu25a-updated-01_10_2025.zip") as z:
+        xlsx = z.read("25LOCCO.xlsx")
+    members = rvu25d_members()
+    del members["25LOCCO.csv"]
+    members["25LOCCO.xlsx"] = xlsx
+    only_xlsx = make_zip(tmp_path / "rvu25d-xlsx.zip", members)
+    result = install_zip(only_xlsx)
+    assert result.status == "installed"
+    from_xlsx = read_bundle(only_xlsx).tables["locco"]
+    from_csv = read_bundle(CMS / "rvu25d").tables["locco"]
+    assert from_xlsx is not None and from_csv is not None
+    assert from_xlsx.equals(from_csv)
