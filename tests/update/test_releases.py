@@ -168,8 +168,8 @@ def test_correction_release_installs_under_its_own_id(home: Path, tmp_path: Path
     SYNTHETIC bundle (2026 RVUs, 2025 GPCIs) with 2024's revised CF $33.2875."""
     from xlrate.medicare.update import install_zip
 
-    bundle = synthetic_bundle(tmp_path / "rvu24ar.zip", 2024, "A", "33.2875")
-    result = install_zip(bundle, release_id="2024AR")
+    bundle = synthetic_bundle(tmp_path / "rvu24ar-posted-04_01_2024.zip", 2024, "A", "33.2875")
+    result = install_zip(bundle)  # the id from CMS's file name: the banner says January
     assert (result.name, result.status) == ("2024AR", "installed")
     assert store.resolve_release(date="2024-03-09").release_id == "2024AR"
     assert store.resolve_release(2024, "AR").release_id == "2024AR"

@@ -941,9 +941,13 @@ def install_zip(
 ) -> UpdateResult:
     """Verify and install a CMS zip from disk: an RVU bundle or a ZIP-code-to-locality file.
 
-    ``release_id`` (e.g. ``2025D``), when given, must match what the zip's RVU file says.
+    ``release_id`` (e.g. ``2025D``), when given, must match what the zip's RVU file says. A
+    correction release's zip carries its quarter's banner, so its id comes from CMS's file
+    name when not given (``rvu24ar-posted-04_01_2024.zip`` installs as 2024AR).
     """
     zip_path = Path(path).expanduser()
+    if release_id is None:
+        release_id = _correction_in_name(zip_path.name)
     if release_id is not None:
         year, letter = _check_request(None, release_id)
         if year is None:
@@ -972,6 +976,14 @@ def install_zip(
             return UpdateResult(
                 "release", bundle.release_id, "installed", uri, digest, fetched.bytes, info.path
             )
+
+
+def _correction_in_name(name: str) -> str | None:
+    """``2024AR`` for CMS's ``rvu24ar...zip``; None for any other name."""
+    match = discovery.site("pfs").file_pattern.search("/" + name)
+    if not match or not match.group("corr"):
+        return None
+    return discovery.release_key(match.groupdict())
 
 
 def _is_zip_locality_file(path: Path, limits: ZipLimits | None) -> bool:
