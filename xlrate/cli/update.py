@@ -61,8 +61,12 @@ def update_cmd(
     force today (or on --date) even when next year's is installed. Set XLRATE_CMS_BASE_URL
     to use a mirror.
 
+    Without --year and --release: the release in force today, and the next one (next
+    year's January release, posted in December) when CMS already lists it.
+
     \b
-    Example:
+    Examples:
+      xlrate medicare update --dry-run
       xlrate medicare update --year 2025 --release D
     """
     from xlrate.medicare.update import (
