@@ -187,3 +187,13 @@ def test_releases_for_many_service_dates() -> None:
     assert releases.releases_for_dates(ALL, days) == [
         str(r) if (r := release_for_date(ALL, d)) else None for d in days
     ]
+
+
+def test_date_note_says_when_the_dates_release_is_missing() -> None:
+    assert releases.date_note("2025A", "2025-02-14") == (
+        "Date of service 2025-02-14: release 2025A (in force from 1 January 2025)."
+    )
+    note = releases.date_note("2025A", "2025-08-01")
+    assert "CMS's release for that date is 2025C, not installed here" in note
+    assert "`xlrate medicare update --year 2025 --release C`" in note
+    assert "not installed" not in releases.date_note("2024AR", "2024-03-20")

@@ -135,9 +135,9 @@ def price_cmd(
     # An unknown year or release fails here, in one line.
     rel = load_release(year, release, service_date)
     if service_date:
-        from xlrate.medicare.releases import describe
+        from xlrate.medicare.releases import date_note
 
-        click.echo(f"Date of service {service_date}: release {describe(rel.release_id)}.", err=True)
+        click.echo(date_note(rel.release_id, service_date), err=True)
     if locality:
         locality = check_locality(locality)
     if zip_code:

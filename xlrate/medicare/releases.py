@@ -241,6 +241,26 @@ def year_release(of_year: Sequence[R], on: dt.date | None = None) -> R:
     return in_force_on(ordered, on or today()) or ordered[0]
 
 
+def quarter_release(on: object) -> ReleaseId:
+    """The quarterly release CMS has in force on a date (corrections aside): 14 Feb 2025 -> 2025A."""
+    day = parse_date(on)
+    return ReleaseId(day.year, QUARTER_LETTERS[(day.month - 1) // 3])
+
+
+def date_note(chosen: str, on: object) -> str:
+    """What ``xlrate price --date`` says: the release used, and the one CMS has in force
+    that date when that one is not installed here."""
+    day = parse_date(on)
+    text = f"Date of service {day.isoformat()}: release {describe(chosen)}."
+    expected = quarter_release(day)
+    if effective_date(chosen) < expected.effective:
+        text += (
+            f" CMS's release for that date is {expected}, not installed here: "
+            f"`xlrate medicare update --year {expected.year} --release {expected.letter}`."
+        )
+    return text
+
+
 def releases_for_dates(ids: Iterable[str | ReleaseId], dates: Iterable[object]) -> list[str | None]:
     """The release in force on each date (an 835's service dates), by one sort and a binary
     search per date; None where no release had started."""
@@ -258,6 +278,8 @@ def releases_for_dates(ids: Iterable[str | ReleaseId], dates: Iterable[object]) 
 __all__ = [
     "ReleaseId",
     "by_effective",
+    "date_note",
+    "quarter_release",
     "default_release",
     "in_force_on",
     "year_release",
