@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -127,8 +128,10 @@ def published_dates() -> dict[str, dt.date]:
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def effective_date(release: ReleaseId | str) -> dt.date:
-    """The first day a release applies to (date of service)."""
+    """The first day a release applies to (date of service). Cached: the store asks for
+    every release on every default pick."""
     rid = release if isinstance(release, ReleaseId) else parse_release_id(release)
     published = published_dates().get(str(rid))
     if published is not None:
@@ -213,23 +216,27 @@ def _effective_or_max(item: _Release) -> dt.date:
         return dt.date.max
 
 
+def _dated(items: Iterable[R]) -> list[tuple[dt.date, str, R]]:
+    return sorted(((_effective_or_max(i), i.release_id, i) for i in items), key=lambda t: t[:2])
+
+
 def by_effective(items: Iterable[R]) -> list[R]:
     """Releases (anything with ``release_id``) in the order they took effect."""
-    return sorted(items, key=lambda i: (_effective_or_max(i), i.release_id))
+    return [i for _, _, i in _dated(items)]
 
 
 def in_force_on(items: Iterable[R], on: dt.date) -> R | None:
     """The release of ``items`` in force on ``on`` (None when none had started)."""
-    started = [i for i in by_effective(items) if _effective_or_max(i) <= on]
+    started = [i for day, _, i in _dated(items) if day <= on]
     return started[-1] if started else None
 
 
 def default_release(items: Sequence[R], on: dt.date | None = None) -> R:
     """The store's default: the newest complete release in force ``on`` (today), else the
     newest in force; when none has started, the first to start."""
-    ordered = by_effective(items)
+    dated = _dated(items)
     now = on or today()
-    started = [i for i in ordered if _effective_or_max(i) <= now] or ordered[:1]
+    started = [i for day, _, i in dated if day <= now] or [dated[0][2]]
     complete = [i for i in started if i.complete]
     return (complete or started)[-1]
 
