@@ -135,6 +135,7 @@ def price_cmd(
     # An unknown year or release fails here, in one line.
     rel = load_release(year, release, service_date)
     if service_date:
+        # lazy: the CLI imports only the command being run
         from xlrate.medicare.releases import date_note
 
         click.echo(date_note(rel.release_id, service_date), err=True)

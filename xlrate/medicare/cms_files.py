@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from xlrate.errors import LayoutError
 
@@ -183,8 +184,6 @@ def _decode(data: bytes) -> str:
 def xlsx_as_csv(data: bytes, source: str) -> bytes:
     """The first sheet of an .xlsx as csv bytes (cells as text, whole numbers without .0),
     so the csv readers read it. The zip's size was checked before (archive.verify_members)."""
-    from python_calamine import CalamineWorkbook
-
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = book.get_sheet_by_index(0).to_python()

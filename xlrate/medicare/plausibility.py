@@ -14,7 +14,10 @@ import functools
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import resources
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from xlrate.errors import InputError, UpdateError
 from xlrate.medicare import releases, store
@@ -47,8 +50,6 @@ class Bound:
 
 @functools.cache
 def bounds() -> tuple[Bound, ...]:
-    from importlib import resources
-
     text = (
         resources.files("xlrate.medicare.layouts").joinpath("plausibility.csv").read_text("utf-8")
     )
@@ -78,8 +79,6 @@ def _key(bundle: Bundle, table: str, i: int) -> str:
 def check_values(bundle: Bundle, prefix: str = "") -> None:
     """Every value within its plausible range (a GPCI of 869 for 0.869, a negative GPCI, a
     work RVU of 1300, a CF of 3.23 are refused), naming the file, the row and the value."""
-    import numpy as np
-
     for bound in bounds():
         if bound.kind != "range":
             continue
@@ -140,7 +139,7 @@ def previous_release(bundle: Bundle) -> store.MedicareRelease | None:
 def check_changes(bundle: Bundle, prefix: str = "") -> None:
     """At most X% of the codes may move by more than Y% (``layouts/plausibility.csv``)
     against the previous release of the same year: a file with every RVU x10 is refused."""
-    import numpy as np
+    # lazy: pandas only when a previous release of the year is there to compare with
     import pandas as pd
 
     rule = next((b for b in bounds() if b.kind == "change"), None)

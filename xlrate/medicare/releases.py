@@ -20,6 +20,7 @@ pricing "as of" another day.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import functools
@@ -271,8 +272,6 @@ def date_note(chosen: str, on: object) -> str:
 def releases_for_dates(ids: Iterable[str | ReleaseId], dates: Iterable[object]) -> list[str | None]:
     """The release in force on each date (an 835's service dates), by one sort and a binary
     search per date; None where no release had started."""
-    import bisect
-
     ordered = sort_releases(ids)
     starts = [r.effective for r in ordered]
     out: list[str | None] = []
