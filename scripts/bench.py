@@ -2,7 +2,7 @@
 """Print xlrate's performance figures, each beside a baseline measured in the same run.
 
     python3 scripts/run.py bench            # everything
-    python3 scripts/run.py bench medicare   # one area: medicare, update, practice, report
+    python3 scripts/run.py bench medicare   # one area: medicare, update, practice, report, base
 
 Timing lives here, not in the tests: these machines are noisy.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-AREAS = ["medicare", "update", "practice", "report"]
+AREAS = ["medicare", "update", "practice", "report", "base"]
 
 
 def main(argv: list[str]) -> int:

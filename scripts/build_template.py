@@ -129,6 +129,7 @@ def build(path: Path) -> None:
         "Medicare: the Medicare amounts used, with RVUs, GPCIs and the conversion factor, and the change from the prior year.",
         "Sources: the CMS files (release, SHA-256, conversion factor) and every input file with its checksum and row counts.",
         "All figures are native Excel formulas (no macros, no add-ins): the file recalculates the same in Excel, LibreOffice and Google Sheets.",
+        "Named cells (the Name box): Locality, MedicareYear and MedicareReleaseInUse on Sources, Target_01... on the payer sheets, Scenario_... on Scenarios, and the Summary and Medicare tables. The add-in's buttons and functions find everything by these names, so headings and labels can be retitled freely.",
         "CPT codes are the American Medical Association's; descriptions appear only when your own files carry them.",
     ]
     for offset, line in enumerate(lines, start=3):

@@ -3,6 +3,7 @@
 
     python3 scripts/run.py demo     # builds the demo workbook (xlrate-demo.xlsx)
     python3 scripts/run.py test     # lint, type-check and the whole test suite
+    python3 scripts/run.py test --fast   # lint and the fast lane (no `slow` tests): < 30 s
     python3 scripts/run.py bench    # performance table
     python3 scripts/run.py xlrate ARGS...   # any xlrate command
 
@@ -97,13 +98,19 @@ def main(argv: list[str]) -> int:
         ensure_env(dev=False)
         return run(str(PY), "-m", "xlrate", "demo", *rest)
     if task == "test":
+        fast = "--fast" in rest
+        rest = [arg for arg in rest if arg != "--fast"]
         ensure_env(dev=True)
-        ensure_libreoffice()
-        for step in (
+        steps = [
             [str(PY), "-m", "ruff", "check", "xlrate", "tests", "scripts"],
             [str(PY), "-m", "ruff", "format", "--check", "xlrate", "tests", "scripts"],
-            [str(PY), "-m", "mypy"],
-        ):
+        ]
+        if fast:  # the fast lane: no type-check, no LibreOffice, no test marked slow
+            rest = ["-m", "not slow", *rest]
+        else:
+            ensure_libreoffice()
+            steps.append([str(PY), "-m", "mypy"])
+        for step in steps:
             code = run(*step)
             if code:
                 return code

@@ -132,3 +132,16 @@ def split_code_modifier(text: str) -> tuple[str, str]:
     code = normalize_code(match.group(1))
     mods = normalize_modifiers(match.group(2)) if match.group(2) else ""
     return code, mods
+
+
+def is_blank(value: object) -> bool:
+    """True for an input cell that says nothing: None, NaN, or text of only spaces.
+
+    The one rule for "not given" in request tables and worksheet arguments (a 0 is given).
+
+    >>> [is_blank(v) for v in (None, float("nan"), "  ", "", 0, "26")]
+    [True, True, True, True, False, False]
+    """
+    if _is_missing(value):
+        return True
+    return isinstance(value, str) and not value.strip()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 CMS_BASE_URL = "https://www.cms.gov"
 
 
@@ -20,8 +22,6 @@ def data_home() -> Path:
     env = os.environ.get("XLRATE_HOME")
     if env:
         return Path(env).expanduser()
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("xlrate", appauthor=False))
 
 

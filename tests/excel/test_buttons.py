@@ -53,6 +53,23 @@ def test_refresh_reprices_the_medicare_sheet_as_the_report_wrote_it(demo: Path) 
     assert medicare_cells(wb) == before  # the engine's amounts, RVUs, GPCIs, CF, notes
 
 
+def test_refresh_reads_the_workbook_by_its_names_not_its_headings(demo: Path) -> None:
+    """Retitled headings and labels change nothing: the table is found by Medicare_Code..."""
+    from xlrate.report.readback import named_value
+
+    wb = openpyxl.load_workbook(demo)
+    for cell in wb["Medicare"][4]:
+        if isinstance(cell.value, str):
+            cell.value = "Spalte " + cell.value  # e.g. a translated template
+    before = medicare_cells(wb)
+    wb["Medicare"]["D5"] = 0.01
+    result = buttons.refresh_medicare(wb, update=False)
+    assert medicare_cells(wb) == before
+    # The release in use is one named cell; the Summary and Medicare!A2 state it by formula.
+    assert named_value(wb, "MedicareReleaseInUse") == result.release == "2025D"
+    assert "MedicareReleaseInUse" in wb["Medicare"]["A2"].value
+
+
 def test_failed_update_leaves_the_workbook_unchanged(demo: Path) -> None:
     wb = openpyxl.load_workbook(demo)
     wb["Medicare"]["D5"] = 0.01

@@ -265,25 +265,20 @@ def test_decorated_for_excel_category_and_docs() -> None:
             assert all(not a["doc"].startswith("Positional argument") for a in visible)
 
 
-class FakeSummaryBook(FakeBook):
-    """A book built by the report: no named cells, the locality stated on Summary!B5."""
+def test_locality_and_release_in_use_from_the_report_names() -> None:
+    """A report workbook without a year name: the release its Medicare sheet was priced with.
 
-    def __init__(self, b5: Any, b6: Any) -> None:
-        super().__init__({})
-        cells = {"B5": type("C", (), {"value": b5})(), "B6": type("C", (), {"value": b6})()}
-        sheet = type("S", (), {"range": lambda self, ref: cells[ref]})()
-        self.sheets = {"Summary": sheet}
-
-
-def test_locality_and_release_from_the_report_summary_sheet() -> None:
-    book = FakeCaller(
-        FakeSummaryBook("01112-05", "CY2025 Medicare Physician Fee Schedule, release 2025D")
-    )
+    Read by the names the report writes (``Locality``, ``MedicareReleaseInUse``), never
+    from the Summary's display text.
+    """
+    book = caller(Locality="01112-05", MedicareReleaseInUse="2025D")
     assert MEDICARE_RATE(99213.0, None, None, None, None, book) == amount(
         "99213", locality=SF, release="2025D"
     )
     functions._settings_cache.clear()
-    national = FakeCaller(FakeSummaryBook("NATIONAL", "CY2026 release 2026C"))
+    national = caller(
+        "/tmp/practice/national.xlsm", Locality="NATIONAL", MedicareReleaseInUse="2026C"
+    )
     # The workbook's release, not the engine's default (the newest complete one, 2025D).
     assert MEDICARE_RATE(99213.0, None, None, None, None, national) == amount(
         "99213", locality="NATIONAL", release="2026C"

@@ -25,6 +25,8 @@ class _Book:
         self.names = {}
         for name, defined in wb.defined_names.items():
             for sheet, ref in defined.destinations:
+                if ":" in ref:
+                    continue  # a column of a table, not a setting
                 self.names[name] = _Name(wb[sheet][ref.replace("$", "")].value)
 
 

@@ -252,10 +252,11 @@ def test_shipped_templates_match_the_layout() -> None:
 
 
 def test_text_from_a_payer_file_never_becomes_a_formula(tmp_path: Path) -> None:
-    from xlrate.report.workbook import BuildResult, _Writer, default_template
+    from xlrate.report.cells import BuildResult, Writer
+    from xlrate.report.workbook import default_template
 
     wb = openpyxl.load_workbook(default_template())
-    writer = _Writer(wb, BuildResult(tmp_path / "x.xlsx"))
+    writer = Writer(wb, BuildResult(tmp_path / "x.xlsx"))
     ws = wb["Summary"]
     writer.put(ws, 30, 1, '=HYPERLINK("http://example.invalid","click")', "xlrate Text")
     writer.formula(ws, 30, 2, "1+1", 2)

@@ -1,6 +1,6 @@
 """The analysis: a practice's payer rates against Medicare, as DataFrames.
 
-:func:`analyze` reads what a :class:`~xlrate.analysis.profile.Profile` names (fee
+:func:`analyze` reads what a :class:`~xlrate.profile.Profile` names (fee
 schedules, 835s, volumes, charges), prices every code through the Medicare engine and
 returns an :class:`Analysis`: the compared rows, the per-payer summary, the Medicare table
 with RVUs and GPCIs, Medicare year over year, the scenarios, and the provenance of every
@@ -12,7 +12,6 @@ reader callables, so a test can hand in small tables and the real code paths sti
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -22,15 +21,25 @@ from typing import Any
 import pandas as pd
 
 from xlrate.analysis import compare, scenarios
-from xlrate.analysis.profile import (
+from xlrate.codes import clean_code, parse_modifiers
+from xlrate.errors import ImportFileError, InputError
+from xlrate.files import file_digest
+from xlrate.medicare import localities, pricing, store
+from xlrate.practice import era835, fee_schedules
+
+# The profile lives in xlrate.profile (below the analysis, no pandas); these names stay
+# here because they are the documented way in (``xlrate.analysis.load_profile``).
+from xlrate.profile import (
     PayerSpec,
     Profile,
     ScenarioSpec,
+    build_profile,
     load_profile,
     parse_profile,
     profile_template,
+    with_payers,
 )
-from xlrate.errors import ImportFileError, InputError
+from xlrate.xlsx import read_sheets
 
 __all__ = [
     "Analysis",
@@ -40,11 +49,13 @@ __all__ = [
     "Profile",
     "ScenarioSpec",
     "analyze",
+    "build_profile",
     "compare",
     "load_profile",
     "parse_profile",
     "profile_template",
     "scenarios",
+    "with_payers",
 ]
 
 
@@ -100,6 +111,9 @@ class Analysis:
     inputs: list[InputFile]
     generated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     warnings: list[str] = field(default_factory=list)
+    #: release id -> CMS provenance of the two releases of the year-over-year columns
+    #: (those the engine could load), for the Sources sheet
+    yoy_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def payer_names(self) -> list[str]:
@@ -114,59 +128,43 @@ class MedicareSource:
     """The Medicare engine as the analysis uses it (the real one by default)."""
 
     def price(self, frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
-        from xlrate.medicare.pricing import price
-
-        return price(frame, **kwargs)
+        return pricing.price(frame, **kwargs)
 
     def release(self, year: int | None, release: str | None) -> tuple[int, str, dict[str, Any]]:
         """(year, release id, provenance) of the release ``price`` will use."""
-        from xlrate.medicare.store import load_release
-
-        loaded = load_release(year, release)
+        loaded = store.load_release(year, release)
         return int(loaded.year), str(loaded.release_id), dict(loaded.provenance)
 
     def locality_name(self, locality: str) -> str:
         """The locality's name in words (``ALABAMA``), or "" when unknown."""
-        from xlrate.medicare.localities import locality_table
-
         try:
-            names = {loc.locality: loc.name for loc in locality_table()}
+            names = {loc.locality: loc.name for loc in localities.locality_table()}
         except Exception:  # a display nicety: never fail the analysis over it
             return ""
         return str(names.get(locality, "")).title() if locality != "NATIONAL" else "national"
 
     def newest_years(self) -> list[tuple[int, str]]:
         """The newest release of each of the two newest years, oldest first."""
-        from xlrate.medicare.store import list_releases
-
         newest: dict[int, str] = {}
-        for info in list_releases():
+        for info in store.list_releases():
             if info.quarter >= newest.get(info.year, ""):
                 newest[info.year] = info.quarter
         years = sorted(newest)[-2:]
         return [(y, newest[y]) for y in years]
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
 def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=str)
+            frame = _first_sheet(path)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportFileError(
             f"{path}: {role} file not found; check the path in the profile"
         ) from None
+    except ImportFileError:
+        raise
     except Exception as exc:
         raise ImportFileError(f"{path}: cannot read the {role} file ({exc})") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
@@ -180,24 +178,29 @@ def _read_table(path: Path, role: str, required: Sequence[str]) -> pd.DataFrame:
             f"{path}: the {role} file needs the columns {', '.join(required)} "
             f"(missing: {', '.join(missing)}; it has: {', '.join(frame.columns)})"
         )
-    from xlrate.codes import clean_code, parse_modifiers
-
     frame["code"] = frame["code"].map(clean_code)
     if "modifier" in frame:
         frame["modifier"] = frame["modifier"].map(lambda m: parse_modifiers(m).text)
     return frame
 
 
-def _default_fee_reader(path: Path, payer: str, mapping: Any) -> Any:
-    from xlrate.practice.fee_schedules import read_fee_schedule
+def _first_sheet(path: Path) -> pd.DataFrame:
+    """The first sheet of a workbook as text, its first row the header (as read_excel did)."""
+    _, rows = next(read_sheets(path), ("", iter([])))
+    table = list(rows)
+    if not table:
+        return pd.DataFrame()
+    header = [str(c) if c is not None else f"Unnamed: {i}" for i, c in enumerate(table[0])]
+    body = [[None if v is None else str(v) for v in row] for row in table[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
 
-    return read_fee_schedule(path, payer=payer, mapping=mapping)
+
+def _default_fee_reader(path: Path, payer: str, mapping: Any) -> Any:
+    return fee_schedules.read_fee_schedule(path, payer=payer, mapping=mapping)
 
 
 def _default_era_reader(paths: Sequence[Path]) -> Any:
-    from xlrate.practice.era835 import read_era
-
-    return read_era(list(paths))
+    return era835.read_era(list(paths))
 
 
 def analyze(
@@ -221,6 +224,8 @@ def analyze(
 
     inputs: list[InputFile] = []
     warnings: list[str] = []
+    era_results: dict[str, Any] = {}
+    profile = _name_era_payers(profile, read_era, era_results)
     if profile.path is not None and profile.path.exists():
         sha, size = file_digest(profile.path)
         inputs.append(
@@ -295,7 +300,7 @@ def analyze(
             fee_rows = pd.concat(parts, ignore_index=True)
         era_rows = None
         if payer.era:
-            result = read_era(payer.era)
+            result = era_results.pop(payer.name, None) or read_era(payer.era)
             era_rows = result.by_code
             warnings.extend(f"{payer.name}: {w}" for w in getattr(result, "warnings", []))
             for path in payer.era:
@@ -363,6 +368,7 @@ def analyze(
         table["yoy_new"] = yoy["new"].to_numpy()
         table["yoy_change"] = yoy["change"].to_numpy()
         yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
+    yoy_provenance = _yoy_provenance(medicare, yoy_years)
 
     spec = profile.scenarios
     return Analysis(
@@ -391,11 +397,43 @@ def analyze(
         inputs=inputs,
         generated=generated or datetime.now(timezone.utc),
         warnings=warnings,
+        yoy_provenance=yoy_provenance,
     )
 
 
-def with_payers(profile: Profile, extra: Sequence[PayerSpec]) -> Profile:
-    """``profile`` with ``extra`` payers added (a payer of the same name is replaced)."""
-    names = {p.name for p in extra}
-    kept = [p for p in profile.payers if p.name not in names]
-    return replace(profile, payers=tuple(kept) + tuple(extra))
+def _name_era_payers(
+    profile: Profile, read_era: Callable[[Sequence[Path]], Any], results: dict[str, Any]
+) -> Profile:
+    """Give a payer without a name (``xlrate build --era`` alone) the name its 835s carry.
+
+    The 835s read here are kept in ``results`` (by the name given) so they are read once.
+    A payer of that name already in the profile takes the 835s (they replace its own).
+    """
+    if all(p.name for p in profile.payers):
+        return profile
+    payers = [p for p in profile.payers if p.name]
+    for unnamed in (p for p in profile.payers if not p.name):
+        result = read_era(unnamed.era)
+        by_payer = result.by_payer
+        name = str(by_payer["payer"].iloc[0]).title() if len(by_payer) else "835 payer"
+        results[name] = result
+        same = [p for p in payers if p.name == name]
+        if same:
+            payers[payers.index(same[0])] = replace(same[0], era=unnamed.era)
+        else:
+            payers.append(replace(unnamed, name=name))
+    return replace(profile, payers=tuple(payers))
+
+
+def _yoy_provenance(
+    medicare: MedicareSource, releases: tuple[str, str] | None
+) -> dict[str, dict[str, Any]]:
+    """Provenance of the year-over-year releases; best effort (they priced moments ago)."""
+    out: dict[str, dict[str, Any]] = {}
+    for release_id in releases or ():
+        try:
+            _, loaded_id, provenance = medicare.release(int(release_id[:4]), release_id[4:])
+        except Exception:  # a display nicety on the Sources sheet: never fail the analysis
+            continue
+        out[loaded_id] = provenance
+    return out

@@ -60,6 +60,7 @@ def build_cmd(
       xlrate addin build --profile practice.toml --output analysis.xlsm
       xlrate addin build --template analysis.xlsx --output analysis.xlsm
     """
+    # lazy: the CLI imports only the command being run
     from xlrate.excel.addin import build_addin
 
     path = build_addin(
@@ -82,6 +83,7 @@ def install_cmd(config: Path | None) -> None:
     Example:
       xlrate addin install
     """
+    # lazy: the CLI imports only the command being run
     from xlrate.excel.addin import install_instructions, install_user_config
 
     path = install_user_config(config)
@@ -107,9 +109,11 @@ def share_cmd(workbook: Path, output: Path | None) -> None:
     Example:
       xlrate share analysis.xlsm
     """
-    from xlrate.share import prepare_shared_copy
+    # lazy: CLI start-up (xlwings, openpyxl)
+    from xlrate.excel.functions import FUNCTIONS
+    from xlrate.report.shared import prepare_shared_copy
 
-    copy = prepare_shared_copy(workbook, output)
+    copy = prepare_shared_copy(workbook, output, functions=FUNCTIONS)
     click.echo(f"Wrote {copy.path} ({len(copy.frozen)} function cell(s) frozen to values)")
 
 
@@ -147,9 +151,13 @@ def email_cmd(
       xlrate email analysis.xlsm --to partner@example.com
       xlrate email analysis.xlsm --to partner@example.com --eml draft.eml
     """
-    from xlrate.share import email_workbook
+    # lazy: CLI start-up (keyring, openpyxl)
+    from xlrate.email import email_workbook
+    from xlrate.excel.functions import FUNCTIONS
 
-    copy, _ = email_workbook(workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile)
+    copy, _ = email_workbook(
+        workbook, to=to, cc=cc, subject=subject, eml=eml, profile=profile, functions=FUNCTIONS
+    )
     if eml:
         click.echo(f"Wrote {eml} with {copy.path.name} attached: open it in your mail program")
     else:

@@ -109,6 +109,7 @@ def fees_cmd(
       xlrate fees aetna_2025.xlsx --payer Aetna
       xlrate fees export.csv --map code="Procedure" amount="Allowed Amount" --format csv
     """
+    # lazy: the CLI imports only the command being run (pandas)
     from xlrate.practice.fee_schedules import read_fee_schedule
 
     for item in extra_map:
@@ -166,6 +167,7 @@ def era_cmd(files: tuple[str, ...], by: str, fmt: str) -> None:
       xlrate era remits/
       xlrate era jan.835 feb.835 --by code --format csv
     """
+    # lazy: the CLI imports only the command being run (pandas)
     from xlrate.practice.era835 import read_era
 
     try:

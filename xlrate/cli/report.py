@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from xlrate.errors import InputError
+from xlrate.errors import XlrateError
 
 
 def _summary_lines(analysis: object) -> list[str]:
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import Analysis
 
     assert isinstance(analysis, Analysis)
@@ -38,6 +38,7 @@ def _summary_lines(analysis: object) -> list[str]:
 
 
 def _report(analysis: object, result: object, seconds: float) -> None:
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import Analysis
     from xlrate.report.workbook import BuildResult
 
@@ -71,7 +72,8 @@ def init_cmd(path: Path, force: bool) -> None:
       (edit it: practice name, locality or ZIP, payers and their files)
       xlrate build --profile practice.toml
     """
-    from xlrate.analysis.profile import profile_template
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
+    from xlrate.profile import profile_template
 
     if path.exists() and not force:
         raise click.ClickException(f"{path} already exists: edit it, or pass --force to start over")
@@ -154,64 +156,33 @@ def build_cmd(
       xlrate build --profile practice.toml --fees bcbs.xlsx --payer "BCBS PPO" --force
       xlrate build --locality 10112-00 --fees aetna.csv --payer Aetna --era remits/*.835 --payer Aetna
     """
-    from xlrate.analysis import analyze, with_payers
-    from xlrate.analysis.profile import PayerSpec, Profile, load_profile, parse_percent
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
+    from xlrate.analysis import analyze, build_profile
     from xlrate.report import build_workbook
 
     started = time.perf_counter()
-    profile = load_profile(profile_path) if profile_path else Profile(name="My practice")
-    if len(payers) < len(fees) or len(payers) > len(fees) + (1 if era else 0):
-        raise click.UsageError(
-            "give one --payer per --fees file (and one more for --era files without --fees)"
+    try:
+        profile = build_profile(
+            profile_path,
+            fees=fees,
+            payers=payers,
+            era=era,
+            target=target,
+            locality=locality,
+            zip=zip_code,
+            year=year,
+            release=release,
+            output=output,
         )
-    goal = parse_percent(target, "--target") if target is not None else 1.25
-    extra: list[PayerSpec] = []
-    for path, name in zip(fees, payers, strict=False):
-        extra.append(PayerSpec(name=name, fees=(path,), target=goal))
-    if era:
-        name = payers[-1] if payers else _era_payer(era)
-        match = [p for p in extra if p.name == name]
-        if match:
-            extra[extra.index(match[0])] = replace(match[0], era=era)
-        else:
-            existing = [p for p in profile.payers if p.name == name]
-            extra.append(
-                replace(existing[0], era=era)
-                if existing
-                else PayerSpec(name=name, era=era, target=goal)
-            )
-    profile = with_payers(profile, extra)
-    changes: dict[str, object] = {}
-    if locality:
-        changes.update(locality=locality, zip=None)
-    elif zip_code:
-        changes.update(zip=zip_code, locality=None)
-    if year:
-        changes["year"] = year
-    if release:
-        changes["release"] = release
-    profile = replace(profile, **changes)  # type: ignore[arg-type]
-    if not profile.locality and not profile.zip:
-        raise InputError(
-            'no Medicare locality: put locality = "10112-00" (or zip) in the profile, or pass --locality'
-        )
-    out = output or (profile.output if profile_path else Path("analysis.xlsx"))
-    if out.exists() and not force:
+    except XlrateError as exc:  # a bad option or profile: one line, as for any usage error
+        raise click.ClickException(str(exc)) from None
+    if profile.output.exists() and not force:
         raise click.ClickException(
-            f"{out} already exists: pass --force to replace it (the old file is kept as .bak)"
+            f"{profile.output} already exists: pass --force to replace it (the old file is kept as .bak)"
         )
     analysis = analyze(profile)
-    result = build_workbook(analysis, out, template=template, force=force)
+    result = build_workbook(analysis, profile.output, template=template, force=force)
     _report(analysis, result, time.perf_counter() - started)
-
-
-def _era_payer(paths: tuple[Path, ...]) -> str:
-    from xlrate.practice.era835 import read_era
-
-    by_payer = read_era(list(paths)).by_payer
-    if len(by_payer):
-        return str(by_payer["payer"].iloc[0]).title()
-    return "835 payer"
 
 
 @click.command("demo")
@@ -239,6 +210,7 @@ def demo_cmd(output: Path, template: Path | None) -> None:
     Example:
       xlrate demo --output demo.xlsx
     """
+    # lazy: the CLI imports only the command being run (pandas, openpyxl)
     from xlrate.analysis import analyze, load_profile
     from xlrate.demo import demo_profile_path
     from xlrate.report import build_workbook

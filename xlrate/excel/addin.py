@@ -92,6 +92,7 @@ def vba_source_dir() -> Path:
 
 def default_template() -> Path | None:
     """The analysis template (the packaged copy of ``workbook/template.xlsx``)."""
+    # lazy: pandas and the report load only when a workbook is built
     from xlrate.report.workbook import default_template as report_template
 
     path = report_template()
@@ -141,12 +142,14 @@ def _com_stand_ins() -> dict[str, types.ModuleType]:
 @contextlib.contextmanager
 def xlwings_udfs() -> Iterator[types.ModuleType]:
     """``xlwings.udfs`` imported, with COM stand-ins where pywin32 is absent; tidied after."""
+    # lazy: xlwings (and its COM modules) load only when the add-in is built
     import xlwings
 
     watched = (*_COM_MODULES, "xlwings.udfs")
     before = {name: sys.modules.get(name) for name in watched}
     had_attr = hasattr(xlwings, "udfs")
     try:
+        # lazy: pythoncom exists only on Windows; elsewhere stand-ins are used
         import pythoncom  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
         sys.modules.update(_com_stand_ins())
@@ -171,6 +174,7 @@ def functions_with_metadata() -> Iterator[types.ModuleType]:
     a fresh copy of the module is executed with ``xw.func``/``arg``/``ret`` pointing at
     ``xlwings.udfs``' decorators, exactly what they are on Windows.
     """
+    # lazy: xlwings (and its COM modules) load only when the add-in is built
     import xlwings
 
     from xlrate.excel import functions
@@ -264,6 +268,7 @@ def function_help_module() -> str:
 
 
 def _base_workbook(template: Path | None) -> Any:
+    # lazy: openpyxl loads only when a workbook is built or read
     import openpyxl
 
     if template is not None:
@@ -276,6 +281,7 @@ def _base_workbook(template: Path | None) -> Any:
 
 def _minimal_base() -> Any:
     """A small workbook with the settings the functions read, for when no template exists."""
+    # lazy: openpyxl loads only when a workbook is built or read
     import openpyxl
     from openpyxl.workbook.defined_name import DefinedName
 
@@ -297,6 +303,7 @@ def _minimal_base() -> Any:
 
 def _build_analysis(profile: Path, output: Path) -> Path:
     """The analysis workbook for ``profile``, as ``xlrate build`` writes it."""
+    # lazy: pandas and the report load only when a workbook is built
     from xlrate.analysis import analyze, load_profile
     from xlrate.report import build_workbook
 
@@ -313,6 +320,7 @@ def _button_sheet(wb: Any) -> Any:
 
 def _right_of_content_points(ws: Any) -> float:
     """Points from the left edge to one column right of the top rows' used columns."""
+    # lazy: openpyxl loads only when a workbook is built or read
     from openpyxl.utils import get_column_letter
 
     # Only the rows beside the buttons count: a wide table further down may pass under them.
@@ -366,6 +374,7 @@ def _rewrite_package(path: Path) -> None:
 
 def _check_package(path: Path) -> None:
     """Every XML part parses: Excel refuses a file with one that does not."""
+    # lazy: defusedxml loads only when a built package is checked
     from defusedxml import ElementTree
 
     with zipfile.ZipFile(path) as z:
@@ -380,6 +389,7 @@ def _check_package(path: Path) -> None:
 
 
 def _add_buttons(path: Path, sheet_name: str, left: float) -> None:
+    # lazy: pyopenvba loads only when the VBA project is written
     from pyopenvba.apps.excel import ExcelApplication
 
     app = ExcelApplication.open(path, with_vba=False)
@@ -415,6 +425,7 @@ def _crlf(text: str) -> str:
 
 
 def _add_vba(path: Path, output: Path, workbook_name: str) -> None:
+    # lazy: pyopenvba loads only when the VBA project is written
     from pyopenvba import ExcelFile
     from pyopenvba.vba import VBAModuleKind
 
@@ -474,6 +485,7 @@ def build_addin(
     left = _right_of_content_points(sheet)
     _add_conf_sheet(wb, interpreter)
     if profile is not None:
+        # lazy: openpyxl loads only when a workbook is built or read
         from openpyxl.workbook.defined_name import DefinedName
 
         text = str(Path(profile).expanduser().resolve()).replace('"', '""')
@@ -517,6 +529,7 @@ def install_instructions() -> str:
 
 def install_user_config(config_path: Path | None = None) -> Path:
     """Add ``UDF MODULES`` = the functions module to xlwings' user config file."""
+    # lazy: xlwings (and its COM modules) load only when the add-in is built
     import xlwings
 
     path = Path(config_path) if config_path else Path(xlwings.USER_CONFIG_FILE)

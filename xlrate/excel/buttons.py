@@ -8,7 +8,11 @@ script:
   locality and year; on failure nothing in the workbook changes.
 - :func:`rebuild_analysis`: re-read the payer inputs the workbook's profile names and
   refresh the analysis sheets.
-- Prepare to share and Email are file operations: :mod:`xlrate.share`.
+- Prepare to share and Email are file operations: :mod:`xlrate.report.shared` and
+  :mod:`xlrate.report.shared`.
+
+Everything is read and written through the defined names the report writes
+(:mod:`xlrate.report.readback`), never by a heading or a label.
 
 The ``*_clicked`` functions at the bottom are the RunPython entry points: they find the
 calling book with xlwings, hand a copy of its cells to the functions above as an openpyxl
@@ -19,114 +23,36 @@ a failure shows its one-line message in a dialog.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+import xlwings as xw
+from openpyxl.workbook.defined_name import DefinedName
+
+import xlrate
+from xlrate.email import compose_message, write_eml
 from xlrate.errors import ReportError, UpdateError, XlrateError
+from xlrate.excel import functions as f
+from xlrate.report import build_workbook, readback
+from xlrate.report.cells import set_value
+from xlrate.report.readback import SETTING_NAMES, headline, named_value
+from xlrate.report.shared import prepare_shared_copy
 
 MEDICARE_SHEET = "Medicare"
-#: A named cell that, when present, shows the release the workbook now uses.
-STATUS_NAMES = ("MedicareStatus", "MedicareReleaseInUse")
-
-# Medicare sheet heading (lower case, spaces collapsed) -> column of xlrate.price(detail=True).
-_HEADINGS: dict[str, str] = {
-    "nonfacility": "nonfacility_amount",
-    "non-facility": "nonfacility_amount",
-    "nonfacility amount": "nonfacility_amount",
-    "non-facility amount": "nonfacility_amount",
-    "medicare nonfacility": "nonfacility_amount",
-    "facility": "facility_amount",
-    "facility amount": "facility_amount",
-    "medicare facility": "facility_amount",
-    "amount": "amount",
-    "medicare": "amount",
-    "medicare amount": "amount",
-    "status": "status",
-    "note": "note",
-    "locality": "locality",
-    "year": "year",
-    "release": "release",
-    "work rvu": "work_rvu",
-    "pe rvu nonfacility": "pe_rvu_nonfacility",
-    "pe rvu (nonfacility)": "pe_rvu_nonfacility",
-    "nonfacility pe rvu": "pe_rvu_nonfacility",
-    "pe rvu facility": "pe_rvu_facility",
-    "pe rvu (facility)": "pe_rvu_facility",
-    "facility pe rvu": "pe_rvu_facility",
-    "mp rvu": "mp_rvu",
-    "work gpci": "work_gpci",
-    "pe gpci": "pe_gpci",
-    "mp gpci": "mp_gpci",
-    "conversion factor": "conversion_factor",
-    "cf": "conversion_factor",
-    "status code": "status_code",
-    "pctc": "pctc",
-    "pe rvu (this setting)": "pe_rvu_setting",
-    "pe rvu": "pe_rvu_setting",
-}
-
-
-def _norm(text: object) -> str:
-    return re.sub(r"\s+", " ", str(text or "")).strip().lower()
 
 
 # --------------------------------------------------------------------------------------
 # Settings from named cells
 # --------------------------------------------------------------------------------------
-
-
-def named_value(wb: Any, *names: str) -> Any:
-    """The value of the first of ``names`` defined in ``wb`` as a single cell, else None."""
-    for name in names:
-        defined = wb.defined_names.get(name)
-        if defined is None:
-            continue
-        text = str(defined.attr_text or "").lstrip("=")
-        if text.startswith('"') and text.endswith('"') and len(text) >= 2:
-            return text[1:-1].replace('""', '"')  # a name holding a constant
-        for sheet, coord in defined.destinations:
-            if sheet in wb.sheetnames:
-                value = wb[sheet][coord.replace("$", "").split(":")[0]].value
-                if value not in (None, ""):
-                    return value
-    return None
-
-
-def _set_named(wb: Any, names: tuple[str, ...], value: Any) -> bool:
-    for name in names:
-        defined = wb.defined_names.get(name)
-        if defined is None:
-            continue
-        for sheet, coord in defined.destinations:
-            if sheet in wb.sheetnames:
-                wb[sheet][coord.replace("$", "").split(":")[0]].value = value
-                return True
-    return False
-
-
-_LOCALITY_IN_TEXT = re.compile(r"\b(\d{5}-\d{2}|NATIONAL)\b", re.IGNORECASE)
-_RELEASE_IN_TEXT = re.compile(r"\b(20\d\d[A-D])\b")
-
-
-def summary_info(wb: Any) -> tuple[str | None, str | None]:
-    """Locality and release as the report's Summary sheet states them (B5, B6)."""
-    from xlrate.report import layout
-
-    if "Summary" not in wb.sheetnames:
-        return None, None
-    ws = wb["Summary"]
-    locality_text = str(ws[layout.SUMMARY_INFO["locality"]].value or "")
-    release_text = str(ws[layout.SUMMARY_INFO["release"]].value or "")
-    locality = _LOCALITY_IN_TEXT.search(locality_text)
-    release = _RELEASE_IN_TEXT.search(release_text)
-    return (
-        locality.group(1).upper() if locality else None,
-        release.group(1) if release else None,
-    )
 
 
 @dataclass(frozen=True)
@@ -140,20 +66,16 @@ class WorkbookSettings:
 
 def workbook_settings(wb: Any) -> WorkbookSettings:
     """Locality/ZIP, year, release and setting from the workbook's named cells."""
-    from xlrate.excel import functions as f
-
-    locality_value = named_value(wb, *f.SETTING_NAMES["locality"])
-    zip_value = named_value(wb, *f.SETTING_NAMES["zip"])
-    year_value = named_value(wb, *f.SETTING_NAMES["year"])
-    release_value = named_value(wb, *f.SETTING_NAMES["release"])
-    setting_value = named_value(wb, *f.SETTING_NAMES["setting"])
-    summary_locality, summary_release = summary_info(wb)
-    if locality_value is None and zip_value is None:
-        locality_value = summary_locality
-    if year_value is None and release_value is None and summary_release:
-        # The report states the release it used; a refresh keeps its year and takes the
-        # newest release of that year. Only a MedicareRelease cell pins a release.
-        year_value = int(summary_release[:4])
+    locality_value = named_value(wb, *SETTING_NAMES["locality"])
+    zip_value = named_value(wb, *SETTING_NAMES["zip"])
+    year_value = named_value(wb, *SETTING_NAMES["year"])
+    release_value = named_value(wb, *SETTING_NAMES["release"])
+    setting_value = named_value(wb, *SETTING_NAMES["setting"])
+    in_use = f._release(named_value(wb, *SETTING_NAMES["release_in_use"]))
+    if year_value is None and release_value is None and in_use and in_use[:4].isdigit():
+        # A refresh keeps the year of the release in use and takes the newest release of
+        # that year. Only a MedicareRelease cell pins a release.
+        year_value = int(in_use[:4])
     locality = f._locality_id(locality_value) if locality_value is not None else None
     zip5 = f._zip5(zip_value) if zip_value is not None else None
     if locality is None and locality_value is not None:
@@ -196,27 +118,10 @@ Updater = Callable[[int | None, str | None], Any]
 
 
 def _default_updater(year: int | None, release: str | None) -> Any:
-    from xlrate.medicare.update import update_release
+    from xlrate.medicare.update import update_release  # lazy: reads CMS files with pandas
 
     quarter = release[-1] if release else None
     return update_release(year, quarter, progress=False)
-
-
-def _medicare_table(ws: Any) -> tuple[int, dict[int, str], int, int | None, int | None]:
-    """(heading row, column -> price() column, code, modifier and setting columns)."""
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
-        headings = {cell.column: _norm(cell.value) for cell in row if cell.value is not None}
-        code_col = next((c for c, h in headings.items() if h in ("code", "hcpcs", "cpt")), None)
-        if code_col is None:
-            continue
-        mod_col = next((c for c, h in headings.items() if h in ("modifier", "mod")), None)
-        set_col = next((c for c, h in headings.items() if h in ("setting", "pos")), None)
-        columns = {c: _HEADINGS[h] for c, h in headings.items() if h in _HEADINGS}
-        return row[0].row, columns, code_col, mod_col, set_col
-    raise ReportError(
-        f"the {MEDICARE_SHEET} sheet has no heading row with a Code column: rebuild the "
-        "workbook with `xlrate build`"
-    )
 
 
 def refresh_medicare(
@@ -227,14 +132,11 @@ def refresh_medicare(
     Everything is computed before the first cell is written, so a failure (no network,
     a locality CMS does not list) leaves the workbook as it was.
     """
-    import math
-
-    import xlrate
-    from xlrate.excel import functions as f
-
-    if MEDICARE_SHEET not in wb.sheetnames:
+    table = readback.medicare_table(wb)
+    if table is None:
         raise ReportError(
-            f"this workbook has no {MEDICARE_SHEET} sheet: rebuild it with `xlrate build`"
+            f"this workbook has no named {MEDICARE_SHEET} table (Medicare_Code...): rebuild "
+            "it with `xlrate build`"
         )
     settings = workbook_settings(wb)
     update_message = ""
@@ -244,13 +146,15 @@ def refresh_medicare(
         except XlrateError as exc:
             raise UpdateError(f"Medicare rates not refreshed: {exc}") from None
         update_message = str(getattr(result, "message", "") or "")
-    ws = wb[MEDICARE_SHEET]
-    heading_row, columns, code_col, mod_col, set_col = _medicare_table(ws)
+    ws = table.sheet
+    code_col = table.columns["code"]
+    mod_col = table.columns.get("modifier")
+    set_col = table.columns.get("setting")
     rows: list[int] = []
     codes: list[Any] = []
     mods: list[Any] = []
     row_settings: list[str] = []
-    for r in range(heading_row + 1, ws.max_row + 1):
+    for r in table.rows:
         code = ws.cell(r, code_col).value
         if code in (None, ""):
             continue
@@ -261,8 +165,8 @@ def refresh_medicare(
         try:
             row_settings.append(f._setting(row_value) if row_value else settings.setting)
         except ValueError as exc:
-            raise ReportError(f"{MEDICARE_SHEET}!row {r}: {exc}") from None
-    import pandas as pd
+            raise ReportError(f"{ws.title}!row {r}: {exc}") from None
+    import pandas as pd  # lazy: loading the add-in stays free of pandas
 
     frame = pd.DataFrame({"code": codes, "modifier": mods, "setting": row_settings})
     place: dict[str, Any] = {}
@@ -284,10 +188,15 @@ def refresh_medicare(
         priced["status"] = priced["status"].astype(str).str.replace("_", " ")
     release_id = str(priced["release"].iloc[0]) if len(priced) else ""
     if not release_id:
-        from xlrate.medicare.store import resolve_release
+        from xlrate.medicare.store import resolve_release  # lazy: numpy on use only
 
         release_id = resolve_release(settings.year, settings.release).release_id
     # Computed: now write.
+    columns = {
+        table.columns[key]: source
+        for key, source in readback.MEDICARE_PRICE_COLUMNS.items()
+        if key in table.columns
+    }
     for i, r in enumerate(rows):
         for col, source in columns.items():
             if source not in priced.columns:
@@ -297,23 +206,11 @@ def refresh_medicare(
                 value = value.item()
             if (isinstance(value, float) and math.isnan(value)) or value == "":
                 value = None
-            ws.cell(r, col).value = value
-    _set_named(wb, STATUS_NAMES, f"Medicare release {release_id}")
-    _restate_release(wb, release_id)
+            set_value(ws.cell(r, col), value)  # a note is text, never a formula
+    # The Summary and the Medicare sheet state the release by formula from this cell.
+    readback.set_named(wb, readback.SETTING_NAMES["release_in_use"][0], release_id)
+    readback.set_named(wb, readback.STATUS_NAME, f"Medicare release {release_id}")
     return RefreshResult(release_id, len(rows), update_message)
-
-
-def _restate_release(wb: Any, release_id: str) -> None:
-    """Where the report states the release (Summary B6, the Medicare sheet's A2), say the new one."""
-    from xlrate.report import layout
-
-    cells = [(MEDICARE_SHEET, "A2")]
-    if "Summary" in wb.sheetnames:
-        cells.append(("Summary", layout.SUMMARY_INFO["release"]))
-    for sheet, coord in cells:
-        value = wb[sheet][coord].value
-        if isinstance(value, str) and _RELEASE_IN_TEXT.search(value):
-            wb[sheet][coord].value = _RELEASE_IN_TEXT.sub(release_id, value)
 
 
 # --------------------------------------------------------------------------------------
@@ -356,13 +253,9 @@ def rebuild_analysis(
     then each of its sheets' cells replaces the same sheet's cells in ``wb`` (formatting
     and sheets of the user's own stay). ``built`` skips the build (a workbook made already).
     """
-    import tempfile
-
-    import openpyxl
-
     if built is None:
-        from xlrate.analysis import analyze, load_profile
-        from xlrate.report import build_workbook
+        # The analysis loads pandas: only when rebuilding.
+        from xlrate.analysis import analyze, load_profile  # lazy: pandas on use only
 
         profile = load_profile(profile_path(wb, workbook_path))
         analysis = analyze(profile)
@@ -401,9 +294,6 @@ def copy_cells(source: Any, target: Any) -> None:
 
 def mirror(book: Any) -> Any:
     """An openpyxl workbook holding ``book``'s cells (formulas and constants) and names."""
-    import openpyxl
-    from openpyxl.workbook.defined_name import DefinedName
-
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for sheet in book.sheets:
@@ -473,8 +363,6 @@ def _row_runs(cells: dict[tuple[int, int], Any]) -> list[tuple[tuple[int, int, i
 
 
 def _calling_book() -> Any:
-    import xlwings as xw
-
     return xw.Book.caller()
 
 
@@ -508,11 +396,10 @@ def _run_on_mirror(action: Callable[[Any, Path | None], str]) -> None:
 
 def refresh_medicare_rates_clicked() -> None:
     """Button: Refresh Medicare rates."""
-    from xlrate.excel import functions
 
     def action(wb: Any, path: Path | None) -> str:
         result = refresh_medicare(wb)
-        functions.clear_caches()  # the functions answer from the new data too
+        f.clear_caches()  # the functions answer from the new data too
         return result.message
 
     _run_on_mirror(action)
@@ -535,11 +422,9 @@ def _saved_path(book: Any) -> Path:
 
 def prepare_to_share_clicked() -> None:
     """Button: Prepare to share. Saves the workbook, then writes the shared copy beside it."""
-    from xlrate.share import prepare_shared_copy
-
     book = _calling_book()
     try:
-        copy = prepare_shared_copy(_saved_path(book))
+        copy = prepare_shared_copy(_saved_path(book), functions=f.FUNCTIONS)
     except XlrateError as exc:
         _alert(book, str(exc))
         return
@@ -549,12 +434,10 @@ def prepare_to_share_clicked() -> None:
 
 def email_clicked() -> None:
     """Button: Email. Writes the shared copy and a draft with it attached, then opens it."""
-    from xlrate.share import compose_message, headline, prepare_shared_copy, write_eml
-
     book = _calling_book()
     try:
         path = _saved_path(book)
-        copy = prepare_shared_copy(path)
+        copy = prepare_shared_copy(path, functions=f.FUNCTIONS)
         to = str(named_value(mirror(book), "EmailTo") or "")
         message = compose_message(
             copy.path,
@@ -571,9 +454,6 @@ def email_clicked() -> None:
 
 def _open_file(path: Path) -> None:
     """Open ``path`` with the system's handler (the mail program for an .eml)."""
-    import subprocess
-    import sys
-
     if sys.platform == "win32":
         os.startfile(path)  # type: ignore[attr-defined]
     elif sys.platform == "darwin":

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,18 +30,13 @@ from typing import Any
 
 import xlwings as xw
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+import xlrate
+from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
+from xlrate.errors import XlrateError
+from xlrate.profile import load_profile
+from xlrate.report.readback import SETTING_NAMES
 
 CATEGORY = "xlrate"
-
-# Workbook names each argument is looked up under, first match wins.
-SETTING_NAMES: dict[str, tuple[str, ...]] = {
-    "locality": ("Locality", "MedicareLocality"),
-    "zip": ("Zip", "ZipCode", "PracticeZip"),
-    "year": ("MedicareYear", "Year"),
-    "release": ("MedicareRelease", "Release"),
-    "setting": ("Setting", "MedicareSetting"),
-}
 
 _SETTINGS_TTL_SECONDS = 2.0
 
@@ -124,8 +118,6 @@ def _never_raise(fn: Callable[..., Any]) -> Callable[..., Any]:
         except _ShapeMismatch as exc:
             return str(exc)
         except Exception as exc:  # a cell must never show a Python traceback
-            from xlrate.errors import XlrateError
-
             if isinstance(exc, XlrateError):
                 return f"error: {exc}"
             return f"error: {type(exc).__name__}: {exc}"
@@ -138,16 +130,8 @@ def _never_raise(fn: Callable[..., Any]) -> Callable[..., Any]:
 # --------------------------------------------------------------------------------------
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _year(value: Any) -> int | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
@@ -160,13 +144,14 @@ def _year(value: Any) -> int | None:
 
 
 def _release(value: Any) -> str | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     return str(value).strip().upper()
 
 
 def _setting(value: Any) -> str:
     """``facility`` or ``nonfacility`` from a word or a place-of-service code."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.pricing import setting_name
 
     return setting_name(value)
@@ -174,6 +159,7 @@ def _setting(value: Any) -> str:
 
 def _zip5(value: Any) -> str | None:
     """A five-digit ZIP from a cell (94110.0, 2108 -> 02108, '94110-1234'), else None."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.localities import normalize_zip
 
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -183,6 +169,7 @@ def _zip5(value: Any) -> str | None:
 
 def _locality_id(value: Any) -> str | None:
     """``MAC-LOC`` from ``01112-05`` / ``1112-5``, ``NATIONAL``, else None."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.localities import normalize_locality
 
     return normalize_locality(value) if isinstance(value, str) else None
@@ -233,30 +220,9 @@ def _named_value(book: Any, names: Iterable[str]) -> Any:
             value = book.names[name].refers_to_range.value
         except Exception:
             continue  # not defined in this workbook, or not a cell
-        if not _blank(value):
+        if not is_blank(value):
             return value
     return None
-
-
-def _summary_info(book: Any) -> tuple[str | None, str | None]:
-    """Locality and release the report's Summary sheet states (B5 ``10112-00``, B6 ``2025D``).
-
-    A workbook built by ``xlrate build`` names its settings (``Locality`` and
-    ``MedicareYear`` on Sources); this is the fallback for one built before it did, or whose
-    names were deleted, and the source of the release the report used.
-    """
-    try:
-        summary = book.sheets["Summary"]
-        locality_text = str(summary.range("B5").value or "")
-        release_text = str(summary.range("B6").value or "")
-    except Exception:
-        return None, None
-    locality = re.search(r"\b(\d{5}-\d{2}|NATIONAL)\b", locality_text, re.IGNORECASE)
-    release = re.search(r"\b(20\d\d[A-D])\b", release_text)
-    return (
-        locality.group(1).upper() if locality else None,
-        release.group(1) if release else None,
-    )
 
 
 def _profile_defaults(book_dir: Path | None) -> Defaults:
@@ -275,18 +241,14 @@ def _profile_defaults(book_dir: Path | None) -> Defaults:
 @lru_cache(maxsize=8)
 def _read_profile(path: str) -> Defaults:
     try:
-        import importlib
-
-        # The analysis module owns the profile format; imported lazily (it loads pandas).
-        load_profile = importlib.import_module("xlrate.analysis").load_profile
         profile: Any = load_profile(Path(path))
-    except Exception:
-        return Defaults()
+    except XlrateError:
+        return Defaults()  # a broken profile must not break every cell: the defaults apply
 
     def pick(*names: str) -> Any:
         for name in names:
             value = profile.get(name) if isinstance(profile, dict) else getattr(profile, name, None)
-            if not _blank(value):
+            if not is_blank(value):
                 return value
         return None
 
@@ -324,14 +286,11 @@ def workbook_defaults(caller: Any) -> Defaults:
     profile = _profile_defaults(book_dir)
     found: dict[str, Any] = {}
     if book is not None:
+        # The workbook's defined names (xlrate.report.readback), never its display text.
         for field, names in SETTING_NAMES.items():
             found[field] = _named_value(book, names)
-    if book is not None:
-        summary_locality, summary_release = _summary_info(book)
-        if found.get("locality") is None and found.get("zip") is None:
-            found["locality"] = summary_locality
         if found.get("year") is None and found.get("release") is None:
-            found["release"] = summary_release
+            found["release"] = found.get("release_in_use")
     locality_cell = found.get("locality")
     defaults = Defaults(
         locality=_locality_id(locality_cell) if locality_cell is not None else profile.locality,
@@ -361,6 +320,7 @@ def workbook_defaults(caller: Any) -> Defaults:
 @lru_cache(maxsize=4096)
 def _zip_to_locality(zip5: str) -> tuple[str | None, str]:
     """(locality, note) for a ZIP; locality None with the reason when it has none."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare.localities import resolve_zip
 
     try:
@@ -375,7 +335,7 @@ def _zip_to_locality(zip5: str) -> tuple[str | None, str]:
 
 def _locality_for(value: Any, defaults: Defaults) -> tuple[str | None, str]:
     """(locality id or None for the engine's default, error text)."""
-    if _blank(value):
+    if is_blank(value):
         if defaults.locality:
             return defaults.locality, ""
         if defaults.zip:
@@ -418,9 +378,8 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
     """Medicare amount (float) or the text to show, for each row's cell."""
     if not rows:
         return {}
+    # lazy: pandas stays out of Excel's start-up
     import pandas as pd
-
-    import xlrate
 
     out: dict[tuple[int, int], float | str] = {}
     groups: dict[tuple[int | None, str | None], list[_Row]] = {}
@@ -441,8 +400,6 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
                     release=release,
                 )
             except Exception as exc:
-                from xlrate.errors import XlrateError
-
                 out[r.cell] = f"error: {exc}" if isinstance(exc, XlrateError) else f"error: {exc!r}"
                 continue
             out[r.cell] = (
@@ -463,8 +420,6 @@ def _price_rows(rows: list[_Row]) -> dict[tuple[int, int], float | str]:
         try:
             priced = xlrate.price(frame, year=year, release=release)
         except Exception as exc:
-            from xlrate.errors import XlrateError
-
             text = f"error: {exc}" if isinstance(exc, XlrateError) else f"error: {exc!r}"
             for r in members:
                 out[r.cell] = text
@@ -490,7 +445,7 @@ def _medicare_amounts(
         for c in range(n_cols):
             try:
                 raw_code = grids["code"].at(r, c)
-                if _blank(raw_code):
+                if is_blank(raw_code):
                     cells[r][c] = ""
                     continue
                 code = clean_code(raw_code)
@@ -511,9 +466,9 @@ def _medicare_amounts(
                     cells[r][c] = problem
                     continue
                 setting_value = grids["setting"].at(r, c)
-                setting = _setting(defaults.setting if _blank(setting_value) else setting_value)
+                setting = _setting(defaults.setting if is_blank(setting_value) else setting_value)
                 year_value = grids["year"].at(r, c)
-                year = _year(year_value) if not _blank(year_value) else defaults.year
+                year = _year(year_value) if not is_blank(year_value) else defaults.year
                 to_price.append(
                     _Row((r, c), code, mods.text, locality, setting, year, defaults.release)
                 )
@@ -566,7 +521,7 @@ def PCT_MEDICARE(rate, code, modifier=None, locality=None, setting=None, year=No
         out_row: list[Any] = []
         for c, amount in enumerate(row):
             raw_rate = grids["rate"].at(r, c)
-            if _blank(raw_rate) or amount == "":
+            if is_blank(raw_rate) or amount == "":
                 out_row.append("")
                 continue
             if isinstance(amount, str):
@@ -609,7 +564,7 @@ def MEDICARE_LOCALITY(zip, caller=None):  # type: ignore[no-untyped-def]
         row: list[Any] = []
         for c in range(shape[1]):
             value = grids["zip"].at(r, c)
-            if _blank(value):
+            if is_blank(value):
                 row.append("")
                 continue
             zip5 = _zip5(value)
@@ -624,6 +579,7 @@ def MEDICARE_LOCALITY(zip, caller=None):  # type: ignore[no-untyped-def]
 
 def clear_caches() -> None:
     """Forget cached data and answers: after new Medicare data is installed."""
+    # lazy: numpy and the Medicare data load on the first call, not at Excel start-up
     from xlrate.medicare import pricing, store
 
     store.clear_cache()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import hashlib
 import io
 import re
 import zipfile
@@ -33,6 +32,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from xlrate.errors import LayoutError
+from xlrate.files import sha256_hex
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
 XLSX_ALLOWED = ("locco",)  # tables read from the .xlsx form when a bundle has no .csv
@@ -619,6 +619,4 @@ def _format_cf(scaled_cf: int) -> str:
 
 
 def _source_file(name: str, table: str, data: bytes) -> SourceFile:
-    return SourceFile(
-        name=name, table=table, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data)
-    )
+    return SourceFile(name=name, table=table, sha256=sha256_hex(data), bytes=len(data))

@@ -22,13 +22,14 @@ import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
@@ -153,63 +154,64 @@ class _Pair:
     na_note_fac: str = ""
 
 
+@dataclass(frozen=True)
+class _PolicyRule:
+    """One row of layouts/modifier_policy.csv (see modifier_policy.md there)."""
+
+    modifiers: frozenset[str]
+    indicator: str  # PPRRVU column: bilat_surg, mult_proc, co_surg, asst_surg
+    values: frozenset[str]  # indicator values the rule is for; empty = any other value
+    factor: Fraction  # payment as a fraction of the fee schedule amount
+    status: str  # "" or the status that stops pricing
+    note: str  # with {modifier} and {value} placeholders
+
+
+@cache
+def _policy_rules() -> tuple[_PolicyRule, ...]:
+    text = (
+        resources.files("xlrate.medicare.layouts")
+        .joinpath("modifier_policy.csv")
+        .read_text("utf-8")
+    )
+    return tuple(
+        _PolicyRule(
+            modifiers=frozenset(r["modifier"].split()),
+            indicator=r["indicator"],
+            values=frozenset() if r["values"] == "*" else frozenset(r["values"].split()),
+            factor=Fraction(r["percent"] or "100") / 100,
+            status=r["status"],
+            note=r["note"],
+        )
+        for r in csv.DictReader(io.StringIO(text))
+    )
+
+
+@cache
+def _policy_modifiers() -> frozenset[str]:
+    return frozenset().union(*(rule.modifiers for rule in _policy_rules()))
+
+
 def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int, str, str]:
-    """Payment-policy modifiers: (factor in millionths, error status or "", note)."""
-    a = rel.arrays
+    """Payment-policy modifiers: (factor in millionths, error status or "", note).
+
+    The rules are data (layouts/modifier_policy.csv); the first rule for the modifier whose
+    values hold the code's PPRRVU indicator applies.
+    """
     factor = POLICY_SCALE
     notes: list[str] = []
-    bilat = str(a["pprrvu.bilat_surg"][row])
-    mult = str(a["pprrvu.mult_proc"][row])
-    cosurg = str(a["pprrvu.co_surg"][row])
-    asst = str(a["pprrvu.asst_surg"][row])
     for mod in mods:
-        if mod == "50":
-            if bilat == "1":
-                factor = factor * 150 // 100
-                notes.append("50: bilateral, 150% (BILAT SURG 1)")
-            elif bilat == "3":
-                factor = factor * 2
-                notes.append("50: bilateral, 100% for each side (BILAT SURG 3)")
-            elif bilat == "2":
-                notes.append("50: no adjustment, the code is already bilateral (BILAT SURG 2)")
-            else:
-                notes.append(f"50: the bilateral adjustment does not apply (BILAT SURG {bilat})")
-        elif mod == "51":
-            if mult == "2":
-                factor = factor // 2
-                notes.append("51: multiple procedure, 50% (MULT PROC 2)")
-            elif mult in ("3", "4", "5", "6", "7"):
-                notes.append(
-                    f"51: MULT PROC {mult} uses a special multiple-procedure rule that depends on the "
-                    "other services of the day; not applied"
-                )
-            else:
-                notes.append(f"51: no multiple-procedure reduction (MULT PROC {mult})")
-        elif mod == "62":
-            if cosurg in ("1", "2"):
-                factor = factor * 625 // 1000
-                notes.append(f"62: co-surgeon, 62.5% (CO-SURG {cosurg})")
-            else:
-                return (
-                    factor,
-                    "not_priced",
-                    f"not priced: co-surgeons are not paid for this code (CO-SURG {cosurg})",
-                )
-        elif mod in ("80", "81", "82", "AS"):
-            if asst == "1" or asst == "9":
-                return (
-                    factor,
-                    "not_priced",
-                    f"not priced: assistant at surgery is not paid for this code (ASST SURG {asst})",
-                )
-            if mod == "AS":
-                factor = factor * 136 // 1000
-                notes.append("AS: non-physician assistant at surgery, 85% of 16%")
-            else:
-                factor = factor * 16 // 100
-                notes.append(f"{mod}: assistant at surgery, 16%")
-            if asst == "0":
-                notes.append("ASST SURG 0: paid only with documented medical necessity")
+        for rule in _policy_rules():
+            if mod not in rule.modifiers:
+                continue
+            value = str(rel.arrays[f"pprrvu.{rule.indicator}"][row])
+            if rule.values and value not in rule.values:
+                continue
+            note = rule.note.format(modifier=mod, value=value)
+            if rule.status:
+                return factor, rule.status, note
+            factor = factor * rule.factor.numerator // rule.factor.denominator
+            notes.append(note)
+            break
     return factor, "", "; ".join(notes)
 
 
@@ -263,7 +265,7 @@ def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: 
         pair.status = "carrier_priced" if status_code == "C" else "not_priced"
         pair.note = status_note
         return pair
-    policy_mods = tuple(m for m in mods.codes if m in ("50", "51", "62", "80", "81", "82", "AS"))
+    policy_mods = tuple(m for m in mods.codes if m in _policy_modifiers())
     notes = [status_note] if status_note else []
     if policy_mods:
         pair.policy, error, policy_note = _policy(rel, row, policy_mods)
@@ -291,10 +293,10 @@ class _Place:
 def _resolve_place(
     rel: MedicareRelease, locality: object, zip_code: object, national: bool
 ) -> _Place:
-    if national or (_blank(locality) and _blank(zip_code)):
+    if national or (is_blank(locality) and is_blank(zip_code)):
         return _Place(index=rel.locality_index[NATIONAL], locality=NATIONAL)
     note = ""
-    if not _blank(locality):
+    if not is_blank(locality):
         loc = normalize_locality(locality)
         if loc is None:
             return _Place(
@@ -332,16 +334,8 @@ def _resolve_place(
     return _Place(index=index, locality=loc, note=note)
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    return str(value).strip() == ""
-
-
 def _setting_mode(value: object, default: int) -> int:
-    if _blank(value):
+    if is_blank(value):
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return FAC if int(value) in FACILITY_POS else NONFAC
@@ -439,6 +433,25 @@ def _engine(
     return nf_cents, f_cents, capped_nf, capped_f
 
 
+def _note_text(
+    pair: _Pair, show_nf: bool, show_f: bool, capped_nf: bool, capped_f: bool, described: str
+) -> str:
+    """The note of a priced row: the code's note, NA notes shown, cap applied, options."""
+    parts = [pair.note] if pair.note else []
+    if show_nf:
+        parts.append(pair.na_note_nonfac)
+    if show_f:
+        parts.append(pair.na_note_fac)
+    if capped_nf or capped_f:
+        which = " and ".join(
+            s for s, c in (("non-facility", capped_nf), ("facility", capped_f)) if c
+        )
+        parts.append(f"OPPS imaging cap applied ({which})")
+    if described:
+        parts.append(described)
+    return "; ".join(parts)
+
+
 def _finish(
     rel: MedicareRelease,
     pairs: list[_Pair],
@@ -492,7 +505,7 @@ def _finish(
     status = np.where(priceable & all_na, _STATUS_INDEX["na_setting"], status)
 
     # Notes: the pair's (or place's) note, plus setting and cap notes where they apply.
-    # Extra parts depend only on (pair, mode, cap flags): build them once per distinct key.
+    # Extra parts depend only on (pair, NA notes shown, cap flags): built once per distinct key.
     pair_note = np.array([p.note for p in pairs], dtype=object)
     place_note = np.array([p.note for p in places], dtype=object)
     place_has_note = np.array([bool(p.note) for p in places], dtype=bool)
@@ -506,31 +519,18 @@ def _finish(
         extra = extra | priceable
     rows = np.flatnonzero(extra)
     if len(rows):
-        key = (
-            (((pair_idx[rows] * 3 + mode[rows]) * 2 + show_nf[rows]) * 2 + show_f[rows]) * 4
-            + capped_nf[rows] * 2
-            + capped_f[rows]
-        )
+        # Group the rows by what their note says: (pair, NA notes shown, caps applied).
+        # ravel_multi_index/unravel_index map those columns to one sortable key and back.
+        dims = (len(pairs), 2, 2, 2, 2)
+        columns = (pair_idx[rows], show_nf[rows], show_f[rows], capped_nf[rows], capped_f[rows])
+        key = np.ravel_multi_index(tuple(c.astype(np.intp) for c in columns), dims)
         uniq, inverse = np.unique(key, return_inverse=True)
-        texts = []
-        for k in uniq.tolist():
-            cap_f, cap_nf = k & 1, (k >> 1) & 1
-            k >>= 2
-            sh_f, sh_nf = k & 1, (k >> 1) & 1
-            pr = pairs[k // 12]
-            parts = [pr.note] if pr.note else []
-            if sh_nf:
-                parts.append(pr.na_note_nonfac)
-            if sh_f:
-                parts.append(pr.na_note_fac)
-            if cap_nf or cap_f:
-                which = " and ".join(
-                    s for s, c in (("non-facility", cap_nf), ("facility", cap_f)) if c
-                )
-                parts.append(f"OPPS imaging cap applied ({which})")
-            if described:
-                parts.append(described)
-            texts.append("; ".join(parts))
+        texts = [
+            _note_text(pairs[pair_i], bool(sh_nf), bool(sh_f), bool(cap_nf), bool(cap_f), described)
+            for pair_i, sh_nf, sh_f, cap_nf, cap_f in zip(
+                *(c.tolist() for c in np.unravel_index(uniq, dims)), strict=True
+            )
+        ]
         note[rows] = np.array(texts, dtype=object)[inverse.ravel()]
     # A ZIP note (split ZIP resolved by its neighbours) goes after the code's note.
     with_place = np.flatnonzero(priceable & place_has_note[place_idx])
@@ -589,8 +589,8 @@ def medicare_amount(
 ) -> PriceResult:
     """What Medicare pays for one code (with modifiers) in one locality and setting.
 
-    >>> medicare_amount("99213", locality="01112-05").amount
-    Decimal('128.54')
+    >>> medicare_amount("99213", locality="01112-05", release="2025D").amount
+    Decimal('109.15')
     """
     return _medicare_amount_cached(
         code, modifier, locality, zip, setting, year, release, tuple(sorted(options.items()))
@@ -698,7 +698,7 @@ def price(
     if locality is not None or zip is not None or national:
         fill_loc = pd.Series(loc_col if loc_col is not None else np.full(n, None), dtype=object)
         fill_zip = pd.Series(zip_col if zip_col is not None else np.full(n, None), dtype=object)
-        missing = fill_loc.map(_blank) & fill_zip.map(_blank)
+        missing = fill_loc.map(is_blank) & fill_zip.map(is_blank)
         if national:
             fill_loc[missing] = NATIONAL
         elif locality is not None:

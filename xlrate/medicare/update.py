@@ -27,20 +27,20 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fnmatch
-import hashlib
 import json
 import os
 import re
 import shutil
-import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from filelock import FileLock, Timeout
+
 from xlrate.errors import InputError, LayoutError, UpdateError
+from xlrate.files import sha256_hex
 from xlrate.medicare import discovery, releases, store
 from xlrate.medicare.archive import ArchiveError, ZipLimits, verify_members
 from xlrate.medicare.download import (
@@ -110,72 +110,36 @@ class UpdateResult:
 # --- the lock -------------------------------------------------------------------------------
 
 
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        with contextlib.suppress(OSError):
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
 @contextlib.contextmanager
 def update_lock(timeout: float = LOCK_TIMEOUT, poll: float = 0.05) -> Iterator[Path]:
     """Hold the store's update lock (an OS file lock, so a crashed process never leaves it held).
 
-    The lock file itself stays; it is empty and harmless. Waits up to ``timeout`` seconds
-    for another update, then raises :class:`UpdateError`.
+    The lock is :class:`filelock.FileLock` (flock on POSIX, msvcrt on Windows). The lock
+    file itself stays; it is empty and harmless. Waits up to ``timeout`` seconds for
+    another update, then raises :class:`UpdateError`.
     """
     home = medicare_home()
+    lock = FileLock(home / LOCK_FILE, timeout=timeout)
     try:
         home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        lock.acquire(poll_interval=poll)
+    except Timeout:
+        raise _Failure(
+            f"another xlrate update is still running (lock {home / LOCK_FILE} held for "
+            f"more than {timeout:g} s)",
+            "Wait for it to finish (or close the other Excel window) and try again",
+        ) from None
     except OSError as exc:
         raise _Failure(
             f"cannot use the data folder {home} ({exc.strerror or exc})",
             "Check the folder is writable, or set XLRATE_HOME to a folder that is",
         ) from exc
     try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                raise _Failure(
-                    f"another xlrate update is still running (lock {home / LOCK_FILE} held for "
-                    f"more than {timeout:g} s)",
-                    "Wait for it to finish (or close the other Excel window) and try again",
-                )
-            time.sleep(poll)
-        try:
-            _remove_leftovers(home)
-            yield home / LOCK_FILE
-        finally:
-            shutil.rmtree(home / DOWNLOADS_DIR, ignore_errors=True)
-            _unlock(fd)
+        _remove_leftovers(home)
+        yield home / LOCK_FILE
     finally:
-        os.close(fd)
+        shutil.rmtree(home / DOWNLOADS_DIR, ignore_errors=True)
+        lock.release()
 
 
 def _remove_leftovers(home: Path) -> None:
@@ -351,7 +315,7 @@ def verify_zip_localities(
     file_info = {
         "name": name,
         "table": "zip5",
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha256_hex(data),
         "bytes": len(data),
     }
     return frame, file_info
@@ -363,14 +327,6 @@ def _check_pin(fetched_sha: str, pinned: str | None, url: str) -> None:
             f"{url} has sha256 {fetched_sha[:16]}…, not the pinned {pinned.strip()[:16]}…",
             "CMS may have re-posted the file: check the new one and update the pin",
         )
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- update from CMS ------------------------------------------------------------------------
@@ -956,7 +912,7 @@ def install_zip(
     with _explained(f"read {zip_path} or write into {medicare_home()}"):
         if not zip_path.is_file():
             raise _Failure(f"{zip_path} does not exist", "Give the path of the zip from CMS")
-        digest = _file_sha256(zip_path)
+        digest = sha256_hex(zip_path)
         _check_pin(digest, sha256, str(zip_path))
         uri = zip_path.resolve().as_uri()
         fetched = Download(uri, uri, zip_path, digest, zip_path.stat().st_size)

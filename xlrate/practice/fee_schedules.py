@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlrate.codes import clean_code, is_valid_code, parse_modifiers, split_code_modifier
 from xlrate.errors import CodeError, ImportFileError
+from xlrate.xlsx import read_sheets
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -424,63 +425,13 @@ def _scan_sheet(
 def _read_excel(
     path: Path, name: str, mapping: Mapping[str, str] | None
 ) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
-    try:
-        return _read_excel_fast(path, name, mapping)
-    except ImportFileError:
-        raise
-    except Exception:  # anything odd: openpyxl, the reference reader, tries next
-        return _read_excel_openpyxl(path, name, mapping)
-
-
-def _read_excel_fast(
-    path: Path, name: str, mapping: Mapping[str, str] | None
-) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
-    from xlrate.practice._xlsx import XlsxReader
-
-    reader = XlsxReader(path)
-    try:
-        previews: list[list[Any]] = []
-        for title, part in reader.sheets():
-            rows, index, roles = _scan_sheet(reader.rows(part), mapping)
-            if roles:
-                return rows, index, roles, title
-            previews.extend(rows[:8])
-    finally:
-        reader.close()
-    raise _no_header(name, _preview(previews), mapping)
-
-
-def _read_excel_openpyxl(
-    path: Path, name: str, mapping: Mapping[str, str] | None
-) -> tuple[list[list[Any]], int, dict[str, list[int]], str | None]:
-    import warnings
-
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about data validation, styles
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on a damaged package
-        raise ImportFileError(
-            f"{name}: this is not a readable .xlsx workbook ({type(exc).__name__}). Open it in "
-            "Excel and save it again as .xlsx, or export it as CSV."
-        ) from None
-    try:
-        previews: list[list[Any]] = []
-        for sheet in book.worksheets:
-            values = (list(r) for r in sheet.iter_rows(values_only=True))
-            rows, index, roles = _scan_sheet(values, mapping)
-            if roles:
-                return rows, index, roles, str(sheet.title)
-            previews.extend(rows[:8])
-    except Exception as exc:  # a damaged sheet part
-        raise ImportFileError(
-            f"{name}: a sheet of the workbook cannot be read ({type(exc).__name__}). Open it "
-            "in Excel and save it again as .xlsx."
-        ) from None
-    finally:
-        book.close()
+    """The first sheet whose header names the columns (zip-guarded, read by calamine)."""
+    previews: list[list[Any]] = []
+    for title, sheet_rows in read_sheets(path):
+        rows, index, roles = _scan_sheet(sheet_rows, mapping)
+        if roles:
+            return rows, index, roles, title
+        previews.extend(rows[:8])
     raise _no_header(name, _preview(previews), mapping)
 
 
@@ -664,6 +615,7 @@ def _collapse(records: list[dict[str, Any]], report: FeeReadReport) -> list[dict
 
 
 def _frame(records: list[dict[str, Any]], optional: Sequence[str]) -> pd.DataFrame:
+    # lazy: pandas stays out of `import xlrate.practice`
     import pandas as pd
 
     columns = OUTPUT_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in optional]
@@ -731,6 +683,7 @@ def read_fee_schedules(
 ) -> FeeSchedules:
     """Read several fee schedules (one per payer, or files with a payer column) into one
     table. Each file's payer comes from ``payer``, its payer column or its file name."""
+    # lazy: pandas stays out of `import xlrate.practice`
     import pandas as pd
 
     schedules = [read_fee_schedule(p, payer=payer, mapping=mapping) for p in paths]

@@ -1,7 +1,18 @@
-"""The analysis workbook: :func:`build_workbook` fills ``workbook/template.xlsx``."""
+"""The analysis workbook: :func:`build_workbook` fills ``workbook/template.xlsx``.
+
+- :mod:`~xlrate.report.layout`: where everything sits (columns, formula templates, names);
+- :mod:`~xlrate.report.sheets`: one module per sheet; :mod:`~xlrate.report.cells`: the one
+  way a cell is written (text never becomes a formula);
+- :mod:`~xlrate.report.workbook`: :func:`build_workbook` (template, order of sheets, save);
+- :mod:`~xlrate.report.readback`: reading a built workbook back by its defined names;
+- :mod:`~xlrate.report.shared`: the shared copy (values, no macros, Sources completed).
+
+The report renders an :class:`~xlrate.analysis.Analysis`; it never imports the Excel skin.
+"""
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,6 +25,7 @@ def build_workbook(
     analysis: Any, output: Any, template: Any = None, force: bool = False
 ) -> BuildResult:
     """Write ``analysis`` to ``output`` (see :mod:`xlrate.report.workbook`)."""
+    # lazy: the workbook code loads pandas and openpyxl (``import xlrate`` stays light).
     from xlrate.report.workbook import build_workbook as build
 
     return build(analysis, output, template=template, force=force)
@@ -21,8 +33,6 @@ def build_workbook(
 
 def xlrate_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("xlrate")
     except Exception:
         return "unknown"

@@ -20,7 +20,7 @@ FONT = "Calibri"
 def named_styles() -> list[NamedStyle]:
     def style(name: str, **kw: object) -> NamedStyle:
         s = NamedStyle(name=name)
-        s.font = kw.pop("font", Font(name=FONT, size=10))  # type: ignore[assignment]
+        s.font = kw.pop("font", Font(name=FONT, size=10))
         for key, value in kw.items():
             setattr(s, key, value)
         return s

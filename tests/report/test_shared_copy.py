@@ -1,4 +1,5 @@
-"""The shared copy: values for every xlrate function, no macros, Sources complete, no 835 detail."""
+"""The shared copy (xlrate.report.shared): values for every xlrate function, no macros,
+Sources complete, no 835 detail."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from xlrate.errors import ShareError
 from xlrate.excel import addin
-from xlrate.excel.functions import MEDICARE_LOCALITY, MEDICARE_RATE, PCT_MEDICARE
-from xlrate.share import ADDIN_FUNCTIONS, prepare_shared_copy, shared_copy_path
+from xlrate.excel.functions import FUNCTIONS, MEDICARE_LOCALITY, MEDICARE_RATE, PCT_MEDICARE
+from xlrate.report import shared
+from xlrate.report.shared import ADDIN_FUNCTIONS, SharedCopy, shared_copy_path
+
+
+def prepare_shared_copy(workbook: Path, output: Path | None = None) -> SharedCopy:
+    """The shared copy as the Excel button and the CLI make it: with the Excel functions."""
+    return shared.prepare_shared_copy(workbook, output, functions=FUNCTIONS)
+
 
 SF = "01112-05"
 
@@ -198,3 +206,9 @@ def test_every_way_excel_writes_the_call_is_frozen(tmp_path: Path, formula: str)
     copy = prepare_shared_copy(tmp_path / "book.xlsx")
     value = openpyxl.load_workbook(copy.path).active["B1"].value
     assert value == MEDICARE_RATE(99213, None, "NATIONAL")
+
+
+def test_without_the_functions_an_uncalculated_call_is_named(macro_workbook: Path) -> None:
+    """The report never imports the Excel skin: without the functions it says what to do."""
+    with pytest.raises(ShareError, match=r"Summary!C4 .*open the workbook in Excel"):
+        shared.prepare_shared_copy(macro_workbook)

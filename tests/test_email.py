@@ -14,9 +14,12 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from openpyxl.workbook.defined_name import DefinedName
 
-from xlrate.errors import ShareError
-from xlrate.share import email_workbook, prepare_shared_copy
+from xlrate.email import email_workbook
+from xlrate.errors import ShareError, XlrateError
+from xlrate.excel.functions import FUNCTIONS
+from xlrate.report.shared import prepare_shared_copy
 
 USER, PASSWORD = "office@practice.example", "s3cret-pass"
 
@@ -81,6 +84,15 @@ def workbook(tmp_path: Path) -> Path:
     ws.append(["Cigna", 1.08, 45500])
     ws.append(["All payers", "=(B2+B3)/2", "=C2+C3"])  # no saved value: computed
     ws["E1"] = '=MEDICARE_RATE(99213,,"NATIONAL")'
+    # The names the report writes: the headline is read back by them.
+    for name, ref in (
+        ("Summary_Payer", "$A$2:$A$3"),
+        ("Summary_WeightedPct", "$B$2:$B$3"),
+        ("Summary_Shortfall", "$C$2:$C$3"),
+        ("Summary_Total_WeightedPct", "$B$4"),
+        ("Summary_Total_Shortfall", "$C$4"),
+    ):
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Summary!{ref}")
     path = tmp_path / "analysis.xlsx"
     wb.save(path)
     return path
@@ -97,7 +109,11 @@ def attachment(message: email.message.EmailMessage) -> tuple[str, bytes]:
 
 def test_message_arrives_with_the_shared_copy_byte_identical(smtp: Inbox, workbook: Path) -> None:
     copy, _ = email_workbook(
-        workbook, to=["partner@example.com"], cc=["billing@example.com"], subject="Q3 rates"
+        workbook,
+        functions=FUNCTIONS,
+        to=["partner@example.com"],
+        cc=["billing@example.com"],
+        subject="Q3 rates",
     )
     assert len(smtp.messages) == 1
     recipients, raw = smtp.messages[0]
@@ -124,7 +140,7 @@ def test_refused_connection_is_one_clear_error(
     monkeypatch.setenv("XLRATE_SMTP_PORT", str(port))
     monkeypatch.setenv("XLRATE_SMTP_STARTTLS", "0")
     with pytest.raises(ShareError) as info:
-        email_workbook(workbook, to=["partner@example.com"])
+        email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"])
     text = str(info.value)
     assert text.startswith(f"cannot connect to the SMTP server 127.0.0.1:{port}")
     assert "\n" not in text and "XLRATE_SMTP_HOST" in text
@@ -135,7 +151,7 @@ def test_failed_login_is_one_clear_error(
 ) -> None:
     monkeypatch.setenv("XLRATE_SMTP_PASSWORD", "wrong")
     with pytest.raises(ShareError) as info:
-        email_workbook(workbook, to=["partner@example.com"])
+        email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"])
     text = str(info.value)
     assert "refused the login for office@practice.example (535)" in text
     assert "wrong" not in text and "\n" not in text
@@ -155,7 +171,7 @@ def test_password_from_keyring_when_not_in_environment(
         return PASSWORD
 
     monkeypatch.setattr(keyring, "get_password", get_password)
-    email_workbook(workbook, to=["partner@example.com"])
+    email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"])
     assert asked == [("xlrate-smtp", USER)] and len(smtp.messages) == 1
 
 
@@ -171,17 +187,17 @@ def test_settings_from_profile_and_password_refused_there(
         'from = "Front desk <office@practice.example>"\n',
         encoding="utf-8",
     )
-    email_workbook(workbook, to=["partner@example.com"], profile=profile)
+    email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"], profile=profile)
     assert parse(smtp.messages[0][1])["From"] == "Front desk <office@practice.example>"
     profile.write_text(profile.read_text() + 'password = "oops"\n', encoding="utf-8")
-    with pytest.raises(ShareError, match="holds a password: remove it"):
-        email_workbook(workbook, to=["partner@example.com"], profile=profile)
+    with pytest.raises(XlrateError, match="holds a password: remove it"):
+        email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"], profile=profile)
 
 
 def test_eml_draft(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XLRATE_SMTP_HOST", raising=False)
     draft = tmp_path / "draft.eml"
-    copy, _ = email_workbook(workbook, to=["partner@example.com"], eml=draft)
+    copy, _ = email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"], eml=draft)
     message = parse(draft.read_bytes())
     assert message["X-Unsent"] == "1" and message["To"] == "partner@example.com"
     name, data = attachment(message)
@@ -193,7 +209,7 @@ def test_no_smtp_settings_says_what_to_do(workbook: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("XLRATE_SMTP_HOST", raising=False)
     monkeypatch.delenv("XLRATE_PROFILE", raising=False)
     with pytest.raises(ShareError, match="set XLRATE_SMTP_HOST.*--eml"):
-        email_workbook(workbook, to=["partner@example.com"])
+        email_workbook(workbook, functions=FUNCTIONS, to=["partner@example.com"])
 
 
 def test_cli_email(smtp: Inbox, workbook: Path) -> None:
@@ -230,5 +246,19 @@ def test_cli_email_failure_is_one_line(workbook: Path, monkeypatch: pytest.Monke
 
 
 def test_shared_copy_of_plain_workbook(workbook: Path) -> None:
-    copy = prepare_shared_copy(workbook)
+    copy = prepare_shared_copy(workbook, functions=FUNCTIONS)
     assert isinstance(openpyxl.load_workbook(copy.path)["Summary"]["E1"].value, float)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("to", ["a@example.com\r\nBcc: evil@example.com"]), ("subject", "Hi\nBcc: evil@example.com")],
+)
+def test_line_breaks_in_headers_are_one_clear_error(
+    workbook: Path, tmp_path: Path, field: str, value: Any
+) -> None:
+    arguments: dict[str, Any] = {"to": ["partner@example.com"], field: value}
+    with pytest.raises(ShareError, match="contains a line break") as err:
+        email_workbook(workbook, eml=tmp_path / "draft.eml", functions=FUNCTIONS, **arguments)
+    assert "\n" not in str(err.value).replace("\\n", "")
+    assert not (tmp_path / "draft.eml").exists()
