@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from xlrate.errors import LayoutError
 from xlrate.files import sha256_hex
+from xlrate.xlsx import XlsxError, read_sheets
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
 XLSX_ALLOWED = ("locco",)  # tables read from the .xlsx form when a bundle has no .csv
@@ -183,16 +183,16 @@ def _decode(data: bytes) -> str:
 
 def xlsx_as_csv(data: bytes, source: str) -> bytes:
     """The first sheet of an .xlsx as csv bytes (cells as text, whole numbers without .0),
-    so the csv readers read it. The zip's size was checked before (archive.verify_members)."""
+    so the csv readers read it; through :func:`xlrate.xlsx.read_sheets` (its zip guard first)."""
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = book.get_sheet_by_index(0).to_python()
-    except Exception as exc:  # calamine raises its own types for a damaged workbook
-        raise LayoutError(f"{source}: not a readable .xlsx ({type(exc).__name__})") from exc
+        _, rows = next(read_sheets(data, name=source))
+        values = list(rows)
+    except (XlsxError, StopIteration) as exc:
+        raise LayoutError(f"{source}: not a readable .xlsx workbook with a sheet") from exc
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([int(c) if isinstance(c, float) and c.is_integer() else c for c in row])
+    for row in values:
+        writer.writerow(["" if c is None else c for c in row])
     return out.getvalue().encode("utf-8")
 
 
