@@ -58,8 +58,10 @@ def check_sums() -> None:
 
 def main() -> None:
     check_sums()
-    if OUT.exists():
-        shutil.rmtree(OUT)
+    # Only the PFS folders: data/<schedule>/ is built by scripts/build_schedule_data.py.
+    for kind in ("releases", "zip5"):
+        if (OUT / kind).exists():
+            shutil.rmtree(OUT / kind)
     for folder, extra in BUNDLES.items():
         path = CMS / folder
         bundle = cms_files.read_bundle(path)
