@@ -93,6 +93,10 @@ def test_page_links_keep_cms_links_on_the_configured_server() -> None:
         "http://127.0.0.1:8000/files/zip/26clabq3.zip",
     ]
     assert found[3].licence_wrapped and found[3].text == "26CLABQ3"
+    cms_page = "https://www.cms.gov/medicare/payment/fee-schedules"
+    older = '<a href="/apps/ama/license.asp?file=/files/zip/rvu24d.zip">RVU24D</a>'
+    assert page_links(older, cms_page)[0].url == BASE + "rvu24d.zip"
+    assert page_links('<a href="/licenses/open-data">x</a>', cms_page)[0].licence_wrapped is False
     official = "https://www.cms.gov/medicare/payment/fee-schedules"
     assert page_links(html, official)[1].url == BASE + "rvu25d-updated-09-11-2025.zip"
 

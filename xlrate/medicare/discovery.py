@@ -44,7 +44,8 @@ from xlrate.settings import CMS_BASE_URL
 MONTH_QUARTER = {"january": "A", "april": "B", "july": "C", "october": "D"}
 NUMBER_QUARTER = {"1": "A", "2": "B", "3": "C", "4": "D"}
 _DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[-/_.](\d{1,2})[-/_.](\d{4}|\d{2})(?!\d)")
-_LICENCE_RE = re.compile(r"^/license/", re.I)
+# /license/ama?file=... today; /apps/ama/license.asp?file=... on CMS's older pages
+_LICENCE_RE = re.compile(r"/licen[cs]e\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def page_links(html: str, page_url: str) -> list[Link]:
 def unwrap_licence(url: str) -> str | None:
     """The file a licence-page link names (``/license/ama?file=/files/zip/x.zip``), else None."""
     parts = urlsplit(url)
-    if not _LICENCE_RE.match(parts.path):
+    if not _LICENCE_RE.search(parts.path):
         return None
     names = parse_qs(parts.query).get("file")
     if not names:
