@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from xlrate.analysis import compare, scenarios
+from xlrate.analysis import audit, compare, scenarios
 from xlrate.codes import clean_code, parse_modifiers
 from xlrate.errors import ImportFileError, InputError
 from xlrate.files import file_digest
@@ -114,6 +114,9 @@ class Analysis:
     #: release id -> CMS provenance of the two releases of the year-over-year columns
     #: (those the engine could load), for the Sources sheet
     yoy_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: payer -> its underpayment audit (payers with a ``contract`` and 835s), for the
+    #: Underpayments sheets; no claim, patient or member identifier
+    audits: dict[str, audit.AuditSheet] = field(default_factory=dict)
 
     @property
     def payer_names(self) -> list[str]:
@@ -370,6 +373,15 @@ def analyze(
         yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
     yoy_provenance = _yoy_provenance(medicare, yoy_years)
 
+    audits: dict[str, audit.AuditSheet] = {}
+    if any(p.contract is not None for p in profile.payers):
+        for name, result in audit.audit_profile(profile).items():
+            audits[name] = result.sheet()
+            # The 835 reader's warnings are there already (from the comparison's read).
+            warnings.extend(
+                f"{name} audit: {w}" for w in result.warnings if f"{name}: {w}" not in warnings
+            )
+
     spec = profile.scenarios
     return Analysis(
         profile=profile,
@@ -398,6 +410,7 @@ def analyze(
         generated=generated or datetime.now(timezone.utc),
         warnings=warnings,
         yoy_provenance=yoy_provenance,
+        audits=audits,
     )
 
 

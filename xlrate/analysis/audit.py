@@ -82,6 +82,7 @@ __all__ = [
     "WORKLIST_COLUMNS",
     "AuditLine",
     "AuditResult",
+    "AuditSheet",
     "Contract",
     "FeePeriod",
     "audit_lines",
@@ -110,6 +111,8 @@ BY_CODE_COLUMNS = [
     "underpaid_amount",
     "denied_lines",
 ]
+#: The by-code table of a payer's Underpayments sheet (:meth:`AuditResult.sheet`).
+SHEET_COLUMNS = [*BY_CODE_COLUMNS[1:], "note"]
 BY_PAYER_COLUMNS = [
     "payer",
     "lines",
@@ -1087,6 +1090,36 @@ class AuditResult:
             for payer, part in frame.groupby("payer", sort=True)
         }
 
+    def sheet(self) -> AuditSheet:
+        """What a workbook's Underpayments sheet shows of this audit: the lines of every
+        payer the 835s name, by code and modifiers, largest dollars underpaid first; no
+        claim, patient or member identifier."""
+        rows = _aggregate(self.lines, lambda line: ("", line.code, line.modifiers))
+        for row in rows:
+            notes = []
+            if row["no_term_lines"]:
+                notes.append(f"{row['no_term_lines']} line(s) without a contract term")
+            if row["overpaid_lines"]:
+                notes.append(f"{row['overpaid_lines']} line(s) paid above the contract")
+            row["note"] = "; ".join(notes)
+        rows.sort(key=lambda r: (-r["underpaid_amount"], r["code"], r["modifier"]))
+        counts = {
+            status: sum(1 for line in self.lines if line.status == status)
+            for status in ("underpaid", "denied", "no_term")
+        }
+        return AuditSheet(
+            table=_frame(rows, SHEET_COLUMNS),
+            period=self.period,
+            underpaid_amount=float(self.underpaid_amount),
+            lines=len(self.lines),
+            underpaid_lines=counts["underpaid"],
+            denied_lines=counts["denied"],
+            no_term_lines=counts["no_term"],
+            netted_lines=self.netted_lines,
+            contract=self.contract.describe(),
+            medicare=self.medicare,
+        )
+
     @property
     def period(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last date of service audited (for "underpaid in the period")."""
@@ -1104,6 +1137,24 @@ class AuditResult:
     @property
     def underpaid_amount(self) -> Decimal:
         return sum((-(line.variance or _ZERO) for line in self.underpaid), _ZERO)
+
+
+@dataclass(frozen=True)
+class AuditSheet:
+    """One payer's audit as the workbook shows it (:meth:`AuditResult.sheet`): totals and
+    a by-code table (:data:`SHEET_COLUMNS`; floats holding cents, NaN money where no line
+    of the row had a contract term). No claim, patient or member identifier."""
+
+    table: pd.DataFrame
+    period: tuple[dt.date | None, dt.date | None]
+    underpaid_amount: float
+    lines: int
+    underpaid_lines: int
+    denied_lines: int
+    no_term_lines: int
+    netted_lines: int
+    contract: str  # Contract.describe()
+    medicare: str  # the Medicare release and locality the terms used ("" when none)
 
 
 def _empty_row(key: tuple[str, ...]) -> dict[str, Any]:

@@ -1,0 +1,95 @@
+"""One Underpayments sheet per payer with a contract audit: its 835 lines by code against
+what the contract says, with native SUM totals under defined names.
+
+The rows are values the audit computed (lines, units, expected, allowed, lines and dollars
+underpaid, denied lines); the variance per row and the All codes totals are formulas. The
+totals are named ``Underpaid_02``, ``Underpaid_02_Lines``... (the payer's place in the
+profile, as ``Target_02``), and the Summary's "underpaid in the period" adds them up.
+
+No claim number, patient name or member id is on the sheet: the claim-level worklist is
+``xlrate audit --worklist`` only.
+"""
+
+from __future__ import annotations
+
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlrate.analysis.audit import AuditSheet
+from xlrate.report import layout as L
+from xlrate.report.sheets import Book, finish_table, records
+
+UNDERPAID_FILL = PatternFill("solid", fgColor="F8CBAD")
+
+
+def period_text(period: tuple[object, object]) -> str:
+    """``2026-01-05 to 2026-01-20`` (or "no dates of service")."""
+    first, last = period
+    if first is None or last is None:
+        return "no dates of service"
+    return f"{first} to {last}" if first != last else str(first)
+
+
+def write(book: Book, ws: Worksheet, payer: str, index: int, audit: AuditSheet) -> None:
+    """Fill ``ws`` with ``payer``'s audit; ``index`` is the payer's place in the profile."""
+    w = book.writer
+    spec = next(p for p in book.analysis.payers if p.name == payer)
+    col = L.letters(L.UNDERPAID_COLUMNS)
+    idx = L.numbers(L.UNDERPAID_COLUMNS)
+
+    w.text(ws, "A1", f"Underpayments: {payer}" + (" (SYNTHETIC)" if spec.synthetic else ""))
+    w.text(
+        ws,
+        "A2",
+        "Every 835 service line against what the contract says it pays. Variance = allowed - "
+        "expected (negative: paid less). Denied lines are counted apart, not as underpayments.",
+    )
+    w.put(ws, 3, 1, f"Contract: {audit.contract or 'no terms'}", "xlrate Note")
+    if audit.medicare:
+        w.put(ws, 3, idx["underpaid_lines"], f"Medicare terms: {audit.medicare}", "xlrate Note")
+    w.put(
+        ws,
+        4,
+        1,
+        f"Dates of service {period_text(audit.period)}: {audit.lines} line(s) audited, "
+        f"{audit.underpaid_lines} underpaid, {audit.denied_lines} denied, "
+        f"{audit.no_term_lines} without a contract term; {audit.netted_lines} 835 line(s) "
+        "netted out (reversals and corrections). Claim by claim: xlrate audit --worklist.",
+        "xlrate Note",
+    )
+    for c, column in enumerate(L.UNDERPAID_COLUMNS, start=1):
+        w.put(ws, L.UNDERPAID_HEADER_ROW, c, column.header, "xlrate Header")
+        ws.column_dimensions[col[column.key]].width = column.width
+    ws.row_dimensions[L.UNDERPAID_HEADER_ROW].height = L.HEADER_HEIGHT
+
+    table = audit.table
+    first = L.UNDERPAID_HEADER_ROW + 1
+    last = first + max(len(table), 1) - 1
+    for r, rec in enumerate(records(table), start=first):
+        w.row(ws, r, L.UNDERPAID_COLUMNS, rec, col)
+    total = last + 1
+    w.put(ws, total, 1, "All codes", "xlrate Total")
+    for column in L.UNDERPAID_COLUMNS[1:]:
+        w.put(ws, total, idx[column.key], None, "xlrate Total", keep_blank=True)
+    for key in L.UNDERPAID_TOTALS:
+        values = table[key].dropna()
+        if key == "lines" or key.endswith("_lines"):
+            expected: float = int(values.sum())
+        else:  # cents (units: whole or decimal units, summed as they are)
+            expected = round(float(values.sum()), 2 if key != "units" else 6)
+        w.formula(
+            ws,
+            total,
+            idx[key],
+            f"SUM({col[key]}{first}:{col[key]}{last})",
+            expected,
+            "xlrate Total",
+        )
+        ws.cell(total, idx[key]).number_format = ws.cell(first, idx[key]).number_format
+        book.define(L.underpaid_name(index, key), ws, f"${col[key]}${total}")
+    ws.conditional_formatting.add(
+        f"{col['underpaid_amount']}{first}:{col['underpaid_amount']}{last}",
+        CellIsRule(operator="greaterThan", formula=["0"], fill=UNDERPAID_FILL),
+    )
+    finish_table(ws, L.UNDERPAID_HEADER_ROW, len(L.UNDERPAID_COLUMNS), last, f"C{first}")
