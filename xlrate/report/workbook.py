@@ -159,7 +159,7 @@ def _underpayment_sheets(book: Book, wb: Workbook, position: int) -> None:
     a = book.analysis
     proto = wb[L.UNDERPAID_SHEET] if L.UNDERPAID_SHEET in wb.sheetnames else None
     if proto is not None:
-        proto.title = "xlrate underpayments prototype"  # frees the name for a lone audit
+        proto.title = "xlrate proto"  # frees the name for a lone audit
     audited = [name for name in a.payer_names if name in a.audits]
     names = audit_sheet_names(audited, a.payer_names)
     book.writer.result.audit_sheets = names
