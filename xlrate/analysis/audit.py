@@ -1209,7 +1209,7 @@ def _aggregate(
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    import pandas as pd  # pandas only for callers that want a DataFrame
+    import pandas as pd  # lazy: pandas only for callers that want a DataFrame
 
     def value(v: Any) -> Any:
         if isinstance(v, Decimal):

@@ -141,6 +141,7 @@ def _underpaid_in_period(book: Book, ws: Worksheet) -> None:
     names = ",".join(L.underpaid_name(i) for i, _ in audited)
     total = sum(a.audits[name].underpaid_amount for _, name in audited)
     w.formula(ws, row, column, f"SUM({names})", round(total, 2), "xlrate Money")
+    ws.cell(row, column).number_format = "$#,##0.00"
     book.define(L.SUMMARY_UNDERPAID_NAME, ws, L.absolute(L.SUMMARY_UNDERPAID))
     days = [d for _, name in audited for d in a.audits[name].period if d is not None]
     period = underpaid.period_text((min(days), max(days)) if days else (None, None))
