@@ -127,6 +127,14 @@ def test_one_sheet_per_audited_payer_after_the_payer_sheets(built: Built) -> Non
     payer_sheets = list(built.result.payer_sheets.values())
     assert sheets[: len(payer_sheets) + 3] == ["Summary", *payer_sheets, *names.values()]
     assert L.UNDERPAID_SHEET not in sheets and "xlrate proto" not in sheets
+    # The contracts' fee schedules are on the Sources sheet with the other inputs.
+    contract_fees = [i for i in built.analysis.inputs if i.role == "contract fees"]
+    assert sorted((i.payer, i.name) for i in contract_fees) == sorted(
+        (payer, f"acme_fees_{year}.csv") for payer in PAYERS for year in (2024, 2025)
+    )
+    sources = openpyxl.load_workbook(built.result.path)["Sources"]
+    listed = [r for r in sources.iter_rows(values_only=True) if r[0] == "contract fees"]
+    assert len(listed) == 4 and all(len(str(r[3])) == 64 for r in listed)
 
 
 @pytest.mark.parametrize("payer", list(PAYERS))

@@ -63,7 +63,7 @@ __all__ = [
 class InputFile:
     """One file the analysis read, for the Sources sheet."""
 
-    role: str  # "fee schedule", "835", "volumes", "charges", "profile"
+    role: str  # "fee schedule", "835", "volumes", "charges", "profile", "contract fees"
     payer: str
     name: str
     sha256: str
@@ -377,6 +377,20 @@ def analyze(
     if any(p.contract is not None for p in profile.payers):
         for name, result in audit.audit_profile(profile).items():
             audits[name] = result.sheet()
+            for path in audits[name].fee_files:
+                sha, size = file_digest(path)
+                audited = next(p for p in profile.payers if p.name == name)
+                inputs.append(
+                    InputFile(
+                        "contract fees",
+                        name,
+                        path.name,
+                        sha,
+                        size,
+                        synthetic=audited.synthetic,
+                        notes="the contract's fee schedule the Underpayments sheet audits against",
+                    )
+                )
             # The 835 reader's warnings are there already (from the comparison's read).
             warnings.extend(
                 f"{name} audit: {w}" for w in result.warnings if f"{name}: {w}" not in warnings

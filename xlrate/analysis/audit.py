@@ -1118,6 +1118,7 @@ class AuditResult:
             netted_lines=self.netted_lines,
             contract=self.contract.describe(),
             medicare=self.medicare,
+            fee_files=tuple(period.path for period in self.contract.fees),
         )
 
     @property
@@ -1155,6 +1156,7 @@ class AuditSheet:
     netted_lines: int
     contract: str  # Contract.describe()
     medicare: str  # the Medicare release and locality the terms used ("" when none)
+    fee_files: tuple[Path, ...] = ()  # the contract's fee schedules, for the Sources sheet
 
 
 def _empty_row(key: tuple[str, ...]) -> dict[str, Any]:
