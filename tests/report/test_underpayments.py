@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from report_helpers import recalculate
+from report_helpers import Demo, recalculate
 
 from xlrate.analysis import Analysis, PayerSpec, Profile, analyze
 from xlrate.report import layout as L
@@ -220,3 +220,42 @@ def test_no_patient_member_or_claim_identifier_reaches_the_workbook(built: Built
     assert "ZZLAST1*" in era and "MBR000000001" in era and "CLP*CLM0000001*" in era
     shared = openpyxl.load_workbook(built.shared)
     assert set(built.result.audit_sheets.values()) <= set(shared.sheetnames)
+
+
+def test_the_demo_shows_its_contract_audit(demo: Demo) -> None:
+    """The demo's Medicare Advantage payer has a contract: one sheet, named Underpayments."""
+    assert list(demo.analysis.audits) == ["Lakeside Medicare Advantage"]
+    assert demo.result.audit_sheets == {"Lakeside Medicare Advantage": L.UNDERPAID_SHEET}
+    got = _values(demo.recalculated)
+    audit = demo.analysis.audits["Lakeside Medicare Advantage"]
+    assert audit.underpaid_lines > 0
+    assert got[("Summary", L.SUMMARY_UNDERPAID)] == pytest.approx(audit.underpaid_amount)
+    assert "2026-01-05" in str(got[("Summary", L.SUMMARY_UNDERPAID_NOTE)])
+
+
+def test_shipped_templates_carry_the_underpayments_prototype() -> None:
+    from xlrate.report.workbook import default_template
+
+    repo_template = Path(__file__).resolve().parents[2] / "workbook" / "template.xlsx"
+    for path in (default_template(), repo_template):
+        ws = openpyxl.load_workbook(path)[L.UNDERPAID_SHEET]
+        row = L.UNDERPAID_HEADER_ROW
+        headers = [ws.cell(row, i).value for i in range(1, len(L.UNDERPAID_COLUMNS) + 1)]
+        assert headers == [c.header for c in L.UNDERPAID_COLUMNS], path
+
+
+def test_a_template_without_the_prototype_still_gets_the_sheet(demo: Demo, tmp_path: Path) -> None:
+    """A rebranded template saved before the Underpayments sheet existed."""
+    from xlrate.report.workbook import default_template
+
+    wb = openpyxl.load_workbook(default_template())
+    del wb[L.UNDERPAID_SHEET]
+    template = tmp_path / "old.xlsx"
+    wb.save(template)
+    result = build_workbook(demo.analysis, tmp_path / "old-built.xlsx", template=template)
+    built = openpyxl.load_workbook(result.path)
+    ws = built[L.UNDERPAID_SHEET]
+    assert ws["A1"].value == "Underpayments: Lakeside Medicare Advantage (SYNTHETIC)"
+    assert ws.cell(L.UNDERPAID_HEADER_ROW, 1).value == "Code"
+    assert built.defined_names[L.underpaid_name(4)].attr_text.startswith("Underpayments!$I$")
+    assert set(result.expected) == set(demo.result.expected)
