@@ -152,6 +152,22 @@ def test_sheet_rows_are_what_the_generator_seeded(built: Built, payer: str) -> N
     # Largest dollars underpaid first.
     amounts = [float(r["underpaid_amount"]) for r in rows.values()]  # type: ignore[arg-type]
     assert amounts == sorted(amounts, reverse=True)
+    # Below the table, what explains them: every seeded dollar, in words.
+    ws = openpyxl.load_workbook(built.result.path)[built.result.audit_sheets[payer]]
+    col = L.numbers(L.UNDERPAID_COLUMNS)
+    found = [
+        (str(r[0].value), r[col["underpaid_lines"] - 1].value, r[col["underpaid_amount"] - 1].value)
+        for r in ws.iter_rows()
+        if str(r[0].value).startswith(("Underpaid: ", "Denied: "))
+    ]
+    gen = built.generators[payer]
+    underpaid = [f for f in found if f[0].startswith("Underpaid: ")]
+    assert sum(f[1] for f in underpaid) == len(gen.truth.underpaid)  # type: ignore[misc]
+    cents = round(sum(f[2] for f in underpaid) * 100)  # type: ignore[misc]
+    assert cents == int(sum(gen.truth.underpaid.values(), Decimal(0)) * 100)
+    assert any("paid at the rates of acme_fees_2024.csv" in f[0] for f in underpaid)
+    denied = [f for f in found if f[0].startswith("Denied: ")]
+    assert sum(f[1] for f in denied) == len(gen.truth.denied)  # type: ignore[misc]
 
 
 def test_libreoffice_totals_agree_with_python_and_the_seeds(built: Built) -> None:

@@ -1119,7 +1119,18 @@ class AuditResult:
             contract=self.contract.describe(),
             medicare=self.medicare,
             fee_files=tuple(period.path for period in self.contract.fees),
+            findings=self._sheet_findings(),
         )
+
+    def _sheet_findings(self) -> tuple[tuple[str, str, int, float], ...]:
+        """:meth:`findings` over every payer the 835s name (the sheet is the profile's payer)."""
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for row in self.findings():
+            group = groups.setdefault((row["status"], row["finding"]), [0, _ZERO])
+            group[0] += row["lines"]
+            group[1] += row["amount"]
+        ordered = sorted(groups.items(), key=lambda item: (item[0][0] != "underpaid", -item[1][1]))
+        return tuple((s, f, n, float(a)) for (s, f), (n, a) in ordered)
 
     @property
     def period(self) -> tuple[dt.date | None, dt.date | None]:
@@ -1157,6 +1168,9 @@ class AuditSheet:
     contract: str  # Contract.describe()
     medicare: str  # the Medicare release and locality the terms used ("" when none)
     fee_files: tuple[Path, ...] = ()  # the contract's fee schedules, for the Sources sheet
+    #: what explains the underpaid and denied lines: (status, finding, lines, dollars short
+    #: or, for denials, billed), largest first; words and codes only, no identifier
+    findings: tuple[tuple[str, str, int, float], ...] = ()
 
 
 def _empty_row(key: tuple[str, ...]) -> dict[str, Any]:

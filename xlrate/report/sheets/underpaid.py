@@ -12,8 +12,11 @@ No claim number, patient name or member id is on the sheet: the claim-level work
 
 from __future__ import annotations
 
+import math
+
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlrate.analysis.audit import AuditSheet
@@ -93,3 +96,32 @@ def write(book: Book, ws: Worksheet, payer: str, index: int, audit: AuditSheet) 
         CellIsRule(operator="greaterThan", formula=["0"], fill=UNDERPAID_FILL),
     )
     finish_table(ws, L.UNDERPAID_HEADER_ROW, len(L.UNDERPAID_COLUMNS), last, f"C{first}")
+    _findings(book, ws, total + 2, audit)
+
+
+def _findings(book: Book, ws: Worksheet, row: int, audit: AuditSheet) -> None:
+    """Below the table: what explains the underpaid and denied lines (values, no formulas)."""
+    if not audit.findings:
+        return
+    w = book.writer
+    idx = L.numbers(L.UNDERPAID_COLUMNS)
+    w.put(ws, row, 1, "What explains them", "xlrate Section")
+    row += 1
+    lines_col, dollars_col = idx["underpaid_lines"], idx["underpaid_amount"]
+    # The finding's words in one merged, wrapped cell over the columns left of Lines.
+    span = get_column_letter(lines_col - 1)
+    width = sum(c.width for c in L.UNDERPAID_COLUMNS[: lines_col - 1])
+    w.put(ws, row, 1, "Finding: what the payer's amount matches", "xlrate Header")
+    w.put(ws, row, lines_col, "Lines", "xlrate Header")
+    w.put(ws, row, dollars_col, "Dollars (short; denied: billed)", "xlrate Header")
+    ws.merge_cells(f"A{row}:{span}{row}")
+    ws.row_dimensions[row].height = L.HEADER_HEIGHT
+    for status, finding, count, amount in audit.findings:
+        row += 1
+        text = f"{status.capitalize()}: {finding}"
+        w.put(ws, row, 1, text, "xlrate Wrap")
+        w.put(ws, row, lines_col, count, "xlrate Count")
+        w.put(ws, row, dollars_col, amount, "xlrate Money")
+        ws.merge_cells(f"A{row}:{span}{row}")
+        # Spreadsheet apps do not grow a row for wrapped text on open: size it here.
+        ws.row_dimensions[row].height = 13.5 * max(1, math.ceil(len(text) / (width * 1.1)))
