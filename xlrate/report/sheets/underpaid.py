@@ -48,16 +48,21 @@ def write(book: Book, ws: Worksheet, payer: str, index: int, audit: AuditSheet) 
         "Every 835 service line against what the contract says it pays. Variance = allowed - "
         "expected (negative: paid less). Denied lines are counted apart, not as underpayments.",
     )
-    w.put(ws, 3, 1, f"Contract: {audit.contract or 'no terms'}", "xlrate Note")
-    if audit.medicare:
-        w.put(ws, 3, idx["underpaid_lines"], f"Medicare terms: {audit.medicare}", "xlrate Note")
+    terms = f"Contract: {audit.contract or 'no terms'}"
+    w.put(
+        ws,
+        3,
+        1,
+        terms + (f". Medicare used: {audit.medicare}" if audit.medicare else ""),
+        "xlrate Note",
+    )
     w.put(
         ws,
         4,
         1,
         f"Dates of service {period_text(audit.period)}: {audit.lines} line(s) audited, "
         f"{audit.underpaid_lines} underpaid, {audit.denied_lines} denied, "
-        f"{audit.no_term_lines} without a contract term; {audit.netted_lines} 835 line(s) "
+        f"{audit.no_term_lines} without a contract term; {audit.netted_lines} line(s) of the 835s "
         "netted out (reversals and corrections). Claim by claim: xlrate audit --worklist.",
         "xlrate Note",
     )
