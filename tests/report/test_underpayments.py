@@ -24,6 +24,9 @@ from xlrate.report.workbook import BuildResult, build_workbook
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
 from era_generator import LOCALITY, Generator, render  # noqa: E402
 
+# A module fixture builds a workbook and LibreOffice recalculates it; the demo's too.
+pytestmark = pytest.mark.slow
+
 CLAIMS = 400
 # Two payers with contracts (seeded differently), one without: sheets "Underpaid <payer>".
 PAYERS = {"Acme Health Plan": ("ACME HEALTH PLAN", 14), "Beta Care": ("BETA CARE", 2025)}
