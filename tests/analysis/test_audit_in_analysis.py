@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,26 @@ def test_a_contract_without_835s_says_what_to_add(tmp_path: Path) -> None:
     path = _profile(tmp_path, "{ pct_of_medicare = 100 }", era=False)
     with pytest.raises(InputError, match="era"):
         analyze(load_profile(path))
+
+
+def test_the_835s_of_an_audited_payer_are_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xlrate.analysis import audit
+    from xlrate.practice import era835
+
+    calls: list[bool] = []
+    real = era835.read_era
+
+    def counting(paths: Any, **kwargs: Any) -> Any:
+        calls.append(bool(kwargs.get("lines")))
+        return real(paths, **kwargs)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the audit read the 835s again")
+
+    monkeypatch.setattr(era835, "read_era", counting)
+    monkeypatch.setattr(audit, "read_era", refuse)
+    analysis = analyze(load_profile(_profile(tmp_path, "{ pct_of_medicare = 100 }")))
+    assert calls == [True]
+    assert analysis.audits["Lakeside"].lines == 16

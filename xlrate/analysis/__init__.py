@@ -223,12 +223,21 @@ def analyze(
         )
     medicare = medicare or MedicareSource()
     read_fees = read_fees or _default_fee_reader
+    # With the default reader, a payer with a contract has its 835s read once, with the
+    # service lines the audit needs (else they would be read twice).
+    audit_read = read_era is None
     read_era = read_era or _default_era_reader
 
     inputs: list[InputFile] = []
     warnings: list[str] = []
     era_results: dict[str, Any] = {}
     profile = _name_era_payers(profile, read_era, era_results)
+    remits: dict[str, Any] = {}
+    if audit_read:
+        for payer in profile.payers:
+            if payer.contract is not None and payer.era and payer.name not in era_results:
+                remits[payer.name] = era835.read_era(list(payer.era), lines=True)
+                era_results[payer.name] = remits[payer.name]
     if profile.path is not None and profile.path.exists():
         sha, size = file_digest(profile.path)
         inputs.append(
@@ -375,7 +384,7 @@ def analyze(
 
     audits: dict[str, audit.AuditSheet] = {}
     if any(p.contract is not None for p in profile.payers):
-        for name, result in audit.audit_profile(profile).items():
+        for name, result in audit.audit_profile(profile, remits).items():
             audits[name] = result.sheet()
             for path in audits[name].fee_files:
                 sha, size = file_digest(path)

@@ -1299,10 +1299,13 @@ class _ProfileLike(Protocol):
     def payers(self) -> Sequence[_PayerLike]: ...
 
 
-def audit_profile(profile: _ProfileLike) -> dict[str, AuditResult]:
+def audit_profile(
+    profile: _ProfileLike, remits: Mapping[str, Any] | None = None
+) -> dict[str, AuditResult]:
     """Audit each payer of ``profile`` that has a ``contract`` against its ``era`` files.
 
     A contract without its own locality / ZIP takes the practice's. Keys are payer names.
+    ``remits`` (payer name -> ``read_era(..., lines=True)``) saves reading 835s again.
     """
     results: dict[str, AuditResult] = {}
     for payer in profile.payers:
@@ -1314,9 +1317,9 @@ def audit_profile(profile: _ProfileLike) -> dict[str, AuditResult]:
         contract = parse_contract(payer.contract, where=where)
         if contract.locality is None and contract.zip is None:
             contract = replace(contract, locality=profile.locality, zip=profile.zip)
-        remits = read_era(list(payer.era), lines=True)
-        result = audit_lines(remits.lines, contract)
-        result.warnings[:0] = remits.warnings
+        read = (remits or {}).get(payer.name) or read_era(list(payer.era), lines=True)
+        result = audit_lines(read.lines, contract)
+        result.warnings[:0] = read.warnings
         results[payer.name] = result
     return results
 
