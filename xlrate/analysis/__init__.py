@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from xlrate.analysis import compare, scenarios
+from xlrate.analysis import audit, compare, scenarios
 from xlrate.codes import clean_code, parse_modifiers
 from xlrate.errors import ImportFileError, InputError
 from xlrate.files import file_digest
@@ -63,7 +63,7 @@ __all__ = [
 class InputFile:
     """One file the analysis read, for the Sources sheet."""
 
-    role: str  # "fee schedule", "835", "volumes", "charges", "profile"
+    role: str  # "fee schedule", "835", "volumes", "charges", "profile", "contract fees"
     payer: str
     name: str
     sha256: str
@@ -114,6 +114,9 @@ class Analysis:
     #: release id -> CMS provenance of the two releases of the year-over-year columns
     #: (those the engine could load), for the Sources sheet
     yoy_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: payer -> its underpayment audit (payers with a ``contract`` and 835s), for the
+    #: Underpayments sheets; no claim, patient or member identifier
+    audits: dict[str, audit.AuditSheet] = field(default_factory=dict)
 
     @property
     def payer_names(self) -> list[str]:
@@ -220,12 +223,21 @@ def analyze(
         )
     medicare = medicare or MedicareSource()
     read_fees = read_fees or _default_fee_reader
+    # With the default reader, a payer with a contract has its 835s read once, with the
+    # service lines the audit needs (else they would be read twice).
+    audit_read = read_era is None
     read_era = read_era or _default_era_reader
 
     inputs: list[InputFile] = []
     warnings: list[str] = []
     era_results: dict[str, Any] = {}
     profile = _name_era_payers(profile, read_era, era_results)
+    remits: dict[str, Any] = {}
+    if audit_read:
+        for payer in profile.payers:
+            if payer.contract is not None and payer.era and payer.name not in era_results:
+                remits[payer.name] = era835.read_era(list(payer.era), lines=True)
+                era_results[payer.name] = remits[payer.name]
     if profile.path is not None and profile.path.exists():
         sha, size = file_digest(profile.path)
         inputs.append(
@@ -370,6 +382,29 @@ def analyze(
         yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
     yoy_provenance = _yoy_provenance(medicare, yoy_years)
 
+    audits: dict[str, audit.AuditSheet] = {}
+    if any(p.contract is not None for p in profile.payers):
+        for name, result in audit.audit_profile(profile, remits).items():
+            audits[name] = result.sheet()
+            for path in audits[name].fee_files:
+                sha, size = file_digest(path)
+                audited = next(p for p in profile.payers if p.name == name)
+                inputs.append(
+                    InputFile(
+                        "contract fees",
+                        name,
+                        path.name,
+                        sha,
+                        size,
+                        synthetic=audited.synthetic,
+                        notes="the contract's fee schedule the Underpayments sheet audits against",
+                    )
+                )
+            # The 835 reader's warnings are there already (from the comparison's read).
+            warnings.extend(
+                f"{name} audit: {w}" for w in result.warnings if f"{name}: {w}" not in warnings
+            )
+
     spec = profile.scenarios
     return Analysis(
         profile=profile,
@@ -398,6 +433,7 @@ def analyze(
         generated=generated or datetime.now(timezone.utc),
         warnings=warnings,
         yoy_provenance=yoy_provenance,
+        audits=audits,
     )
 
 
