@@ -168,7 +168,7 @@ def main(argv: list[str]) -> int:
             code = run(*step)
             if code:
                 return code
-        return run(str(PY), "-m", "pytest", "-q", *rest)
+        return run(str(PY), "-m", "pytest", "-q", "-n", "2", *rest)
     if task == "bench":
         ensure_env(dev=True)
         return run(str(PY), str(ROOT / "scripts" / "bench.py"), *rest)
