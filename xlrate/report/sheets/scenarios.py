@@ -85,7 +85,8 @@ def _market_columns(book: Book, ws: Worksheet, first: int, last: int) -> None:
         for c, column in enumerate(L.SCENARIO_MARKET_COLUMNS, start=start):
             assert column.formula is not None
             text = column.formula.format(r=row, **fields)
-            w.formula(ws, row, c, text, float(change.loc[payer, column.key]), column.style)
+            value = float(change[column.key].to_dict()[payer])
+            w.formula(ws, row, c, text, value, column.style)
     for c, column in enumerate(L.SCENARIO_MARKET_COLUMNS, start=start):
         col = get_column_letter(c)
         text = f"SUM({col}{first}:{col}{last})"
