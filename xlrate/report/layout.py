@@ -338,6 +338,7 @@ MEDICARE_COLUMNS = [
 # {rng[key]} is a column of the row's payer sheet, {amounts}/{keys} the Medicare sheet's.
 MARKET_SHEET = "Market"
 MARKET_HEADER_ROW = 4
+MARKET_HEADER_HEIGHT = 58
 _MARKET_KEY = '{code}{r}&"|"&{modifier}{r}&"|"&{setting}{r}'
 MARKET_COLUMNS = [
     Column("payer", "Payer", 24, "xlrate Text"),
@@ -352,7 +353,7 @@ MARKET_COLUMNS = [
         "xlrate Money",
         "INDEX({rng[rate]},MATCH(" + _MARKET_KEY + ",{rng[key]},0))",
     ),
-    Column("tins", "Other TINs in the payer's files", 9, "xlrate Count"),
+    Column("tins", "Other TINs in payer's files", 9, "xlrate Count"),
     Column("p25", "Market 25th percentile", 10, "xlrate Money"),
     Column("median", "Market median", 10, "xlrate Money"),
     Column("p75", "Market 75th percentile", 10, "xlrate Money"),
@@ -366,13 +367,9 @@ MARKET_COLUMNS = [
         "INDEX({amounts},MATCH(" + _MARKET_KEY + ",{keys},0))",
     ),
     Column("rate_pct", "Your rate % of Medicare", 9, "xlrate Percent", "{rate}{r}/{medicare}{r}"),
-    Column(
-        "p25_pct", "25th percentile % of Medicare", 9, "xlrate Percent", "{p25}{r}/{medicare}{r}"
-    ),
+    Column("p25_pct", "25th pct. % of Medicare", 9, "xlrate Percent", "{p25}{r}/{medicare}{r}"),
     Column("median_pct", "Median % of Medicare", 9, "xlrate Percent", "{median}{r}/{medicare}{r}"),
-    Column(
-        "p75_pct", "75th percentile % of Medicare", 9, "xlrate Percent", "{p75}{r}/{medicare}{r}"
-    ),
+    Column("p75_pct", "75th pct. % of Medicare", 9, "xlrate Percent", "{p75}{r}/{medicare}{r}"),
     Column(
         "own_file_pct",
         "Your file rate % of Medicare",
@@ -403,7 +400,7 @@ _MARKET_OF = "({mk[payer]}={payer}{r})"
 SUMMARY_MARKET_COLUMNS = [
     Column(
         "market_median_pct",
-        "Market median % of Medicare (weighted)",
+        "Market median % of Medicare",
         11,
         "xlrate Percent",
         "IF(SUMPRODUCT(" + _MARKET_OF + '*{mk[medicare]}*{mk[volume]})=0,"",'
@@ -412,7 +409,7 @@ SUMMARY_MARKET_COLUMNS = [
     ),
     Column(
         "codes_below_market_median",
-        "Codes below the market median",
+        "Codes below market median",
         10,
         "xlrate Count",
         "SUMPRODUCT(" + _MARKET_OF + "*({mk[rate]}<{mk[median]}))",
@@ -425,7 +422,7 @@ SUMMARY_MARKET_TOTAL = (
 SCENARIO_MARKET_COLUMNS = [
     Column(
         "at_market_median",
-        "Change: codes below the market median raised to it",
+        "Change: codes below market median raised to it",
         13,
         "xlrate Dollars",
         "SUMPRODUCT(" + _MARKET_OF + "*{mk[to_median]})",

@@ -51,7 +51,7 @@ def write(book: Book, ws: Worksheet) -> None:
     for c, column in enumerate(L.MARKET_COLUMNS, start=1):
         w.put(ws, header, c, column.header, "xlrate Header")
         ws.column_dimensions[get_column_letter(c)].width = column.width
-    ws.row_dimensions[header].height = L.HEADER_HEIGHT
+    ws.row_dimensions[header].height = L.MARKET_HEADER_HEIGHT
     cols = L.letters(L.MARKET_COLUMNS)
     base = {
         **cols,
