@@ -289,3 +289,29 @@ def test_without_tic_files_no_market_sheet_and_no_market_imports(tmp_path: Path)
     assert L.MARKET_SHEET not in wb.sheetnames
     summary = wb["Summary"]
     assert summary.cell(L.SUMMARY_HEADER_ROW, len(L.SUMMARY_COLUMNS) + 1).value is None
+
+
+def test_a_second_build_skips_the_unchanged_file_and_an_npi_finds_the_same_tin(
+    built: Built,
+) -> None:
+    from dataclasses import replace
+
+    from xlrate.settings import data_home
+
+    # The market store is under the user's data home (this test's own, empty one).
+    first = analyze(built.profile)
+    assert [
+        i.notes.endswith(f"read now into {data_home() / 'market'}")
+        for i in first.inputs
+        if i.role == "TiC file"
+    ] == [True]
+    assert (data_home() / "market" / "manifest.json").is_file()
+    by_npi = analyze(replace(first.profile, tin=(), npi=(1730666900,)))
+    assert (
+        [i.notes for i in by_npi.inputs if i.role == "TiC file"][0]
+        .split("; ")[1]
+        .startswith("unchanged since the last read")
+    )
+    assert by_npi.market is not None and built.analysis.market is not None
+    columns = ["code", "modifier", "market_own_rate", "market_rank", "market_median"]
+    assert by_npi.market.rows[columns].equals(built.analysis.market.rows[columns])
