@@ -315,3 +315,17 @@ def test_a_second_build_skips_the_unchanged_file_and_an_npi_finds_the_same_tin(
     assert by_npi.market is not None and built.analysis.market is not None
     columns = ["code", "modifier", "market_own_rate", "market_rank", "market_median"]
     assert by_npi.market.rows[columns].equals(built.analysis.market.rows[columns])
+
+
+def test_an_unreadable_tic_file_is_a_note_and_the_workbook_has_no_market(tmp_path: Path) -> None:
+    profile = _write_profile(tmp_path, tic=True)
+    text = profile.read_text("utf-8").replace(repr(str(UHC)), "'missing.json.gz'")
+    profile.write_text(text, "utf-8")
+    analysis = analyze(profile)
+    assert analysis.market is not None and analysis.market.rows.empty
+    assert [w for w in analysis.warnings if "missing.json.gz" in w] == analysis.warnings
+    assert len(analysis.warnings) == 1 and "\n" not in analysis.warnings[0]
+    result = build_workbook(analysis, tmp_path / "out.xlsx")
+    wb = openpyxl.load_workbook(result.path)
+    assert L.MARKET_SHEET not in wb.sheetnames
+    assert wb["Summary"].cell(L.SUMMARY_HEADER_ROW, len(L.SUMMARY_COLUMNS) + 1).value is None

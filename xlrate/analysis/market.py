@@ -637,6 +637,8 @@ def practice_market(
         )
         files += [(payer.name, f) for f in run.ingest.files]
         notes += [f"{payer.name}: {error}" for error in run.ingest.errors]
+        if not run.ingest.keys:  # nothing read: the benchmark's own notes would mislead
+            continue
         notes += [f"{payer.name}: {note}" for note in run.benchmark.notes]
         dollars = run.benchmark.dollars.copy()
         dollars["payer"] = payer.name
