@@ -19,7 +19,7 @@ from xlrate.report.sheets import Book, Record, finish_table, records
 NOTES = (
     "Market figures: the payer's own Transparency in Coverage files; each other practice (TIN) "
     "counts once, at the median of its own rates; your TINs/NPIs ([practice] tin, npi in the "
-    "profile) are never your own peers.",
+    "profile) are never counted among them.",
     "Your rank: where your rate in the payer's files stands among those TINs and yours, lowest first.",
     "Change per year at the market median: (median - your rate) x annual volume, for codes "
     "paid below the median; the Scenarios sheet adds it up per payer.",
