@@ -12,6 +12,7 @@ reader callables, so a test can hand in small tables and the real code paths sti
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -426,15 +427,13 @@ def _market(
     The files go into the user's market store (``<data home>/market``, the same one
     ``xlrate market`` uses), so a second build skips files that have not changed.
     """
-    import importlib.util
-
     missing = [m for m in ("pyarrow", "duckdb", "ijson") if importlib.util.find_spec(m) is None]
     if missing:
         raise InputError(
             f"{profile.path or 'the profile'}: reading payers' tic files needs "
             f"{', '.join(missing)}: pip install 'xlrate[market]' (or remove tic from the profile)"
         )
-    # Only here: pyarrow/duckdb/ijson (the "market" extra) load for profiles with TiC files.
+    # lazy: pyarrow/duckdb/ijson (the "market" extra) load only for profiles with TiC files
     from xlrate.analysis.market import practice_market
 
     market = practice_market(

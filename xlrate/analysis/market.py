@@ -38,6 +38,7 @@ from xlrate.errors import XlrateError
 from xlrate.market.ingest import FileResult, IngestResult, ingest
 from xlrate.market.reader import DOLLAR_TYPES, normalize_tin
 from xlrate.market.store import Store
+from xlrate.market.toc import read_toc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -603,9 +604,7 @@ def practice_market(
     :func:`benchmark` (locality, zip, year, release). A file that cannot be read is a note,
     not a failure of the whole analysis.
     """
-    import pandas as pd
-
-    from xlrate.market.toc import read_toc
+    import pandas as pd  # lazy: pandas, as in the rest of this module
 
     target = Store(store)
     notes: list[str] = []
