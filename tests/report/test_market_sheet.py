@@ -329,3 +329,17 @@ def test_an_unreadable_tic_file_is_a_note_and_the_workbook_has_no_market(tmp_pat
     wb = openpyxl.load_workbook(result.path)
     assert L.MARKET_SHEET not in wb.sheetnames
     assert wb["Summary"].cell(L.SUMMARY_HEADER_ROW, len(L.SUMMARY_COLUMNS) + 1).value is None
+
+
+def test_a_payer_whose_files_lack_its_setting_is_named(tmp_path: Path) -> None:
+    profile = _write_profile(tmp_path, tic=True)
+    # The file's rates are all for POS 11 (office): nothing to set facility rows against.
+    text = profile.read_text("utf-8").replace(
+        "target = 120\n", 'target = 120\nsetting = "facility"\n'
+    )
+    profile.write_text(text, "utf-8")
+    analysis = analyze(profile)
+    assert analysis.market is not None and analysis.market.rows.empty
+    assert len(analysis.warnings) == 1 and analysis.warnings[0].startswith(
+        PAYER + ": its files have no"
+    )

@@ -650,4 +650,11 @@ def practice_market(
     summary = market_summary(joined, names)
     summary["at_market_median"] = market_median_change(joined, names).to_numpy()
     rows = joined[joined["market_tins"] > 0].reset_index(drop=True)
+    read = {payer for payer, f in files if f.status != "failed"}
+    for name in names:
+        if name in read and not (rows["payer"] == name).any():
+            notes.append(
+                f"{name}: its files have no professional dollar rates of other practices for "
+                "the codes and settings compared (nothing for the Market sheet)"
+            )
     return PracticeMarket(rows, summary, target.url, files, notes)
