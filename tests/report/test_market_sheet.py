@@ -343,3 +343,15 @@ def test_a_payer_whose_files_lack_its_setting_is_named(tmp_path: Path) -> None:
     assert len(analysis.warnings) == 1 and analysis.warnings[0].startswith(
         PAYER + ": its files have no"
     )
+
+
+def test_one_payers_market_has_a_chart_of_rate_and_median(built: Built) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(built.result.path) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    market = [c for c in charts if "your rate and the market median" in c]
+    assert len(charts) == 2 and len(market) == 1  # the Summary's and the Market sheet's
+    col = L.letters(L.MARKET_COLUMNS)
+    assert f"'Market'!${col['median_pct']}$" in market[0]
+    assert f"'Market'!${col['code']}$" in market[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -24,6 +25,34 @@ NOTES = (
     "Change per year at the market median: (median - your rate) x annual volume, for codes "
     "paid below the median; the Scenarios sheet adds it up per payer.",
 )
+
+
+#: The chart is drawn for one payer with at most this many codes (beyond, the table says it
+#: better; with several payers the same code would repeat down the chart).
+CHART_ROWS = 30
+
+
+def _chart(ws: Worksheet, first: int, last: int, row: int, payer: str) -> None:
+    """Your rate and the market median, as percents of Medicare, code by code."""
+    idx = L.numbers(L.MARKET_COLUMNS)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 10
+    chart.title = f"{payer}: your rate and the market median (% of Medicare)"
+    chart.y_axis.numFmt = "0%"
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.scaling.orientation = "maxMin"
+    for key, colour in (("rate_pct", "2F5597"), ("median_pct", "A5A5A5")):
+        data = Reference(ws, min_col=idx[key], min_row=L.MARKET_HEADER_ROW, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.series[-1].graphicalProperties.solidFill = colour
+    chart.set_categories(Reference(ws, min_col=idx["code"], min_row=first, max_row=last))
+    chart.legend.position = "b"
+    chart.gapWidth = 50
+    chart.height = max(7.5, 1.2 * (last - first + 1) + 3.5)
+    chart.width = 22
+    ws.add_chart(chart, f"A{row}")
 
 
 def _number(value: Any) -> float | None:
@@ -96,6 +125,9 @@ def write(book: Book, ws: Worksheet) -> None:
     note_row = last + 2
     for offset, text in enumerate((*NOTES, *a.market.notes), start=note_row):
         w.put(ws, offset, 1, text, "xlrate Note")
+    payers = set(rows["payer"])
+    if len(payers) == 1 and last - first + 1 <= CHART_ROWS:
+        _chart(ws, first, last, note_row + len(NOTES) + len(a.market.notes) + 1, *payers)
     finish_table(ws, header, len(L.MARKET_COLUMNS), last, f"E{first}")
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
