@@ -355,3 +355,17 @@ def test_one_payers_market_has_a_chart_of_rate_and_median(built: Built) -> None:
     col = L.letters(L.MARKET_COLUMNS)
     assert f"'Market'!${col['median_pct']}$" in market[0]
     assert f"'Market'!${col['code']}$" in market[0]
+
+
+def test_market_columns_are_named_for_the_readback(built: Built) -> None:
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.load_workbook(built.result.path)
+    first = L.SUMMARY_HEADER_ROW + 1
+    pct, below = (get_column_letter(len(L.SUMMARY_COLUMNS) + i) for i in (1, 2))
+    names = wb.defined_names
+    assert (
+        names["Summary_MarketMedianPct"].attr_text == f"Summary!${pct}${first}:${pct}${first + 1}"
+    )
+    assert names["Summary_CodesBelowMarketMedian"].attr_text.endswith(f"${below}${first + 1}")
+    assert names["Summary_Total_MarketMedianPct"].attr_text == f"Summary!${pct}${first + 2}"

@@ -480,6 +480,12 @@ SUMMARY_WEIGHTED = "Summary_WeightedPct"
 SUMMARY_SHORTFALL = "Summary_Shortfall"
 SUMMARY_TOTAL_WEIGHTED_NAME = "Summary_Total_WeightedPct"
 SUMMARY_TOTAL_SHORTFALL = "Summary_Total_Shortfall"
+#: With a Market sheet: the Summary's market columns (payer rows) and the All payers percent.
+SUMMARY_MARKET_NAMES = {
+    "market_median_pct": "Summary_MarketMedianPct",
+    "codes_below_market_median": "Summary_CodesBelowMarketMedian",
+}
+SUMMARY_TOTAL_MARKET_MEDIAN = "Summary_Total_MarketMedianPct"
 #: Medicare sheet columns (data rows), by column key: Medicare_Code, Medicare_Amount...
 MEDICARE_NAMES = {
     "code": "Medicare_Code",

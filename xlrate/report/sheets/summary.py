@@ -254,3 +254,7 @@ def _market_columns(book: Book, ws: Worksheet, first: int, last: int) -> None:
         text = text.format(col=get_column_letter(c))
         w.formula(ws, total, c, text, expected, "xlrate Total")
         ws.cell(total, c).number_format = ws.cell(first, c).number_format
+        letter = get_column_letter(c)
+        book.define(L.SUMMARY_MARKET_NAMES[column.key], ws, f"${letter}${first}:${letter}${last}")
+        if column.key == "market_median_pct":
+            book.define(L.SUMMARY_TOTAL_MARKET_MEDIAN, ws, f"${letter}${total}")
