@@ -23,7 +23,13 @@ from xlrate.medicare import cms_files, store  # noqa: E402
 CMS = ROOT / "tests" / "data" / "cms"
 OUT = ROOT / "xlrate" / "medicare" / "data"
 
+# folder (or zip) under tests/data/cms -> provenance added to the release
 BUNDLES = {
+    "rvu25a/rvu25a-updated-01_10_2025.zip": {
+        # CMS's own zip, byte for byte; CMS named it with slashes in the date.
+        "source_url": "https://www.cms.gov/files/zip/rvu25a-updated-01/10/2025.zip",
+        "landing_page": "https://www.cms.gov/medicare/payment/fee-schedules/physician/pfs-relative-value-files/rvu25a",
+    },
     "rvu25d": {
         "source_url": "https://www.cms.gov/files/zip/rvu25d.zip",
         "landing_page": "https://www.cms.gov/medicare/payment/fee-schedules/physician/pfs-relative-value-files/rvu25d",
@@ -57,13 +63,20 @@ def main() -> None:
         if (OUT / kind).exists():
             shutil.rmtree(OUT / kind)
     for folder, extra in BUNDLES.items():
-        bundle = cms_files.read_bundle(CMS / folder)
-        info = store.install_bundle(
-            bundle, {**extra, "installed_by": "scripts/build_embedded_data.py"}, root=OUT
-        )
-        print(
-            f"{info.release_id}: {len(bundle.tables['pprrvu'])} RVU rows, complete={bundle.complete}"
-        )
+        path = CMS / folder
+        bundle = cms_files.read_bundle(path)
+        provenance: dict[str, object] = {**extra, "installed_by": "scripts/build_embedded_data.py"}
+        if path.is_file():
+            data = path.read_bytes()
+            provenance["archive"] = {
+                "name": extra["source_url"].split("/files/zip/", 1)[-1],
+                "saved_as": path.name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+            }
+        info = store.install_bundle(bundle, provenance, root=OUT)
+        rows = len(bundle.tables["pprrvu"] if bundle.tables["pprrvu"] is not None else ())
+        print(f"{info.release_id}: {rows} RVU rows, complete={bundle.complete}")
     data = (CMS / ZIP5["folder"] / ZIP5["file"]).read_bytes()
     frame = cms_files.read_zip5(data, ZIP5["file"])
     provenance = {

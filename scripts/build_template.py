@@ -29,6 +29,9 @@ from xlrate.report.layout import (  # noqa: E402
     SOURCES_CMS_COLUMNS,
     STYLE_NAMES,
     SUMMARY_COLUMNS,
+    UNDERPAID_COLUMNS,
+    UNDERPAID_HEADER_ROW,
+    UNDERPAID_SHEET,
     Column,
 )
 from xlrate.report.styles import named_styles  # noqa: E402
@@ -83,6 +86,13 @@ def build(path: Path) -> None:
         proto.cell(row, 11, label).style = "xlrate Label"
     header_row(proto, 6, PAYER_COLUMNS)
 
+    # Copied once per payer with a contract audit (removed when there is none).
+    under = wb.create_sheet(UNDERPAID_SHEET)
+    under["A1"] = "Underpayments"
+    under["A1"].style = "xlrate Title"
+    under["A2"].style = "xlrate Subtitle"
+    header_row(under, UNDERPAID_HEADER_ROW, UNDERPAID_COLUMNS)
+
     matrix = wb.create_sheet("Matrix")
     matrix["A1"] = "Percent of Medicare by code and payer"
     matrix["A1"].style = "xlrate Title"
@@ -124,12 +134,13 @@ def build(path: Path) -> None:
     lines = [
         "Summary: each payer's volume-weighted percent of Medicare (sum of rate x volume / sum of Medicare x volume), median, codes below your target, and the top underpaid codes.",
         "One sheet per payer: every code with its rate, the Medicare amount, percent of Medicare, your target and the annual impact of the gap. Yellow cells are inputs: change the target and the sheet recalculates.",
+        'Underpayments (payers with a contract in the profile): every 835 line against what the contract says it pays, by code: expected, allowed, variance, lines and dollars underpaid, denied lines. The Summary\'s "Underpaid in the period" adds up their totals. No claim numbers or patient details: the claim-by-claim worklist comes from xlrate audit --worklist.',
         "Matrix: percent of Medicare for every code and payer side by side, with the payer paying the least.",
         "Scenarios: what a payer moving to a percent of Medicare, a floor, or a uniform raise is worth per year. Change the yellow cells.",
         "Medicare: the Medicare amounts used, with RVUs, GPCIs and the conversion factor, and the change from the prior year.",
         "Sources: the CMS files (release, SHA-256, conversion factor) and every input file with its checksum and row counts.",
         "All figures are native Excel formulas (no macros, no add-ins): the file recalculates the same in Excel, LibreOffice and Google Sheets.",
-        "Named cells (the Name box): Locality, MedicareYear and MedicareReleaseInUse on Sources, Target_01... on the payer sheets, Scenario_... on Scenarios, and the Summary and Medicare tables. The add-in's buttons and functions find everything by these names, so headings and labels can be retitled freely.",
+        "Named cells (the Name box): Locality, MedicareYear and MedicareReleaseInUse on Sources, Target_01... on the payer sheets, Underpaid_01... on the Underpayments sheets, Scenario_... on Scenarios, and the Summary and Medicare tables. The add-in's buttons and functions find everything by these names, so headings and labels can be retitled freely.",
         "CPT codes are the American Medical Association's; descriptions appear only when your own files carry them.",
     ]
     for offset, line in enumerate(lines, start=3):

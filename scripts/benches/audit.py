@@ -10,7 +10,9 @@ fee schedule + 125% of Medicare contract with seeded misapplications, denials, r
 a block of generated claims is repeated with fresh claim numbers until the file holds
 100,000 service lines. Measured: reading the 835 into line records plus auditing them
 (``read_era(..., lines=True)`` + ``audit_lines``), beside the baseline of reading the same
-file for totals only (``read_era``), which every 835 user already pays.
+file for totals only (``read_era``), which every 835 user already pays. And the workbook:
+``analyze`` + ``build_workbook`` of a one-payer profile with that 835 and the contract (the
+audit and its Underpayments sheet) beside the same profile without the contract.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def rows() -> list[dict[str, object]]:
         audit_cpu = time.process_time() - cpu
         assert int(plain.by_code["lines"].abs().sum()) > 0
         size = era.stat().st_size / 1e6
+        workbook, workbook_base = _workbook(Path(tmp), era, terms)
     label = f"{count:,} service lines ({size:.0f} MB 835), {len(audited.underpaid):,} underpaid"
     return [
         {
@@ -109,7 +112,35 @@ def rows() -> list[dict[str, object]]:
             "baseline_value": baseline,
             "target": "",
         },
+        {
+            "benchmark": "audit: analyze + build_workbook with the Underpayments sheet, same 835",
+            "value": workbook,
+            "unit": "s",
+            "baseline": "the same profile without the contract (no audit)",
+            "baseline_value": workbook_base,
+            "target": "",
+        },
     ]
+
+
+def _workbook(folder: Path, era: Path, terms: dict[str, object]) -> tuple[float, float]:
+    """Wall seconds of analyze + build_workbook for one payer with this 835, with the
+    contract (the audit and its sheet) and without."""
+    from era_generator import LOCALITY
+
+    from xlrate.analysis import PayerSpec, Profile, analyze
+    from xlrate.report.workbook import build_workbook
+
+    times = []
+    for contract in (terms, None):
+        payer = PayerSpec("Acme Health Plan", era=(era,), contract=contract)
+        profile = Profile(
+            name="Bench", locality=LOCALITY, year=2025, release="2025D", payers=(payer,)
+        )
+        start = time.perf_counter()
+        build_workbook(analyze(profile), folder / f"bench-{contract is None}.xlsx")
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
 
 
 if __name__ == "__main__":

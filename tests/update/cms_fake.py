@@ -94,6 +94,7 @@ class Route:
     delay: float = 0.0  # seconds before answering
     stall_after: int | None = None  # send this many body bytes, then hang
     hits: int = 0
+    status: int = 200  # another status (403) answers every request with it
 
 
 class FakeCMS:
@@ -104,12 +105,21 @@ class FakeCMS:
         self.log: list[tuple[str, int]] = []
         self.url = ""
 
-    def page(self, path: str, *links: str) -> None:
-        anchors = "".join(
-            f'<li><a href="{link}">{link.rsplit("/", 1)[-1]}</a></li>' for link in links
+    def page(self, path: str, *links: str | tuple[str, str]) -> None:
+        """A page linking ``links``: an href, or (href, link text) as CMS writes them."""
+        anchors = []
+        for link in links:
+            href, text = link if isinstance(link, tuple) else (link, link.rsplit("/", 1)[-1])
+            anchors.append(f'<li><a href="{href}" hreflang="en">{text}</a></li>')
+        html = (
+            '<html><body><nav><a href="/">Home</a><a href="/about-cms">About</a></nav>'
+            f"<h1>CMS</h1><ul>{''.join(anchors)}</ul></body></html>"
         )
-        html = f"<html><body><h1>CMS</h1><ul>{anchors}</ul></body></html>"
         self.routes[path] = Route(html.encode(), content_type="text/html; charset=utf-8")
+
+    def forbidden(self, path: str) -> None:
+        """A page that answers 403 Forbidden (as some of CMS's moved pages do)."""
+        self.routes[path] = Route(b"Access denied", content_type="text/plain", status=403)
 
     def file(self, path: str, body: bytes | Path, **options: Any) -> Route:
         data = body.read_bytes() if isinstance(body, Path) else body
@@ -145,6 +155,10 @@ def _handler(cms: FakeCMS) -> type[BaseHTTPRequestHandler]:
                     cms.log.append((path, 404))
                     return
                 route.hits += 1
+                if route.status != 200:
+                    cms.log.append((path, route.status))
+                    self._plain(route.status, route.body)
+                    return
                 if route.failures:
                     status = route.failures.pop(0)
                     cms.log.append((path, status))
@@ -350,3 +364,142 @@ def serve_good(cms: FakeCMS, zips: dict[str, Path]) -> FakeCMS:
     cms.rvu_landing("rvu25d", "/files/zip/rvu25d.zip")
     cms.file("/files/zip/rvu25d.zip", zips["good"])
     return cms
+
+
+# --- CMS's site as it really looks (issue 16) ------------------------------------------------
+
+OLD_RVU_PAGES = "/medicare/medicare-fee-service-payment/physicianfeesched/pfs-relative-value-files"
+RVU26D_HTML_LINK = (
+    "/files/zip/rvu26d-updated-08-26-2026.zip",
+    "RVU26D - Updated 08/26/2026",
+)
+
+# The file each release resolves to, as CMS named it (issue 16; 2024B and 2024C as a public
+# scraper's list names them; 2025B and 2025C were not named anywhere, so plain names).
+EXPECTED_FILES = {
+    "2024A": "rvu24a-updated-04/01/2024.zip",
+    "2024AR": "rvu24ar-posted-04/01/2024.zip",
+    "2024B": "rvu24b-updated-03/18/2024.zip",
+    "2024C": "rvu24c-updated-09/09/2024.zip",
+    "2024D": "rvu24d.zip",
+    "2025A": "rvu25a-updated-01/10/2025.zip",
+    "2025B": "rvu25b.zip",
+    "2025C": "rvu25c.zip",
+    "2025D": "rvu25d-updated-09/11/2025.zip",
+    "2026A": "rvu26a-updated-12-29-2025.zip",
+    "2026B": "rvu26b-updated-05-01-2026.zip",
+    "2026C": "rvu26c-updated-06-30-2026.zip",
+    "2026D": "rvu26d-updated-08-26-2026.zip",
+}
+
+
+def build_real_site(cms: FakeCMS, *, next_year: bool = False) -> dict[str, str]:
+    """CMS's PFS pages in their real shapes; returns {release: the page the index links}.
+
+    - the index links each release page with a root-relative href (one absolute), in three
+      path shapes (2023 A-C under .../physicianfeesched/..., later .../physician/...), RVU25D
+      at ``rvu25d-0``, the correction ``rvu24ar``, link texts with stray spaces;
+    - a release page links its zip relative or absolute, with ``hreflang``, slashed or
+      dashed dates, dated re-posts beside the first post, a licence-wrapped link (24C), a
+      neighbour's zip (24A's page links 24AR's too);
+    - the old ``rvu25d`` page still answers 200 with the superseded first post;
+    - ``next_year``: RVU27A listed, as CMS does in December.
+    """
+
+    def zips(*names: str) -> list[str | tuple[str, str]]:
+        return [(f"/files/zip/{n}", f"RVU - {n}") for n in names]
+
+    pages: dict[str, tuple[str, str, list[str | tuple[str, str]]]] = {
+        "2023A": (f"{OLD_RVU_PAGES}/rvu23a", "RVU23A", zips("rvu23a.zip")),
+        "2023B": (f"{OLD_RVU_PAGES}/rvu23b", "RVU23B", zips("rvu23b.zip")),
+        "2023C": (f"{OLD_RVU_PAGES}/rvu23c", "RVU23C", zips("rvu23c.zip")),
+        "2023D": (f"{RVU_PAGES}/rvu23d", "RVU23D", zips("rvu23d.zip")),
+        "2024A": (
+            f"{RVU_PAGES}/rvu24a",
+            "RVU24A",
+            zips("rvu24a-updated-04/01/2024.zip", "rvu24ar-posted-04/01/2024.zip"),
+        ),
+        "2024AR": (f"{RVU_PAGES}/rvu24ar", "RVU24AR ", zips("rvu24ar-posted-04/01/2024.zip")),
+        "2024B": (f"{RVU_PAGES}/rvu24b", "RVU24B", zips("rvu24b-updated-03/18/2024.zip")),
+        "2024C": (
+            f"{RVU_PAGES}/rvu24c",
+            "RVU24C",
+            [("/license/ama?file=/files/zip/rvu24c-updated-09/09/2024.zip", "RVU24C")],
+        ),
+        "2024D": (f"{RVU_PAGES}/rvu24d", "RVU24D", zips("rvu24d.zip")),
+        "2025A": (
+            f"{RVU_PAGES}/rvu25a",
+            "RVU25A",
+            [("https://www.cms.gov/files/zip/rvu25a-updated-01/10/2025.zip", "RVU25A")],
+        ),
+        "2025B": (f"{RVU_PAGES}/rvu25b", "RVU25B", zips("rvu25b.zip")),
+        "2025C": (f"{RVU_PAGES}/rvu25c", "RVU25C", zips("rvu25c.zip")),
+        "2025D": (f"{RVU_PAGES}/rvu25d-0", "RVU25D", zips("rvu25d-updated-09/11/2025.zip")),
+        "2026A": (
+            f"{RVU_PAGES}/rvu26a",
+            "RVU26A",
+            zips("rvu26a.zip", "rvu26a-updated-12-29-2025.zip"),
+        ),
+        "2026B": (
+            f"{RVU_PAGES}/rvu26b",
+            " RVU26B",
+            zips("rvu26b-updated-03-10-2026.zip", "rvu26b-updated-05-01-2026.zip"),
+        ),
+        "2026C": (f"{RVU_PAGES}/rvu26c", "RVU26C", zips("rvu26c-updated-06-30-2026.zip")),
+        "2026D": (f"{RVU_PAGES}/rvu26d", "RVU26D ", [RVU26D_HTML_LINK]),
+    }
+    if next_year:
+        pages["2027A"] = (f"{RVU_PAGES}/rvu27a", "RVU27A", zips("rvu27a.zip"))
+    index: list[str | tuple[str, str]] = [("/medicare/payment/fee-schedules", "Fee schedules")]
+    for release, (path, text, links) in reversed(pages.items()):
+        href = f"https://www.cms.gov{path}" if release == "2026C" else path
+        index.append((href, text))
+        cms.page(path, *links)
+    cms.page(RVU_PAGES, *index)
+    cms.page(f"{RVU_PAGES}/rvu25d", *zips("rvu25d.zip"))  # the old, superseded page
+    return {release: path for release, (path, _, _) in pages.items()}
+
+
+ZIP_LOCALITY_LINKS = [
+    "/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip",
+    "/files/zip/zip-code-carrier-locality-file-revised-11-18-2025.zip",
+    "/files/zip/zip-code-carrier-locality-file-updated-05-13-2026.zip",
+    "/files/zip/zip-code-carrier-locality-file-revised-02-18-2026.zip",
+]
+
+
+def build_fee_schedules_page(cms: FakeCMS) -> str:
+    """CMS's fee schedules page with the dated ZIP-locality names; returns the newest link."""
+    cms.page(
+        FEE_SCHEDULES_PAGE,
+        ("/medicare/payment/fee-schedules/physician", "Physician Fee Schedule"),
+        *[(link, "ZIP Code to Carrier Locality File") for link in ZIP_LOCALITY_LINKS],
+    )
+    return ZIP_LOCALITY_LINKS[2]
+
+
+RVU26C = CMS / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"
+MONTHS = {
+    "A": ("January", "Jan"),
+    "B": ("April", "Apr"),
+    "C": ("July", "Jul"),
+    "D": ("October", "Oct"),
+}
+
+
+def synthetic_bundle(path: Path, year: int, letter: str, cf: str) -> Path:
+    """A SYNTHETIC RVU bundle for tests of dates: RVU26C's PPRRVU (banner set to ``year`` /
+    ``letter``, every CONV FACTOR set to ``cf``: a marked value, not CMS's) with RVU25D's
+    GPCI, LOCCO, ANES and OPPSCAP files standing in for the year's own."""
+    month, short = MONTHS[letter]
+    data = RVU26C.read_bytes()
+    data = data.replace(
+        b"2026 National Physician Fee Schedule Relative Value File July Release",
+        f"{year} National Physician Fee Schedule Relative Value File {month} Release".encode(),
+    )
+    assert data.count(b",33.4009,") > 19000
+    data = data.replace(b",33.4009,", f",{cf},".encode())
+    members = {f"PPRRVU{year}_{short}_nonQPP.csv": data}
+    for name in ("GPCI2025.csv", "25LOCCO.csv", "ANES2025.csv", "OPPSCAP_Oct.csv"):
+        members[name] = (RVU25D / name).read_bytes()
+    return make_zip(path, members)

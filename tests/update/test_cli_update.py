@@ -87,3 +87,42 @@ def test_commands_are_documented() -> None:
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output
+
+
+RVU25A_ZIP = Path(__file__).parents[1] / "data" / "cms" / "rvu25a" / "rvu25a-updated-01_10_2025.zip"
+
+
+def test_install_cms_genuine_rvu25a_zip(home: Path) -> None:
+    """CMS's own zip, whose PPRRVU and OPPSCAP end with a DOS end-of-file byte (0x1A)."""
+    result = CliRunner().invoke(cli, ["medicare", "install", str(RVU25A_ZIP)])
+    assert result.exit_code == 0, result.output
+    assert "Installed Medicare release 2025A" in result.output
+    info = {i.release_id: i for i in store.list_releases()}["2025A"]
+    assert info.source == "installed"
+    assert info.provenance["archive"]["name"] == "rvu25a-updated-01_10_2025.zip"
+    installed = release_arrays(info.path)
+    embedded = release_arrays(store.EMBEDDED_ROOT / "releases" / "2025A")
+    assert installed.keys() == embedded.keys()
+    assert all(np.array_equal(installed[k], embedded[k]) for k in embedded)
+
+
+def test_dry_run_prints_and_fetches_nothing(home: Path, cms: FakeCMS, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cms_fake import build_fee_schedules_page, build_real_site
+
+    monkeypatch.setenv("XLRATE_TODAY", "2025-02-14")
+    build_real_site(cms)
+    build_fee_schedules_page(cms)
+    result = CliRunner().invoke(
+        cli, ["medicare", "update", "--year", "2025", "--release", "A", "--zip-file", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    first, second = result.output.strip().splitlines()
+    assert first == (
+        "Would fetch release 2025A (in force from 1 January 2025): file "
+        f"rvu25a-updated-01/10/2025.zip at {cms.url}/files/zip/rvu25a-updated-01/10/2025.zip; "
+        f"page {cms.url}/medicare/payment/fee-schedules/physician/pfs-relative-value-files/rvu25a;"
+        " found via the landing page"
+    )
+    assert "zip-code-carrier-locality-file-updated-05-13-2026.zip" in second
+    assert not [p for p, _ in cms.log if p.endswith(".zip")]
+    assert not (home / "medicare" / "releases").exists()

@@ -130,8 +130,11 @@ def test_plain_zip_name_when_landing_page_is_missing(
     cms.file("/files/zip/rvu25d.zip", zips["good"])
     result = update_release(2025, "D", options=FAST)
     assert result.status == "installed"
+    assert "address was built from the release name" in result.message  # and says so
     info = {i.release_id: i for i in store.list_releases()}["2025D"]
-    assert info.provenance["discovered"] == "fallback"
+    assert info.provenance["discovered"] == "built address"
+    assert info.provenance["landing_page"] is None
+    assert any("answered 404" in n for n in info.provenance["discovery_notes"])
 
 
 def test_newest_release_is_found_from_the_index_page(

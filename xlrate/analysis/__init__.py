@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from xlrate.analysis import compare, scenarios
+from xlrate.analysis import audit, compare, scenarios
 from xlrate.codes import clean_code, parse_modifiers
 from xlrate.errors import ImportFileError, InputError
 from xlrate.files import file_digest
@@ -67,7 +67,7 @@ __all__ = [
 class InputFile:
     """One file the analysis read, for the Sources sheet."""
 
-    role: str  # "fee schedule", "835", "volumes", "charges", "profile"
+    role: str  # "fee schedule", "835", "volumes", "charges", "profile", "contract fees"
     payer: str
     name: str
     sha256: str
@@ -120,6 +120,9 @@ class Analysis:
     yoy_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The market benchmark of the payers with TiC files (None when no payer has any).
     market: PracticeMarket | None = None
+    #: payer -> its underpayment audit (payers with a ``contract`` and 835s), for the
+    #: Underpayments sheets; no claim, patient or member identifier
+    audits: dict[str, audit.AuditSheet] = field(default_factory=dict)
 
     @property
     def payer_names(self) -> list[str]:
@@ -226,12 +229,21 @@ def analyze(
         )
     medicare = medicare or MedicareSource()
     read_fees = read_fees or _default_fee_reader
+    # With the default reader, a payer with a contract has its 835s read once, with the
+    # service lines the audit needs (else they would be read twice).
+    audit_read = read_era is None
     read_era = read_era or _default_era_reader
 
     inputs: list[InputFile] = []
     warnings: list[str] = []
     era_results: dict[str, Any] = {}
     profile = _name_era_payers(profile, read_era, era_results)
+    remits: dict[str, Any] = {}
+    if audit_read:
+        for payer in profile.payers:
+            if payer.contract is not None and payer.era and payer.name not in era_results:
+                remits[payer.name] = era835.read_era(list(payer.era), lines=True)
+                era_results[payer.name] = remits[payer.name]
     if profile.path is not None and profile.path.exists():
         sha, size = file_digest(profile.path)
         inputs.append(
@@ -380,6 +392,28 @@ def analyze(
     if any(p.has_market for p in profile.payers):
         market = _market(profile, compared, medicare, locality, year, release_id, inputs)
         warnings.extend(market.notes)
+    audits: dict[str, audit.AuditSheet] = {}
+    if any(p.contract is not None for p in profile.payers):
+        for name, result in audit.audit_profile(profile, remits).items():
+            audits[name] = result.sheet()
+            for path in audits[name].fee_files:
+                sha, size = file_digest(path)
+                audited = next(p for p in profile.payers if p.name == name)
+                inputs.append(
+                    InputFile(
+                        "contract fees",
+                        name,
+                        path.name,
+                        sha,
+                        size,
+                        synthetic=audited.synthetic,
+                        notes="the contract's fee schedule the Underpayments sheet audits against",
+                    )
+                )
+            # The 835 reader's warnings are there already (from the comparison's read).
+            warnings.extend(
+                f"{name} audit: {w}" for w in result.warnings if f"{name}: {w}" not in warnings
+            )
 
     spec = profile.scenarios
     return Analysis(
@@ -410,6 +444,7 @@ def analyze(
         warnings=warnings,
         yoy_provenance=yoy_provenance,
         market=market,
+        audits=audits,
     )
 
 

@@ -82,6 +82,7 @@ __all__ = [
     "WORKLIST_COLUMNS",
     "AuditLine",
     "AuditResult",
+    "AuditSheet",
     "Contract",
     "FeePeriod",
     "audit_lines",
@@ -110,6 +111,8 @@ BY_CODE_COLUMNS = [
     "underpaid_amount",
     "denied_lines",
 ]
+#: The by-code table of a payer's Underpayments sheet (:meth:`AuditResult.sheet`).
+SHEET_COLUMNS = [*BY_CODE_COLUMNS[1:], "note"]
 BY_PAYER_COLUMNS = [
     "payer",
     "lines",
@@ -1087,6 +1090,48 @@ class AuditResult:
             for payer, part in frame.groupby("payer", sort=True)
         }
 
+    def sheet(self) -> AuditSheet:
+        """What a workbook's Underpayments sheet shows of this audit: the lines of every
+        payer the 835s name, by code and modifiers, largest dollars underpaid first; no
+        claim, patient or member identifier."""
+        rows = _aggregate(self.lines, lambda line: ("", line.code, line.modifiers))
+        for row in rows:
+            notes = []
+            if row["no_term_lines"]:
+                notes.append(f"{row['no_term_lines']} line(s) without a contract term")
+            if row["overpaid_lines"]:
+                notes.append(f"{row['overpaid_lines']} line(s) paid above the contract")
+            row["note"] = "; ".join(notes)
+        rows.sort(key=lambda r: (-r["underpaid_amount"], r["code"], r["modifier"]))
+        counts = {
+            status: sum(1 for line in self.lines if line.status == status)
+            for status in ("underpaid", "denied", "no_term")
+        }
+        return AuditSheet(
+            table=_frame(rows, SHEET_COLUMNS),
+            period=self.period,
+            underpaid_amount=float(self.underpaid_amount),
+            lines=len(self.lines),
+            underpaid_lines=counts["underpaid"],
+            denied_lines=counts["denied"],
+            no_term_lines=counts["no_term"],
+            netted_lines=self.netted_lines,
+            contract=self.contract.describe(),
+            medicare=self.medicare,
+            fee_files=tuple(period.path for period in self.contract.fees),
+            findings=self._sheet_findings(),
+        )
+
+    def _sheet_findings(self) -> tuple[tuple[str, str, int, float], ...]:
+        """:meth:`findings` over every payer the 835s name (the sheet is the profile's payer)."""
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for row in self.findings():
+            group = groups.setdefault((row["status"], row["finding"]), [0, _ZERO])
+            group[0] += row["lines"]
+            group[1] += row["amount"]
+        ordered = sorted(groups.items(), key=lambda item: (item[0][0] != "underpaid", -item[1][1]))
+        return tuple((s, f, n, float(a)) for (s, f), (n, a) in ordered)
+
     @property
     def period(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last date of service audited (for "underpaid in the period")."""
@@ -1104,6 +1149,28 @@ class AuditResult:
     @property
     def underpaid_amount(self) -> Decimal:
         return sum((-(line.variance or _ZERO) for line in self.underpaid), _ZERO)
+
+
+@dataclass(frozen=True)
+class AuditSheet:
+    """One payer's audit as the workbook shows it (:meth:`AuditResult.sheet`): totals and
+    a by-code table (:data:`SHEET_COLUMNS`; floats holding cents, NaN money where no line
+    of the row had a contract term). No claim, patient or member identifier."""
+
+    table: pd.DataFrame
+    period: tuple[dt.date | None, dt.date | None]
+    underpaid_amount: float
+    lines: int
+    underpaid_lines: int
+    denied_lines: int
+    no_term_lines: int
+    netted_lines: int
+    contract: str  # Contract.describe()
+    medicare: str  # the Medicare release and locality the terms used ("" when none)
+    fee_files: tuple[Path, ...] = ()  # the contract's fee schedules, for the Sources sheet
+    #: what explains the underpaid and denied lines: (status, finding, lines, dollars short
+    #: or, for denials, billed), largest first; words and codes only, no identifier
+    findings: tuple[tuple[str, str, int, float], ...] = ()
 
 
 def _empty_row(key: tuple[str, ...]) -> dict[str, Any]:
@@ -1158,7 +1225,7 @@ def _aggregate(
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    import pandas as pd  # pandas only for callers that want a DataFrame
+    import pandas as pd  # lazy: pandas only for callers that want a DataFrame
 
     def value(v: Any) -> Any:
         if isinstance(v, Decimal):
@@ -1232,10 +1299,13 @@ class _ProfileLike(Protocol):
     def payers(self) -> Sequence[_PayerLike]: ...
 
 
-def audit_profile(profile: _ProfileLike) -> dict[str, AuditResult]:
+def audit_profile(
+    profile: _ProfileLike, remits: Mapping[str, Any] | None = None
+) -> dict[str, AuditResult]:
     """Audit each payer of ``profile`` that has a ``contract`` against its ``era`` files.
 
     A contract without its own locality / ZIP takes the practice's. Keys are payer names.
+    ``remits`` (payer name -> ``read_era(..., lines=True)``) saves reading 835s again.
     """
     results: dict[str, AuditResult] = {}
     for payer in profile.payers:
@@ -1247,9 +1317,9 @@ def audit_profile(profile: _ProfileLike) -> dict[str, AuditResult]:
         contract = parse_contract(payer.contract, where=where)
         if contract.locality is None and contract.zip is None:
             contract = replace(contract, locality=profile.locality, zip=profile.zip)
-        remits = read_era(list(payer.era), lines=True)
-        result = audit_lines(remits.lines, contract)
-        result.warnings[:0] = remits.warnings
+        read = (remits or {}).get(payer.name) or read_era(list(payer.era), lines=True)
+        result = audit_lines(read.lines, contract)
+        result.warnings[:0] = read.warnings
         results[payer.name] = result
     return results
 

@@ -103,8 +103,14 @@ def _money(value: float) -> str:
     "--zip", "zip_code", help="5-digit ZIP code, resolved with CMS's ZIP-to-locality file."
 )
 @click.option("--national", is_flag=True, help="National amounts (all GPCIs 1).")
-@click.option("--year", type=int, help="Fee schedule year (default: the newest complete release).")
-@click.option("--release", help="Quarterly release A, B, C or D (or 2025D).")
+@click.option("--year", type=int, help="Fee schedule year (default: the release in force today).")
+@click.option("--release", help="Quarterly release A, B, C or D (or 2025D, 2024AR).")
+@click.option(
+    "--date",
+    "service_date",
+    metavar="YYYY-MM-DD",
+    help="Date of service: price with the release in force on that date (says which).",
+)
 @click.option(
     "--setting",
     type=click.Choice(["nonfacility", "facility", "both"]),
@@ -148,6 +154,7 @@ def price_cmd(
     national: bool,
     year: int | None,
     release: str | None,
+    service_date: str | None,
     setting: str,
     non_participating: bool,
     limiting_charge: bool,
@@ -172,6 +179,7 @@ def price_cmd(
       xlrate price 85025 J3301 E0260-RR --zip 10001 --units 2 --format csv
       xlrate price 99213 --zip 94110 --setting nonfacility --format csv
       xlrate price 99213 --national --year 2026
+      xlrate price 99213 --national --date 2025-02-14
       xlrate price --input requests.csv --zip 94110 --format csv
     """
     import pandas as pd
@@ -185,7 +193,15 @@ def price_cmd(
         raise InputError("give only one of --locality, --zip and --national")
     if not codes and not input_path:
         raise click.UsageError("give codes (xlrate price 99213 99214-25) or --input FILE")
-    rel = load_release(year, release)  # an unknown year or release fails here, in one line
+    if service_date and (year or release):
+        raise InputError("give --date or --year/--release, not both")
+    # An unknown year or release fails here, in one line.
+    rel = load_release(year, release, service_date)
+    if service_date:
+        # lazy: the CLI imports only the command being run
+        from xlrate.medicare.releases import date_note
+
+        click.echo(date_note(rel.release_id, service_date), err=True)
     if locality:
         locality = check_locality(locality)
     if zip_code:

@@ -13,7 +13,9 @@ def medicare_group() -> None:
 
     \b
     Examples:
-      xlrate medicare update                        the newest release CMS lists
+      xlrate medicare update                        the release in force today (and next
+                                                    year's January release once CMS lists it)
+      xlrate medicare update --dry-run              what it would fetch, without downloading
       xlrate medicare update --year 2026 --release C
       xlrate medicare install rvu26c.zip            a zip you downloaded yourself
     """
@@ -24,7 +26,8 @@ def medicare_group() -> None:
 @click.option(
     "--release",
     metavar="A|B|C|D",
-    help="Quarterly release: A (January), B (April), C (July), D (October). Default: the newest.",
+    help="Quarterly release: A (January), B (April), C (July), D (October), or a correction "
+    "such as AR (2024AR). Default: the one in force today.",
 )
 @click.option(
     "--zip-file",
@@ -40,6 +43,12 @@ def medicare_group() -> None:
     show_default=True,
     help="Network timeout in seconds (more than 0).",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be fetched (page, link, file name, release, effective date); "
+    "download nothing.",
+)
 def update_cmd(
     year: int | None,
     release: str | None,
@@ -47,22 +56,44 @@ def update_cmd(
     sha256: str | None,
     force: bool,
     timeout: float,
+    dry_run: bool,
 ) -> None:
     """Download a quarterly RVU release from CMS, verify it and install it.
 
     The release in use stays until the new one is completely installed; if anything
-    fails, nothing changes. Set XLRATE_CMS_BASE_URL to use a mirror.
+    fails, nothing changes. Each release says from when it applies: prices use the one in
+    force today (or on --date) even when next year's is installed. Set XLRATE_CMS_BASE_URL
+    to use a mirror.
+
+    Without --year and --release: the release in force today, and the next one (next
+    year's January release, posted in December) when CMS already lists it.
 
     \b
-    Example:
+    Examples:
+      xlrate medicare update --dry-run
       xlrate medicare update --year 2025 --release D
     """
-    from xlrate.medicare.update import HttpOptions, update_release, update_zip_localities
+    from xlrate.medicare.update import (
+        HttpOptions,
+        describe_source,
+        plan_update,
+        update_release,
+        update_releases,
+        update_zip_localities,
+    )
 
     options = HttpOptions(timeout=timeout)
     try:
-        result = update_release(year, release, sha256=sha256, force=force, options=options)
-        click.echo(result.message)
+        if dry_run:
+            for source in plan_update(year, release, zip_file=zip_file, options=options):
+                click.echo(f"Would fetch {describe_source(source)}")
+            return
+        if sha256 or year is not None or release is not None:
+            results = [update_release(year, release, sha256=sha256, force=force, options=options)]
+        else:
+            results = update_releases(force=force, options=options)
+        for result in results:
+            click.echo(result.message)
         if zip_file:
             click.echo(update_zip_localities(force=force, options=options).message)
     except XlrateError as exc:

@@ -32,8 +32,10 @@ import pandas as pd
 
 from xlrate.errors import LayoutError
 from xlrate.files import sha256_hex
+from xlrate.xlsx import XlsxError, read_sheets
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
+XLSX_ALLOWED = ("locco",)  # tables read from the .xlsx form when a bundle has no .csv
 _MONTH_TO_QUARTER = {"JANUARY": "A", "APRIL": "B", "JULY": "C", "OCTOBER": "D"}
 _RELEASE_RE = re.compile(
     r"(20\d\d)\s+NATIONAL PHYSICIAN FEE SCHEDULE.*?(JANUARY|APRIL|JULY|OCTOBER)"
@@ -63,6 +65,9 @@ class Bundle:
     tables: dict[str, pd.DataFrame | None]
     files: list[SourceFile] = field(default_factory=list)
     qp_conversion_factor: str | None = None
+    # {table: the file's line number of each row}, for messages (not stored with the release)
+    lines: dict[str, np.ndarray] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # {table: file name in the bundle}
 
     @property
     def complete(self) -> bool:
@@ -156,13 +161,39 @@ def map_columns(headers: list[str], table: str, year: int, source: str) -> dict[
 # --------------------------------------------------------------------------- helpers
 
 
+DOS_EOF = b"\x1a"
+
+
+def strip_dos_eof(data: bytes) -> bytes:
+    """CMS's text files often end with a DOS end-of-file byte (0x1A, Ctrl-Z), sometimes
+    followed by a line of commas: everything from it on is not data."""
+    cut = data.find(DOS_EOF)
+    return data if cut < 0 else data[:cut]
+
+
 def _decode(data: bytes) -> str:
+    data = strip_dos_eof(data)
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
+
+
+def xlsx_as_csv(data: bytes, source: str) -> bytes:
+    """The first sheet of an .xlsx as csv bytes (cells as text, whole numbers without .0),
+    so the csv readers read it; through :func:`xlrate.xlsx.read_sheets` (its zip guard first)."""
+    try:
+        _, rows = next(read_sheets(data, name=source))
+        values = list(rows)
+    except (XlsxError, StopIteration) as exc:
+        raise LayoutError(f"{source}: not a readable .xlsx workbook with a sheet") from exc
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in values:
+        writer.writerow(["" if c is None else c for c in row])
+    return out.getvalue().encode("utf-8")
 
 
 def _csv_rows(text: str, limit: int | None = None) -> list[list[str]]:
@@ -191,28 +222,78 @@ def _frame_after(text: str, header_index: int, width: int) -> pd.DataFrame:
     return frame
 
 
-def scaled(values: pd.Series, places: int, what: str, source: str) -> np.ndarray:
-    """Exact integers ``value x 10**places``; raise when a value has more decimals."""
+@cache
+def blank_policy() -> dict[tuple[str, str], str]:
+    """{(table, column): "refuse" | "zero"} from ``layouts/plausibility.csv``: a blank GPCI
+    is an error in the file, never 0."""
+    text = (
+        resources.files("xlrate.medicare.layouts").joinpath("plausibility.csv").read_text("utf-8")
+    )
+    return {
+        (r["table"], r["column"]): r["blank"]
+        for r in csv.DictReader(io.StringIO(text))
+        if r["kind"] == "range" and r["blank"]
+    }
+
+
+def scaled(
+    values: pd.Series,
+    places: int,
+    what: str,
+    source: str,
+    *,
+    lines: pd.Series | None = None,
+    blank: str = "zero",
+) -> np.ndarray:
+    """Exact integers ``value x 10**places``; raise when a value has more decimals, is not a
+    number, or is blank where ``blank`` is "refuse". ``lines`` (the file's line numbers)
+    name the row in the message."""
+
+    def row(mask: pd.Series) -> str:
+        if lines is None:
+            return ""
+        return f" row {int(lines[mask].iloc[0])}"
+
     cleaned = (
         values.astype(str)
         .str.strip()
         .str.replace(",", "", regex=False)
         .str.replace("$", "", regex=False)
     )
-    cleaned = cleaned.where(cleaned != "", "0")
+    empty = cleaned == ""
+    if blank == "refuse" and empty.any():
+        raise LayoutError(
+            f"{source}{row(empty)}: {what} is blank (a blank is not 0): check the file, or "
+            "install an earlier release"
+        )
+    cleaned = cleaned.where(~empty, "0")
     numbers = pd.to_numeric(cleaned, errors="coerce")
     bad = numbers.isna()
     if bad.any():
         first = values[bad].iloc[0]
-        raise LayoutError(f"{source}: {what} value {first!r} is not a number")
+        raise LayoutError(f"{source}{row(bad)}: {what} value {first!r} is not a number")
     factor = 10**places
-    ints = np.rint(numbers.to_numpy(dtype="float64") * factor)
-    if np.any(np.abs(numbers.to_numpy(dtype="float64") * factor - ints) > 1e-6):
+    floats = numbers.to_numpy(dtype="float64") * factor
+    ints = np.rint(floats)
+    if np.any(np.abs(floats - ints) > 1e-6):
         raise LayoutError(
             f"{source}: {what} has more than {places} decimals; the engine cannot price it exactly"
         )
-    exact: np.ndarray = ints.astype(np.int64)
-    return exact
+    result: np.ndarray = ints.astype(np.int64)
+    return result
+
+
+def _scaled_column(
+    frame: pd.DataFrame, table: str, column: str, places: int, what: str, source: str
+) -> np.ndarray:
+    return scaled(
+        frame[column],
+        places,
+        what,
+        source,
+        lines=frame["_line"] if "_line" in frame.columns else None,
+        blank=blank_policy().get((table, column), "zero"),
+    )
 
 
 def _locality_ids(mac: pd.Series, number: pd.Series) -> pd.Series:
@@ -262,6 +343,7 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
     columns = map_columns(headers, "pprrvu", year, f"{source} (release {year}{quarter})")
     frame = _frame_after(text, header_index, width)
     frame = frame.rename(columns=columns)[list(columns.values())]
+    frame["_line"] = frame.index + header_index + 2  # the file's line number, for messages
     frame = frame[frame["code"].str.strip() != ""]
     out = pd.DataFrame(
         {
@@ -271,7 +353,7 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
     )
     out["status_code"] = frame["status_code"].str.strip().str.upper()
     for col in ("work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility", "mp_rvu"):
-        out[col] = scaled(frame[col], 2, col.replace("_", " "), source)
+        out[col] = _scaled_column(frame, "pprrvu", col, 2, col.replace("_", " "), source)
     out["na_nonfacility"] = frame["na_nonfacility"].str.strip().str.upper().eq("NA")
     out["na_facility"] = frame["na_facility"].str.strip().str.upper().eq("NA")
     for col in (
@@ -284,7 +366,10 @@ def read_pprrvu(data: bytes, source: str) -> tuple[pd.DataFrame, int, str, str]:
         "team_surg",
     ):
         out[col] = frame[col].str.strip()
-    out["conversion_factor"] = scaled(frame["conversion_factor"], 4, "conversion factor", source)
+    out["conversion_factor"] = _scaled_column(
+        frame, "bundle", "conversion_factor", 4, "conversion factor", source
+    )
+    out["_line"] = frame["_line"].to_numpy()
     bad = ~out["code"].str.fullmatch(r"[0-9A-Z]{5}")
     if bad.any():
         raise LayoutError(
@@ -309,7 +394,9 @@ def _simple_table(
     headers = head[header_index]
     columns = map_columns(headers, table, year, source)
     frame = _frame_after(text, header_index, len(headers))
-    return frame.rename(columns=columns)[list(columns.values())]
+    frame = frame.rename(columns=columns)[list(columns.values())]
+    frame["_line"] = frame.index + header_index + 2  # the file's line number, for messages
+    return frame
 
 
 def read_gpci(data: bytes, source: str, year: int) -> pd.DataFrame:
@@ -318,9 +405,10 @@ def read_gpci(data: bytes, source: str, year: int) -> pd.DataFrame:
     out = pd.DataFrame({"locality": _locality_ids(frame["mac"], frame["locality_number"])})
     out["state"] = frame["state"].str.strip()
     out["name"] = frame["locality_name"].str.strip().str.rstrip("*")
-    out["work_gpci"] = scaled(frame["work_gpci"], 3, "work GPCI", source)
-    out["pe_gpci"] = scaled(frame["pe_gpci"], 3, "PE GPCI", source)
-    out["mp_gpci"] = scaled(frame["mp_gpci"], 3, "MP GPCI", source)
+    out["work_gpci"] = _scaled_column(frame, "gpci", "work_gpci", 3, "work GPCI", source)
+    out["pe_gpci"] = _scaled_column(frame, "gpci", "pe_gpci", 3, "PE GPCI", source)
+    out["mp_gpci"] = _scaled_column(frame, "gpci", "mp_gpci", 3, "MP GPCI", source)
+    out["_line"] = frame["_line"].to_numpy()
     if out["locality"].duplicated().any():
         raise LayoutError(
             f"{source}: locality {out['locality'][out['locality'].duplicated()].iloc[0]} appears twice"
@@ -343,7 +431,10 @@ def read_anes(data: bytes, source: str, year: int) -> pd.DataFrame:
     frame = _simple_table(data, source, "anes", year, "CONTRACTOR")
     frame = frame[frame["mac"].str.strip().str.fullmatch(r"\d{4,5}")]
     out = pd.DataFrame({"locality": _locality_ids(frame["mac"], frame["locality_number"])})
-    out["anesthesia_cf"] = scaled(frame["anesthesia_cf"], 4, "anesthesia CF", source)
+    out["anesthesia_cf"] = _scaled_column(
+        frame, "anes", "anesthesia_cf", 4, "anesthesia CF", source
+    )
+    out["_line"] = frame["_line"].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -357,8 +448,12 @@ def read_oppscap(data: bytes, source: str, year: int) -> pd.DataFrame:
         }
     )
     out["locality"] = _locality_ids(frame["mac"], frame["locality_number"])
-    out["cap_facility"] = scaled(frame["cap_facility"], 2, "OPPS facility price", source)
-    out["cap_nonfacility"] = scaled(frame["cap_nonfacility"], 2, "OPPS non-facility price", source)
+    out["cap_facility"] = _scaled_column(
+        frame, "oppscap", "cap_facility", 2, "OPPS facility price", source
+    )
+    out["cap_nonfacility"] = _scaled_column(
+        frame, "oppscap", "cap_nonfacility", 2, "OPPS non-facility price", source
+    )
     return out.reset_index(drop=True)
 
 
@@ -437,10 +532,17 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
     try:
         patterns = _file_patterns()
         files: list[SourceFile] = []
+        originals: dict[str, bytes] = {}  # the .xlsx read in place of a csv, for provenance
 
         def take(table: str) -> list[tuple[str, bytes]]:
             pattern, required = patterns[table]
             names = source.find(pattern)
+            if not names and table in XLSX_ALLOWED:
+                # One source reports RVU26C's LOCCO only as .xlsx: read it as the csv.
+                xlsx = source.find(pattern.rsplit(".", 1)[0] + ".xlsx")
+                for n in xlsx[:1]:
+                    originals[n] = source.read(n)
+                return [(n, xlsx_as_csv(originals[n], n)) for n in xlsx[:1]]
             if not names and required:
                 raise LayoutError(f"{source.path}: no {pattern} file: this is not a CMS RVU bundle")
             return [(n, source.read(n)) for n in names]
@@ -453,10 +555,16 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
         main_name, main_data = (non_qp or qp)[0]
         rvu, year, quarter, release_date = read_pprrvu(main_data, f"{source.path.name}/{main_name}")
         found_id = f"{year}{quarter}"
-        if release_id is not None and release_id.upper() != found_id:
-            raise LayoutError(
-                f"{source.path}: the PPRRVU banner says release {found_id}, not {release_id.upper()}"
-            )
+        if release_id is not None:
+            # A correction release (2024AR) carries its quarter's banner (January): it keeps
+            # the id it was published under.
+            wanted = release_id.strip().upper()
+            base = wanted[:5] if re.fullmatch(r"\d{4}[A-D]R\d*", wanted) else wanted
+            if base != found_id:
+                raise LayoutError(
+                    f"{source.path}: the PPRRVU banner says release {found_id}, not {wanted}"
+                )
+            found_id, quarter = wanted, wanted[4:]
         files.append(_source_file(main_name, "pprrvu", main_data))
         cfs = rvu["conversion_factor"].unique()
         if len(cfs) != 1:
@@ -469,6 +577,8 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
             qp_rvu, *_ = read_pprrvu(qp_data, f"{source.path.name}/{qp_name}")
             qp_cf = _format_cf(int(qp_rvu["conversion_factor"].iloc[0]))
             files.append(_source_file(qp_name, "pprrvu_qp", qp_data))
+        lines = {"pprrvu": rvu.pop("_line").to_numpy()}
+        sources = {"pprrvu": main_name}
         tables: dict[str, pd.DataFrame | None] = {"pprrvu": rvu.drop(columns=["conversion_factor"])}
         readers = {
             "gpci": read_gpci,
@@ -482,8 +592,12 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
                 tables[table] = None
                 continue
             name, data = found[0]
-            tables[table] = reader(data, f"{source.path.name}/{name} (release {found_id})", year)
-            files.append(_source_file(name, table, data))
+            frame = reader(data, f"{source.path.name}/{name} (release {found_id})", year)
+            if "_line" in frame.columns:
+                lines[table] = frame.pop("_line").to_numpy()
+            tables[table] = frame
+            sources[table] = name
+            files.append(_source_file(name, table, originals.get(name, data)))
         return Bundle(
             release_id=found_id,
             year=year,
@@ -493,6 +607,8 @@ def read_bundle(path: str | Path, release_id: str | None = None) -> Bundle:
             tables=tables,
             files=files,
             qp_conversion_factor=qp_cf,
+            lines=lines,
+            sources=sources,
         )
     finally:
         source.close()

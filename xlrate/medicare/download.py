@@ -4,9 +4,9 @@ This module only talks to the network; :mod:`xlrate.medicare.update` verifies an
 what it brings back. Everything here takes a ``requests.Session`` so tests (and offices
 behind a proxy) can supply their own transport.
 
-- Discovery reads CMS's landing pages rather than guessing file names, because CMS re-posts
-  a corrected bundle under a dated name (``rvu26a-updated-12-29-2025.zip``). When a page is
-  missing or has no matching link, the plain ``/files/zip/rvu{YY}{x}.zip`` is tried.
+- Discovery (:mod:`xlrate.medicare.discovery`) reads CMS's pages rather than guessing file
+  names, because CMS re-posts a corrected bundle under a dated name
+  (``rvu26a-updated-12-29-2025.zip``); this module gives it pages (403/404/410 = missing).
 - Downloads stream to a temporary file (sha256 computed on the way), with timeouts, a bounded
   number of retries with exponential backoff on connection errors, timeouts and 5xx answers,
   and conditional requests (ETag / Last-Modified) so an unchanged file is not fetched again.
@@ -21,32 +21,20 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
 from xlrate.errors import UpdateError
-from xlrate.settings import CMS_BASE_URL, cms_base_url
-
-RVU_INDEX_PATH = "/medicare/payment/fee-schedules/physician/pfs-relative-value-files"
-ZIP_LOCALITY_PAGE_PATH = "/medicare/payment/fee-schedules"
-FILES_ZIP_PATH = "/files/zip"
-RELEASE_LETTERS = "ABCD"
 
 _CHUNK = 1 << 16
-_DATE_RE = re.compile(r"(\d{1,2})[-/_.](\d{1,2})[-/_.](\d{4}|\d{2})(?!\d)")
-_LANDING_RE = re.compile(r"pfs-relative-value-files/rvu(\d{2})([a-d])(?![a-z0-9])", re.I)
-_RVU_ZIP_RE = re.compile(r"/rvu(\d{2})([a-d])(?:[-_][^?#]*)?\.zip$", re.I)
-_ZIP_LOCALITY_RE = re.compile(r"/zip-code-carrier-locality[^?#]*\.zip$", re.I)
 
 
 class DownloadError(UpdateError):
@@ -112,13 +100,17 @@ class Source:
     kind: str  # "rvu", "zip_locality", or "local" for a zip the user gave
     url: str
     landing_page: str | None
-    discovered: str  # "landing page", "fallback" (the plain file name) or "local file"
-    year: int | None = None
-    letter: str | None = None
+    # "landing page", "index page", "landing page (built address)", "built address" (the
+    # last resort: no page linked the zip) or "local file"
+    discovered: str
+    release: str | None = None  # "2025D", "2024AR"
+    file_name: str = ""  # CMS's whole name, date included: rvu25a-updated-01/10/2025.zip
+    notes: tuple[str, ...] = ()
+    licence_wrapped: bool = False
 
     @property
     def release_id(self) -> str | None:
-        return f"{self.year}{self.letter}" if self.year and self.letter else None
+        return self.release
 
 
 def new_session(options: HttpOptions | None = None) -> requests.Session:
@@ -229,23 +221,36 @@ class _Transient(Exception):
     """A download that broke in a way worth retrying."""
 
 
-def get_page(session: requests.Session, url: str, options: HttpOptions | None = None) -> str | None:
-    """The text of a web page, or None when the server says it does not exist (404/410)."""
+MISSING_PAGE = (403, 404, 410)  # CMS answers 403 for some pages it moved: missing, like 404
+
+
+def get_page_status(
+    session: requests.Session, url: str, options: HttpOptions | None = None
+) -> tuple[int, str | None]:
+    """(status, text) of a web page; the text is None when the page is missing (403/404/410).
+
+    Other answers (after retries for 5xx) raise :class:`DownloadError`.
+    """
     options = options or HttpOptions()
 
-    def handle(response: requests.Response) -> str | None:
-        if response.status_code in (404, 410):
-            return None
+    def handle(response: requests.Response) -> tuple[int, str | None]:
+        if response.status_code in MISSING_PAGE:
+            return response.status_code, None
         if response.status_code != 200:
             raise DownloadError(
                 f"{url} answered {response.status_code} {response.reason}",
                 "Try again later",
                 url=url,
             )
-        return response.text
+        return 200, response.text
 
-    result: str | None = _request(session, url, options, handle=handle)
+    result: tuple[int, str | None] = _request(session, url, options, handle=handle)
     return result
+
+
+def get_page(session: requests.Session, url: str, options: HttpOptions | None = None) -> str | None:
+    """The text of a web page, or None when it is missing (403/404/410)."""
+    return get_page_status(session, url, options)[1]
 
 
 def download(
@@ -382,158 +387,6 @@ def _progress(show: bool, name: str, total: int | None) -> Iterator[Callable[[in
     ) as bar:
         task = bar.add_task(name, total=total)
         yield lambda n: bar.advance(task, n)
-
-
-# --- discovery ------------------------------------------------------------------------------
-
-
-class _LinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            for key, value in attrs:
-                if key == "href" and value:
-                    self.links.append(value.strip())
-
-
-def page_links(html: str, page_url: str) -> list[str]:
-    """Absolute URLs of every ``<a href>`` on a page, in page order."""
-    parser = _LinkParser()
-    parser.feed(html)
-    parser.close()
-    return [_rebase(urljoin(page_url, href), page_url) for href in parser.links]
-
-
-def _rebase(url: str, page_url: str) -> str:
-    """Keep CMS's absolute links (``https://www.cms.gov/files/zip/...``) on the server the
-    page came from, so a mirror set with XLRATE_CMS_BASE_URL serves the files too."""
-    link, page = urlsplit(url), urlsplit(page_url)
-    official = urlsplit(CMS_BASE_URL).netloc
-    if link.netloc in (official, official.removeprefix("www.")) and page.netloc != official:
-        return link._replace(scheme=page.scheme, netloc=page.netloc).geturl()
-    return url
-
-
-def _link_date(url: str, stem: str) -> dt.date | None:
-    """The date in a dated re-post name (``rvu26a-updated-12-29-2025.zip``), if any."""
-    path = urlsplit(url).path
-    tail = path[path.lower().rfind(stem) + len(stem) :] if stem in path.lower() else path
-    match = _DATE_RE.search(tail)
-    if not match:
-        return None
-    month, day, year = (int(g) for g in match.groups())
-    if year < 100:
-        year += 2000
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def best_link(links: list[str], pattern: re.Pattern[str], stem: str = "") -> str | None:
-    """The newest link matching ``pattern``: dated re-posts by date, then undated ones."""
-    matches = [u for u in dict.fromkeys(links) if pattern.search(urlsplit(u).path)]
-    if not matches:
-        return None
-    dated = [(d, u) for u in matches if (d := _link_date(u, stem)) is not None]
-    if dated:
-        return max(dated, key=lambda pair: pair[0])[1]
-    return matches[0]
-
-
-def rvu_landing_url(year: int, letter: str, base: str | None = None) -> str:
-    return f"{base or cms_base_url()}{RVU_INDEX_PATH}/rvu{year % 100:02d}{letter.lower()}"
-
-
-def rvu_fallback_url(year: int, letter: str, base: str | None = None) -> str:
-    return f"{base or cms_base_url()}{FILES_ZIP_PATH}/rvu{year % 100:02d}{letter.lower()}.zip"
-
-
-def _rvu_zip_pattern(year: int, letter: str) -> re.Pattern[str]:
-    stem = f"rvu{year % 100:02d}{letter.lower()}"
-    return re.compile(rf"/{stem}(?:[-_][^?#]*)?\.zip$", re.I)
-
-
-def find_rvu_zip(
-    session: requests.Session,
-    year: int,
-    letter: str,
-    *,
-    options: HttpOptions | None = None,
-    base: str | None = None,
-) -> Source:
-    """The zip of one quarterly RVU bundle: the landing page's link, else the plain name."""
-    landing = rvu_landing_url(year, letter, base)
-    html = get_page(session, landing, options)
-    if html is not None:
-        stem = f"rvu{year % 100:02d}{letter.lower()}"
-        link = best_link(page_links(html, landing), _rvu_zip_pattern(year, letter), stem)
-        if link:
-            return Source("rvu", link, landing, "landing page", year, letter.upper())
-    return Source(
-        "rvu", rvu_fallback_url(year, letter, base), None, "fallback", year, letter.upper()
-    )
-
-
-def newest_release(
-    session: requests.Session,
-    year: int | None = None,
-    *,
-    options: HttpOptions | None = None,
-    base: str | None = None,
-    today: dt.date | None = None,
-) -> tuple[int, str]:
-    """The newest quarterly release CMS lists (of ``year`` when given).
-
-    Reads the index page of RVU files; when it lists nothing usable, probes the landing
-    pages of ``year`` (or next year, then this year) from D back to A.
-    """
-    options = options or HttpOptions()
-    index = f"{base or cms_base_url()}{RVU_INDEX_PATH}"
-    html = get_page(session, index, options)
-    found: set[tuple[int, str]] = set()
-    if html is not None:
-        for url in page_links(html, index):
-            path = urlsplit(url).path
-            match = _LANDING_RE.search(path) or _RVU_ZIP_RE.search(path)
-            if match:
-                found.add((2000 + int(match.group(1)), match.group(2).upper()))
-    candidates = sorted((r for r in found if year is None or r[0] == year), reverse=True)
-    if candidates:
-        return candidates[0]
-    this_year = (today or dt.date.today()).year
-    years = [year] if year is not None else [this_year + 1, this_year]
-    for y in years:
-        for letter in reversed(RELEASE_LETTERS):
-            page = get_page(session, rvu_landing_url(y, letter, base), options)
-            if page is not None and best_link(
-                page_links(page, rvu_landing_url(y, letter, base)), _rvu_zip_pattern(y, letter)
-            ):
-                return y, letter
-    wanted = f"for {year}" if year is not None else "this year or next"
-    raise DownloadError(
-        f"no RVU release {wanted} was found on {index}",
-        "Give the year and release (e.g. --year 2026 --release A), or download the zip "
-        "yourself and run `xlrate medicare install PATH.zip`",
-        url=index,
-    )
-
-
-def find_zip_locality_zip(
-    session: requests.Session, *, options: HttpOptions | None = None, base: str | None = None
-) -> Source:
-    """The newest ZIP-code-to-carrier-locality zip linked from CMS's fee schedules page."""
-    page = f"{base or cms_base_url()}{ZIP_LOCALITY_PAGE_PATH}"
-    html = get_page(session, page, options)
-    if html is not None:
-        link = best_link(page_links(html, page), _ZIP_LOCALITY_RE, "zip-code-carrier-locality")
-        if link:
-            return Source("zip_locality", link, page, "landing page")
-    fallback = f"{base or cms_base_url()}{FILES_ZIP_PATH}/zip-code-carrier-locality-file.zip"
-    return Source("zip_locality", fallback, None, "fallback")
 
 
 # --- what the server said last time ---------------------------------------------------------

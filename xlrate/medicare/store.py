@@ -17,6 +17,7 @@ is complete.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -33,6 +34,7 @@ import numpy as np
 
 from xlrate.codes import parse_release
 from xlrate.errors import DataError
+from xlrate.medicare import releases
 from xlrate.settings import medicare_home
 
 if TYPE_CHECKING:
@@ -113,22 +115,38 @@ def list_releases() -> list[ReleaseInfo]:
     return infos
 
 
-def resolve_release(year: int | str | None = None, release: str | None = None) -> ReleaseInfo:
-    """Pick the release for ``year`` / ``release``; the newest complete one when both are None."""
+def resolve_release(
+    year: int | str | None = None, release: str | None = None, date: object = None
+) -> ReleaseInfo:
+    """Pick the release for ``year`` / ``release``, or the one in force on ``date``.
+
+    With neither, the newest complete release in force today (:func:`releases.today`,
+    ``XLRATE_TODAY`` in tests): never one that has not started, so next year's January
+    release installed in December waits for 1 January. A year alone gives that year's
+    release in force today (a past year: its last; a future year: its first).
+    """
     infos = list_releases()
     if not infos:
         raise DataError(
             "no Medicare release is available: reinstall xlrate (the embedded data is missing)"
         )
     years = sorted({i.year for i in infos})
-    if release is not None:
-        release_year, release = parse_release(release)
+    if date is not None:
+        if year is not None or release is not None:
+            raise DataError("give a date of service or a year/release, not both")
+        return _in_force_on(infos, releases.parse_date(date))
+    if release is not None and releases.is_release_id(release):  # 2025D, 2024AR
+        rid = releases.parse_release_id(release)
+        if year is not None and int(float(year)) != rid.year:
+            raise DataError(f"release {rid} does not match year {year}")
+        year, release = rid.year, rid.quarter
+    elif release is not None and not re.fullmatch(r"\s*[A-Da-d][Rr]\d*\s*", str(release)):
+        release_year, release = parse_release(release)  # D; a wrong one says what is wrong
         year = release_year if year is None and release_year is not None else year
     if year is None:
         if release is not None:
             raise DataError(f"release {release!r} needs a year: write it as 2025D or give --year")
-        complete = [i for i in infos if i.complete]
-        return (complete or infos)[-1]
+        return releases.default_release(infos)  # never one that has not started
     try:
         year_int = int(float(year))
     except (TypeError, ValueError):
@@ -142,7 +160,7 @@ def resolve_release(year: int | str | None = None, release: str | None = None) -
             f"run `xlrate medicare update --year {year_int}` to download it from CMS"
         )
     if release is None:
-        return of_year[-1]
+        return releases.year_release(of_year)
     quarter = str(release).strip().upper()
     match = [i for i in of_year if i.quarter == quarter]
     if not match:
@@ -152,6 +170,19 @@ def resolve_release(year: int | str | None = None, release: str | None = None) -
             f"`xlrate medicare update --year {year_int} --release {quarter}`"
         )
     return match[0]
+
+
+def _in_force_on(infos: list[ReleaseInfo], day: dt.date) -> ReleaseInfo:
+    """The release in force on ``day`` (date of service): the newest that had started."""
+    found = releases.in_force_on(infos, day)
+    if found is None:
+        first = releases.by_effective(infos)[0]
+        raise DataError(
+            f"no Medicare release here was in force on {day.isoformat()}: the earliest is "
+            f"{releases.describe(first.release_id)}; run `xlrate medicare update --year "
+            f"{day.year}` to download that year's releases"
+        )
+    return found
 
 
 class MedicareRelease:
@@ -281,9 +312,11 @@ def published_conversion_factors() -> dict[tuple[int, bool], int]:
     }
 
 
-def load_release(year: int | str | None = None, release: str | None = None) -> MedicareRelease:
-    """Load (once, then cached) the release for ``year`` / ``release``."""
-    info = resolve_release(year, release)
+def load_release(
+    year: int | str | None = None, release: str | None = None, date: object = None
+) -> MedicareRelease:
+    """Load (once, then cached) the release for ``year`` / ``release`` (or in force on ``date``)."""
+    info = resolve_release(year, release, date)
     key = (info.release_id, str(info.path))
     cached = _cache.get(key)
     if cached is not None:

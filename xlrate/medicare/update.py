@@ -5,11 +5,15 @@
 calls :func:`install_zip` for a zip the user downloaded. Each runs the same steps:
 
 1. take the store lock (two Excel windows refreshing at once wait for each other);
-2. find the file on CMS's site (:mod:`xlrate.medicare.download`) and fetch it into a private
-   temporary file, as a conditional request when the same URL was installed before;
+2. choose the release (asked for; else the one in force today, :mod:`xlrate.medicare.releases`,
+   plus next year's when CMS already lists it), find its file from CMS's pages
+   (:mod:`xlrate.medicare.discovery`, shapes in ``layouts/cms_pages.csv``) and fetch it
+   (:mod:`xlrate.medicare.download`) into a private temporary file, as a conditional request
+   when the same URL was installed before (:func:`plan_update` stops before fetching);
 3. verify it before anything is replaced (:mod:`xlrate.medicare.archive` for completeness,
    zip-slip and zip-bomb guards; the expected files; the parsers' column-map validation;
-   plausible row counts; the pinned sha256 when one is given);
+   plausible row counts and values, :mod:`xlrate.medicare.plausibility`; the pinned sha256
+   when one is given);
 4. install it with :func:`xlrate.medicare.store.install_bundle`, which writes beside the old
    release and renames, so the previous release serves until the new one is complete.
 
@@ -20,6 +24,8 @@ what to try. The temporary file is always removed; the store is untouched.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import fnmatch
 import json
 import os
@@ -35,10 +41,9 @@ from filelock import FileLock, Timeout
 
 from xlrate.errors import InputError, LayoutError, UpdateError
 from xlrate.files import sha256_hex
-from xlrate.medicare import store
+from xlrate.medicare import discovery, releases, store
 from xlrate.medicare.archive import ArchiveError, ZipLimits, verify_members
 from xlrate.medicare.download import (
-    RELEASE_LETTERS,
     Download,
     DownloadError,
     HttpCache,
@@ -46,13 +51,11 @@ from xlrate.medicare.download import (
     Source,
     Validators,
     download,
-    find_rvu_zip,
-    find_zip_locality_zip,
     new_session,
-    newest_release,
     now_utc,
 )
-from xlrate.settings import medicare_home
+from xlrate.medicare.plausibility import check_changes, check_values
+from xlrate.settings import cms_base_url, medicare_home
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +76,8 @@ class Plausible:
     required_tables: tuple[str, ...] = ("pprrvu", "gpci", "locco", "anes", "oppscap")
     rvu_rows: tuple[int, int] = (10_000, 40_000)  # 19,090 in RVU25D, 19,356 in RVU26C
     localities: tuple[int, int] = (80, 150)  # 109 since 2017
-    conversion_factor: tuple[float, float] = (15.0, 80.0)  # 32.3465 in 2025
+    # Value ranges and the change limit are data: layouts/plausibility.csv.
+    compare_previous: bool = True  # False: skip the check against the same year's last release
     zip_rows: tuple[int, int] = (30_000, 60_000)  # 42,956 in ZIP5_OCT2025
 
 
@@ -88,6 +92,7 @@ class UpdateResult:
     sha256: str
     bytes: int
     path: Path | None = None
+    note: str = ""  # when it applies; how the file was found when not from its page
 
     @property
     def message(self) -> str:
@@ -96,9 +101,10 @@ class UpdateResult:
             if self.kind == "release"
             else (f"ZIP code to locality file {self.name}")
         )
+        note = f" {self.note}" if self.note else ""
         if self.status == "unchanged":
-            return f"{what} is up to date (unchanged at {self.source_url})."
-        return f"Installed {what} from {self.source_url} (sha256 {self.sha256[:12]}…)."
+            return f"{what} is up to date (unchanged at {self.source_url}).{note}"
+        return f"Installed {what} from {self.source_url} (sha256 {self.sha256[:12]}…).{note}"
 
 
 # --- the lock -------------------------------------------------------------------------------
@@ -217,9 +223,10 @@ def verify_bundle(
     infos = verify_members(path, limits)
     label = release_id or path.name
     missing = [
-        pattern
-        for table, pattern in _RVU_FILES.items()
-        if table in plausible.required_tables and not _members(infos, pattern)
+        " or ".join(patterns)
+        for table, patterns in _RVU_FILES.items()
+        if table in plausible.required_tables
+        and not any(_members(infos, pattern) for pattern in patterns)
     ]
     if missing:
         raise _Failure(
@@ -240,27 +247,24 @@ def verify_bundle(
     _within(len(rvu) if rvu is not None else 0, plausible.rvu_rows, f"{label}: RVU rows")
     if gpci is not None:
         _within(gpci["locality"].nunique(), plausible.localities, f"{label}: GPCI localities")
-    cf = float(bundle.conversion_factor)
-    if not plausible.conversion_factor[0] <= cf <= plausible.conversion_factor[1]:
-        raise _Failure(
-            f"{label}: conversion factor {bundle.conversion_factor} is implausible",
-            "Check it is the RVU zip from CMS",
-        )
     for table in plausible.required_tables:
         if bundle.tables.get(table) is None or len(bundle.tables[table]) == 0:  # type: ignore[arg-type]
             raise _Failure(
                 f"{label}: the {table.upper()} table is empty",
                 "Check it is the RVU zip from CMS",
             )
+    check_values(bundle, f"{path.name}/")
+    if plausible.compare_previous:
+        check_changes(bundle, f"{path.name}/")
     return bundle
 
 
 _RVU_FILES = {
-    "pprrvu": "PPRRVU*.csv",
-    "gpci": "GPCI*.csv",
-    "locco": "*LOCCO*.csv",
-    "anes": "ANES*.csv",
-    "oppscap": "OPPSCAP*.csv",
+    "pprrvu": ("PPRRVU*.csv",),
+    "gpci": ("GPCI*.csv",),
+    "locco": ("*LOCCO*.csv", "*LOCCO*.xlsx"),  # RVU26C may ship LOCCO only as .xlsx
+    "anes": ("ANES*.csv",),
+    "oppscap": ("OPPSCAP*.csv",),
 }
 
 
@@ -329,21 +333,21 @@ def _check_pin(fetched_sha: str, pinned: str | None, url: str) -> None:
 
 
 def _check_request(year: int | None, release: str | None) -> tuple[int | None, str | None]:
+    """(year, what follows the year in the id: ``D``, ``AR``), checked."""
     if year is not None and not 2000 <= int(year) <= 2099:
         raise InputError(f"year {year!r} is not a calendar year like 2026")
-    if release is not None:
-        letter = str(release).strip().upper()
-        if len(letter) == 5 and letter[:4].isdigit():  # "2025D"
-            if year is not None and int(letter[:4]) != int(year):
-                raise InputError(f"release {letter} does not match year {year}")
-            year, letter = int(letter[:4]), letter[4]
-        if letter not in RELEASE_LETTERS or len(letter) != 1:
-            raise InputError(
-                f"release {release!r} is not a quarter letter: use A (January), B (April), "
-                "C (July) or D (October)"
-            )
-        release = letter
-    return (int(year) if year is not None else None), release
+    if release is None:
+        return (int(year) if year is not None else None), None
+    text = str(release).strip().upper()
+    if releases.is_release_id(text):
+        rid = releases.parse_release_id(text, year)
+        return rid.year, rid.quarter
+    if re.fullmatch(r"[A-D](R\d*)?", text):
+        return (int(year) if year is not None else None), text
+    raise InputError(
+        f"release {release!r} is not a quarter letter: use A (January), B (April), "
+        "C (July) or D (October), or a correction such as AR (2024AR)"
+    )
 
 
 def _installed_archive(release_id: str) -> str | None:
@@ -367,12 +371,22 @@ def _installed_zip5(quarter: str | None) -> str | None:
 
 
 def _provenance(fetched: Download, source: Source, how: str) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if source.release:
+        extra["effective_from"] = releases.effective_date(source.release).isoformat()
+    if source.notes:
+        extra["discovery_notes"] = list(source.notes)
+    if source.licence_wrapped:
+        extra["licence_wrapped"] = True
     return {
+        **extra,
         "source_url": fetched.final_url or source.url,
         "landing_page": source.landing_page,
         "discovered": source.discovered,
         "archive": {
-            "name": Path(fetched.final_url or source.url).name,
+            # CMS's whole name, date included (rvu25a-updated-01/10/2025.zip), not the last
+            # path segment ("2025.zip")
+            "name": source.file_name or discovery.cms_file_name(fetched.final_url or source.url),
             "sha256": fetched.sha256,
             "bytes": fetched.bytes,
         },
@@ -456,6 +470,165 @@ def _install_zip5(
     return quarter, store.install_zip5(frame, provenance)
 
 
+def _source(found: discovery.Found, kind: str) -> Source:
+    return Source(
+        kind=kind,
+        url=found.url,
+        landing_page=found.page,
+        discovered=found.discovered,
+        release=found.release,
+        file_name=found.name,
+        notes=tuple(found.notes),
+        licence_wrapped=found.licence_wrapped,
+    )
+
+
+def _wanted(listed: list[str], year: int | None, quarter: str | None, today: dt.date) -> list[str]:
+    """Which listed releases an update fetches: the one asked for; else the one in force
+    today and, when CMS already lists it, the next one to start (next year's January
+    release in December)."""
+    ids = releases.sort_releases(listed)
+    if year is not None and quarter is not None:
+        return [f"{year}{quarter}"]
+    if quarter is not None:
+        same = [r for r in ids if r.quarter == quarter]
+        started = [r for r in same if r.effective <= today]
+        return [str((started or same)[-1])] if same else []
+    if year is not None:
+        of_year = [r for r in ids if r.year == year]
+        started = [r for r in of_year if r.effective <= today]
+        return [str(started[-1] if started else of_year[0])] if of_year else []
+    current = releases.release_for_date(ids, today)
+    upcoming = [r for r in ids if r.effective > today]
+    return [str(r) for r in ([current] if current else []) + upcoming[:1]]
+
+
+def _probe(
+    http: requests.Session,
+    year: int | None,
+    quarter: str | None,
+    today: dt.date,
+    options: HttpOptions,
+    base: str,
+) -> list[str]:
+    """Without an index page: the release pages of the year (or this year) from D back to A,
+    by their built addresses; a release that has not started is tried only when asked for."""
+    site = discovery.site("pfs")
+    pages_only = dataclasses.replace(site, file_template="")
+    empty = discovery.Listing("", 404, {}, [])
+    candidates = [f"{year or today.year}{q}" for q in reversed(releases.QUARTER_LETTERS)]
+    if quarter is not None:
+        candidates = [f"{year or today.year}{quarter}"]
+    for rid in candidates:
+        if year is None and releases.effective_date(rid) > today:
+            continue
+        if discovery.find_release(http, pages_only, rid, base, options, empty) is not None:
+            return [rid]
+    return []
+
+
+def _plan(
+    http: requests.Session,
+    year: int | None,
+    quarter: str | None,
+    options: HttpOptions,
+    today: dt.date,
+    *,
+    upcoming: bool,
+) -> list[Source]:
+    base = cms_base_url()
+    site = discovery.site("pfs")
+    listing = discovery.list_site(http, site, base, options)
+    wanted = _wanted(listing.releases(), year, quarter, today)
+    if not wanted:
+        wanted = _probe(http, year, quarter, today, options, base)
+    if not wanted:
+        asked = f"for {year}" if year is not None else "in force today"
+        raise DownloadError(
+            f"no RVU release {asked} was found on {listing.url}",
+            "Give the year and release (e.g. --year 2026 --release A), or download the zip "
+            "yourself and run `xlrate medicare install PATH.zip`",
+            url=listing.url,
+        )
+    if not upcoming:
+        wanted = wanted[:1]
+    sources = []
+    for rid in wanted:
+        found = discovery.find_release(http, site, rid, base, options, listing)
+        if found is None:  # the PFS row has a built address, so this does not happen
+            raise DownloadError(f"no link to release {rid} was found on {listing.url}")
+        sources.append(_source(found, "rvu"))
+    return sources
+
+
+def plan_update(
+    year: int | None = None,
+    release: str | None = None,
+    *,
+    zip_file: bool = False,
+    session: requests.Session | None = None,
+    options: HttpOptions | None = None,
+    today: dt.date | None = None,
+) -> list[Source]:
+    """What :func:`update_releases` would fetch, found on CMS's pages, without downloading
+    (``xlrate medicare update --dry-run``)."""
+    year, quarter = _check_request(year, release)
+    options = options or HttpOptions()
+    today = today or releases.today()
+    with _explained("read CMS's pages"), _session(session, options) as http:
+        sources = _plan(
+            http, year, quarter, options, today, upcoming=year is None and quarter is None
+        )
+        if zip_file:
+            sources.append(_zip_locality_source(http, options))
+    return sources
+
+
+def describe_source(source: Source) -> str:
+    """One plan line: release, effective date, file name, link, page, how it was found."""
+    if source.release:
+        what = f"release {releases.describe(source.release)}"
+    else:
+        what = "ZIP code to carrier locality file"
+    page = source.landing_page or "(no page linked it)"
+    text = (
+        f"{what}: file {source.file_name} at {source.url}; page {page}; "
+        f"found via the {source.discovered}"
+    )
+    if source.licence_wrapped:
+        text += " (a licence-page link, unwrapped)"
+    if source.notes:
+        text += "; " + "; ".join(source.notes)
+    return text
+
+
+def _when(source: Source, today: dt.date) -> str:
+    """When the release applies, and what prices use until then."""
+    if not source.release:
+        return ""
+    rid = releases.parse_release_id(source.release)
+    starts = releases.format_date(rid.effective)
+    if rid.effective <= today:
+        text = f"It applies to dates of service from {starts}."
+    else:
+        try:
+            current = store.resolve_release().release_id
+        except Exception:  # the message must still be written
+            current = "the release in force today"
+        text = (
+            f"It applies to dates of service from {starts}; until then prices use {current} "
+            f"(price a later date with --date)."
+        )
+    if source.discovered == "built address":
+        text += (
+            " No CMS page linked the zip, so its address was built from the release name"
+            f" ({'; '.join(source.notes)})."
+        )
+    elif source.discovered != "landing page" and source.notes:
+        text += f" Found via the {source.discovered} ({'; '.join(source.notes)})."
+    return text
+
+
 def update_release(
     year: int | None = None,
     release: str | None = None,
@@ -468,47 +641,204 @@ def update_release(
     plausible: Plausible | None = None,
     progress: bool | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
+    today: dt.date | None = None,
 ) -> UpdateResult:
-    """Download, verify and install one quarterly RVU release from CMS.
+    """Download, verify and install one RVU release from CMS.
 
-    ``year`` / ``release`` (A-D) pick the release; the newest CMS lists when omitted.
-    ``sha256`` pins the zip's checksum. ``force`` downloads even when the server says the
-    file is unchanged. Raises :class:`UpdateError` (one line) on any failure, leaving the
-    installed releases as they were.
+    ``year`` / ``release`` (A-D, or a correction such as AR) pick the release; without them,
+    the release CMS lists that is in force today (never next year's before 1 January:
+    :func:`update_releases` fetches that one too). ``sha256`` pins the zip's checksum.
+    ``force`` downloads even when the server says the file is unchanged. Raises
+    :class:`UpdateError` (one line) on any failure, leaving the installed releases as they were.
     """
-    year, release = _check_request(year, release)
+    return _update(
+        year, release, sha256=sha256, force=force, session=session, options=options,
+        limits=limits, plausible=plausible, progress=progress, lock_timeout=lock_timeout,
+        today=today, upcoming=False,
+    )[0]  # fmt: skip
+
+
+def update_releases(
+    year: int | None = None,
+    release: str | None = None,
+    *,
+    force: bool = False,
+    session: requests.Session | None = None,
+    options: HttpOptions | None = None,
+    limits: ZipLimits | None = None,
+    plausible: Plausible | None = None,
+    progress: bool | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+    today: dt.date | None = None,
+) -> list[UpdateResult]:
+    """Like :func:`update_release`; without year and release also installs the next release
+    CMS already lists (next year's January release, posted in December). Each result says
+    from when its release applies; the default for pricing stays the one in force today."""
+    return _update(
+        year, release, sha256=None, force=force, session=session, options=options,
+        limits=limits, plausible=plausible, progress=progress, lock_timeout=lock_timeout,
+        today=today, upcoming=True,
+    )  # fmt: skip
+
+
+def _update(
+    year: int | None,
+    release: str | None,
+    *,
+    sha256: str | None,
+    force: bool,
+    session: requests.Session | None,
+    options: HttpOptions | None,
+    limits: ZipLimits | None,
+    plausible: Plausible | None,
+    progress: bool | None,
+    lock_timeout: float,
+    today: dt.date | None,
+    upcoming: bool,
+) -> list[UpdateResult]:
+    year, quarter = _check_request(year, release)
     options = options or HttpOptions()
+    today = today or releases.today()
     with (
         _explained(f"write into {medicare_home()}"),
         _session(session, options) as http,
         update_lock(lock_timeout) as lock,
     ):
         home = lock.parent
-        if release is None:
-            year, release = newest_release(http, year, options=options)
-        elif year is None:
-            year, _ = newest_release(http, None, options=options)
-        release_id = f"{year}{release}"
-        source = find_rvu_zip(http, year, release, options=options)
-        cache = HttpCache.load(home / HTTP_CACHE_FILE)
-        installed_sha = _installed_archive(release_id)
-        validators = _validators(cache, source.url, installed_sha, force)
-        with _fetched(http, source, home, options, validators, progress, release_id) as fetched:
-            if fetched.path is None:
-                return UpdateResult(
-                    "release", release_id, "unchanged", source.url, installed_sha or "", 0
+        sources = _plan(
+            http, year, quarter, options, today,
+            upcoming=upcoming and year is None and quarter is None,
+        )  # fmt: skip
+        results = []
+        for source in sources:
+            try:
+                result = _install_source(
+                    http, home, source, sha256, force, options, limits, plausible, progress
                 )
-            _check_pin(fetched.sha256, sha256, source.url)
-            status, path = "unchanged", None
-            if force or installed_sha != fetched.sha256:
-                bundle = verify_bundle(fetched.path, release_id, limits=limits, plausible=plausible)
-                provenance = _provenance(fetched, source, "xlrate medicare update")
-                status, path = "installed", store.install_bundle(bundle, provenance).path
-            cache.remember(source.url, fetched, release_id=release_id)
-            cache.save()
-        return UpdateResult(
-            "release", release_id, status, source.url, fetched.sha256, fetched.bytes, path
+            except DownloadError as exc:
+                if source.discovered != "built address":
+                    raise
+                tried = [n for n in source.notes if " answered " in n or " links no " in n]
+                more = f" and {len(tried) - 1} more" if len(tried) > 1 else ""
+                raise DownloadError(
+                    f"{exc.reason}; no CMS page linked the zip, so its address was built from "
+                    f"the release name ({tried[0] if tried else 'no page found'}{more})",
+                    exc.hint,
+                    url=exc.url,
+                ) from exc
+            results.append(dataclasses.replace(result, note=_when(source, today)))
+        return results
+
+
+def _install_source(
+    http: requests.Session,
+    home: Path,
+    source: Source,
+    sha256: str | None,
+    force: bool,
+    options: HttpOptions,
+    limits: ZipLimits | None,
+    plausible: Plausible | None,
+    progress: bool | None,
+) -> UpdateResult:
+    release_id = str(source.release)
+    cache = HttpCache.load(home / HTTP_CACHE_FILE)
+    installed_sha = _installed_archive(release_id)
+    validators = _validators(cache, source.url, installed_sha, force)
+    with _fetched(http, source, home, options, validators, progress, release_id) as fetched:
+        if fetched.path is None:
+            return UpdateResult(
+                "release", release_id, "unchanged", source.url, installed_sha or "", 0
+            )
+        _check_pin(fetched.sha256, sha256, source.url)
+        status, path = "unchanged", None
+        if force or installed_sha != fetched.sha256:
+            bundle = verify_bundle(fetched.path, release_id, limits=limits, plausible=plausible)
+            provenance = _provenance(fetched, source, "xlrate medicare update")
+            status, path = "installed", store.install_bundle(bundle, provenance).path
+        cache.remember(source.url, fetched, release_id=release_id)
+        cache.save()
+    return UpdateResult(
+        "release", release_id, status, source.url, fetched.sha256, fetched.bytes, path
+    )
+
+
+def _zip_locality_source(http: requests.Session, options: HttpOptions) -> Source:
+    site = discovery.site("zip_locality")
+    found = discovery.find_latest_file(http, site, cms_base_url(), options)
+    if found is None:
+        page = cms_base_url() + site.index_path
+        raise DownloadError(
+            f"no ZIP code to carrier locality zip is linked from {page}",
+            "CMS may have moved it: download it yourself and run `xlrate medicare install PATH.zip`",
+            url=page,
         )
+    return _source(found, "zip_locality")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A schedule's file fetched from CMS into a private temporary file (see
+    :func:`fetch_schedule_file`): ``path`` and the provenance to install it with."""
+
+    path: Path
+    source: Source
+    provenance: dict[str, Any]
+
+
+@contextlib.contextmanager
+def fetch_schedule_file(
+    schedule: str,
+    release: str | None = None,
+    *,
+    sha256: str | None = None,
+    session: requests.Session | None = None,
+    options: HttpOptions | None = None,
+    limits: ZipLimits | None = None,
+    progress: bool | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> Iterator[Fetched]:
+    """Find ``schedule``'s zip (a row of ``layouts/cms_pages.csv``: ``clfs``, ``asp``,
+    ``dmepos``...) for ``release`` (``2025A``; the newest the index links when None) on
+    CMS's pages, download it under the store's lock, check the zip is sound (archive
+    limits) and yield it with its provenance. The caller verifies and installs inside the
+    ``with``; the file is removed afterwards, and every failure is one line
+    (:class:`UpdateError`). For the other schedules' refresh (issue 12)."""
+    options = options or HttpOptions()
+    base = cms_base_url()
+    with (
+        _explained(f"write into {medicare_home()}"),
+        _session(session, options) as http,
+        update_lock(lock_timeout) as lock,
+    ):
+        site = discovery.site(schedule)
+        if release is None:
+            listing = discovery.list_site(http, site, base, options)
+            listed = listing.releases()
+            if not listed:
+                raise DownloadError(
+                    f"no {schedule.upper()} release is linked from {listing.url}",
+                    "Download the file yourself from CMS",
+                    url=listing.url,
+                )
+            rid = releases.release_for_date(listed, releases.today()) or listed[0]
+            found = discovery.find_release(http, site, str(rid), base, options, listing)
+        else:
+            found = discovery.find_release(http, site, release, base, options)
+        if found is None:
+            page = base + site.index_path
+            raise DownloadError(
+                f"no {schedule.upper()} file for {release} is linked from {page} or its pages",
+                "Check the release exists on CMS's site, or download the file yourself",
+                url=page,
+            )
+        source = _source(found, schedule)
+        with _fetched(http, source, lock.parent, options, None, progress, schedule) as fetched:
+            assert fetched.path is not None  # no validators were sent, so never a 304
+            _check_pin(fetched.sha256, sha256, source.url)
+            verify_members(fetched.path, limits)
+            how = f"xlrate medicare update --schedule {schedule}"
+            yield Fetched(fetched.path, source, _provenance(fetched, source, how))
 
 
 def update_zip_localities(
@@ -530,7 +860,7 @@ def update_zip_localities(
         update_lock(lock_timeout) as lock,
     ):
         home = lock.parent
-        source = find_zip_locality_zip(http, options=options)
+        source = _zip_locality_source(http, options)
         cache = HttpCache.load(home / HTTP_CACHE_FILE)
         quarter = str((cache.get(source.url) or {}).get("quarter") or "")
         installed_sha = _installed_zip5(quarter)
@@ -567,11 +897,17 @@ def install_zip(
 ) -> UpdateResult:
     """Verify and install a CMS zip from disk: an RVU bundle or a ZIP-code-to-locality file.
 
-    ``release_id`` (e.g. ``2025D``), when given, must match what the zip's RVU file says.
+    ``release_id`` (e.g. ``2025D``), when given, must match what the zip's RVU file says. A
+    correction release's zip carries its quarter's banner, so its id comes from CMS's file
+    name when not given (``rvu24ar-posted-04_01_2024.zip`` installs as 2024AR).
     """
     zip_path = Path(path).expanduser()
+    if release_id is None:
+        release_id = _correction_in_name(zip_path.name)
     if release_id is not None:
         year, letter = _check_request(None, release_id)
+        if year is None:
+            raise InputError(f"release {release_id!r} needs its year: write it as 2025D")
         release_id = f"{year}{letter}"
     with _explained(f"read {zip_path} or write into {medicare_home()}"):
         if not zip_path.is_file():
@@ -598,6 +934,14 @@ def install_zip(
             )
 
 
+def _correction_in_name(name: str) -> str | None:
+    """``2024AR`` for CMS's ``rvu24ar...zip``; None for any other name."""
+    match = discovery.site("pfs").file_pattern.search("/" + name)
+    if not match or not match.group("corr"):
+        return None
+    return discovery.release_key(match.groupdict())
+
+
 def _is_zip_locality_file(path: Path, limits: ZipLimits | None) -> bool:
     """True for CMS's ZIP-code-to-locality zip (ZIP5 file, no PPRRVU)."""
     from xlrate.medicare.archive import check_archive
@@ -610,13 +954,17 @@ def _is_zip_locality_file(path: Path, limits: ZipLimits | None) -> bool:
 __all__ = [
     "ArchiveError",
     "DownloadError",
+    "Fetched",
+    "fetch_schedule_file",
     "HttpOptions",
     "Plausible",
     "UpdateResult",
     "ZipLimits",
     "install_zip",
     "update_lock",
+    "plan_update",
     "update_release",
+    "update_releases",
     "update_zip_localities",
     "verify_bundle",
     "verify_zip_localities",

@@ -41,6 +41,8 @@ class BuildResult:
     path: Path
     expected: dict[tuple[str, str], Any] = field(default_factory=dict)
     payer_sheets: dict[str, str] = field(default_factory=dict)
+    #: payer -> its Underpayments sheet (payers with a contract audit)
+    audit_sheets: dict[str, str] = field(default_factory=dict)
     backup: Path | None = None
 
 

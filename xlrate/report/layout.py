@@ -428,6 +428,47 @@ SCENARIO_MARKET_COLUMNS = [
         "SUMPRODUCT(" + _MARKET_OF + "*{mk[to_median]})",
     ),
 ]
+# Underpayments sheets (one per payer with a contract audit): the header block in rows 1-4,
+# column headers in row 6, one row per code and modifiers from row 7, then an All codes row.
+UNDERPAID_SHEET = "Underpayments"  # the template's prototype sheet, and a lone audit's name
+UNDERPAID_HEADER_ROW = 6
+UNDERPAID_COLUMNS = [
+    Column("code", "Code", 8, "xlrate Code"),
+    Column("modifier", "Mod", 7, "xlrate Code"),
+    Column("lines", "Lines", 8, "xlrate Count"),
+    Column("units", "Units", 8, "xlrate Count"),
+    Column("expected", "Expected (contract)", 12, "xlrate Money"),
+    Column("allowed", "Allowed (835)", 12, "xlrate Money"),
+    # Only where a line had a contract term (else expected and allowed are blank).
+    Column(
+        "variance",
+        "Variance (allowed - expected)",
+        12,
+        "xlrate Money",
+        "{allowed}{r}-{expected}{r}",
+        when="expected",
+    ),  # fmt: skip
+    Column("underpaid_lines", "Lines underpaid", 9, "xlrate Count"),
+    Column("underpaid_amount", "Dollars underpaid", 12, "xlrate Money"),
+    Column("denied_lines", "Denied lines", 8, "xlrate Count"),
+    Column("note", "Note", 40, "xlrate Note"),
+]
+#: The All codes row: these columns add up (SUM over the table), each under a defined name
+#: (:func:`underpaid_name`).
+UNDERPAID_TOTALS = {
+    "underpaid_amount": "",
+    "underpaid_lines": "_Lines",
+    "lines": "_AllLines",
+    "units": "_Units",
+    "expected": "_Expected",
+    "allowed": "_Allowed",
+    "variance": "_Variance",
+    "denied_lines": "_Denied",
+}
+#: The Summary's "underpaid in the period" figure (label, value, the period in words).
+SUMMARY_UNDERPAID_LABEL = "A10"
+SUMMARY_UNDERPAID = "B10"
+SUMMARY_UNDERPAID_NOTE = "C10"
 
 SOURCES_CMS_COLUMNS = [
     Column("what", "What", 18, "xlrate Text"),
@@ -506,6 +547,17 @@ MEDICARE_NAMES = {
 SCENARIO_NAMES = {
     key: "Scenario_" + label.replace(" ", "") for key, label in SCENARIO_INPUTS.items()
 }
+
+
+#: The Summary's "underpaid in the period" (the sum of the audited payers' totals).
+SUMMARY_UNDERPAID_NAME = "Summary_Underpaid"
+
+
+def underpaid_name(index: int, key: str = "underpaid_amount") -> str:
+    """The name of a total on the ``index``-th payer's Underpayments sheet (1-based, the
+    payer's place in the profile as for :func:`target_name`): Underpaid_02 (dollars),
+    Underpaid_02_Lines, Underpaid_02_Expected..."""
+    return f"Underpaid_{index:02d}{UNDERPAID_TOTALS[key]}"
 
 
 def target_name(index: int) -> str:

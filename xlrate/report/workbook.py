@@ -1,7 +1,8 @@
 """Fill the designed template with an :class:`~xlrate.analysis.Analysis`.
 
-Sheets: Summary (with a bar chart), one per payer, Matrix, Market (only when a payer has
-Transparency in Coverage files), Scenarios, Medicare, Sources,
+Sheets: Summary (with a bar chart), one per payer, one Underpayments sheet per payer with
+a contract audit, Matrix, Market (only when a payer has Transparency in Coverage files),
+Scenarios, Medicare, Sources,
 Read me; each is written by its module in :mod:`xlrate.report.sheets`, at the places
 :mod:`xlrate.report.layout` declares. Values the practice or CMS supplied (codes, rates,
 volumes, Medicare amounts, RVUs) are written as values; everything that derives from other
@@ -50,6 +51,7 @@ from xlrate.report.sheets import (
     scenarios,
     sources,
     summary,
+    underpaid,
 )
 
 __all__ = ["ALLOWED_FUNCTIONS", "BuildResult", "build_workbook", "default_template", "sheet_names"]
@@ -84,7 +86,10 @@ def default_template() -> Path:
 
 def sheet_names(payers: Sequence[str], reserved: Sequence[str] = ()) -> dict[str, str]:
     """A valid, unique sheet name (31 characters, no []:*?/\\, no leading = + - @) per payer."""
-    taken = {name.lower() for name in (*FIXED_SHEETS, *reserved)} | {"payer"}
+    taken = {name.lower() for name in (*FIXED_SHEETS, *reserved)} | {
+        "payer",
+        L.UNDERPAID_SHEET.lower(),
+    }
     names: dict[str, str] = {}
     for name in payers:
         base = _INVALID_SHEET_CHARS.sub(" ", name).strip()
@@ -131,6 +136,7 @@ def build_workbook(
         position += 1
         payer.write(book, ws, spec)
     wb.remove(proto)
+    _underpayment_sheets(book, wb, position)
     matrix.write(book, wb["Matrix"])
     if analysis.market is not None and len(analysis.market.rows):
         ws = wb.create_sheet(L.MARKET_SHEET, wb.sheetnames.index("Matrix") + 1)
@@ -146,6 +152,35 @@ def build_workbook(
         ws.sheet_view.tabSelected = ws.title == "Summary"
     _save(wb, output, result, force)
     return result
+
+
+def audit_sheet_names(audited: Sequence[str], payers: Sequence[str]) -> dict[str, str]:
+    """The Underpayments sheet of each audited payer: ``Underpayments`` for a lone audit,
+    else ``Underpaid <payer>`` (shortened, unique beside the payer sheets)."""
+    if len(audited) == 1:
+        return {audited[0]: L.UNDERPAID_SHEET}
+    names = sheet_names([*payers, *(f"Underpaid {name}" for name in audited)])
+    return {name: names[f"Underpaid {name}"] for name in audited}
+
+
+def _underpayment_sheets(book: Book, wb: Workbook, position: int) -> None:
+    """One sheet per audited payer after the payer sheets, from the template's prototype
+    (a template from before it had one: a new sheet)."""
+    a = book.analysis
+    proto = wb[L.UNDERPAID_SHEET] if L.UNDERPAID_SHEET in wb.sheetnames else None
+    if proto is not None:
+        proto.title = "xlrate proto"  # frees the name for a lone audit
+    audited = [name for name in a.payer_names if name in a.audits]
+    names = audit_sheet_names(audited, a.payer_names)
+    book.writer.result.audit_sheets = names
+    for name in audited:
+        ws = wb.copy_worksheet(proto) if proto is not None else wb.create_sheet()
+        ws.title = names[name]
+        wb.move_sheet(ws, offset=position - wb.sheetnames.index(ws.title))
+        position += 1
+        underpaid.write(book, ws, name, a.payer_names.index(name) + 1, a.audits[name])
+    if proto is not None:
+        wb.remove(proto)
 
 
 def _open_template(path: Path) -> Workbook:

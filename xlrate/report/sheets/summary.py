@@ -1,5 +1,6 @@
 """The Summary: the practice, one row per payer, All payers, a chart, Medicare's own change,
-and the codes with the largest shortfall to target.
+and the codes with the largest shortfall to target; with a contract audit, the dollars
+underpaid in the period (``Summary_Underpaid``, the Underpayments sheets' totals added up).
 
 The payer table's columns are named (``Summary_Payer``, ``Summary_WeightedPct``,
 ``Summary_Shortfall`` and the All payers cells) so the headline numbers of an e-mail are
@@ -19,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlrate.analysis import Analysis
 from xlrate.report import layout as L
 from xlrate.report.cells import excel_string, quote
-from xlrate.report.sheets import Book, Record, kinds, records
+from xlrate.report.sheets import Book, Record, kinds, records, underpaid
 
 CONTEXT = (
     "For context: commercial payers pay roughly 120-145% of Medicare for physician services on "
@@ -85,6 +86,7 @@ def write(book: Book, ws: Worksheet) -> None:
     ws.freeze_panes = f"B{first}"
     ws.print_title_rows = f"{L.SUMMARY_HEADER_ROW}:{L.SUMMARY_HEADER_ROW}"
 
+    _underpaid_in_period(book, ws)
     row = _chart(ws, a, first, last, idx["weighted_pct"])
     row = _medicare_itself(book, ws, row)
     _top_underpaid(book, ws, row)
@@ -127,6 +129,34 @@ def _info(book: Book, ws: Worksheet) -> None:
         "A2",
         f"{profile.name}: what each payer pays as a percent of Medicare, weighted by annual "
         "volume. Yellow cells on the payer and Scenarios sheets are inputs.",
+    )
+
+
+def _underpaid_in_period(book: Book, ws: Worksheet) -> None:
+    """ "Underpaid in the period": the audited payers' totals added up, by their names."""
+    a, w = book.analysis, book.writer
+    audited = [(i, name) for i, name in enumerate(a.payer_names, start=1) if name in a.audits]
+    if not audited:
+        return
+    label_row, label_col = coordinate_to_tuple(L.SUMMARY_UNDERPAID_LABEL)
+    w.put(ws, label_row, label_col, "Underpaid in the period", "xlrate Label")
+    row, column = coordinate_to_tuple(L.SUMMARY_UNDERPAID)
+    names = ",".join(L.underpaid_name(i) for i, _ in audited)
+    total = sum(a.audits[name].underpaid_amount for _, name in audited)
+    w.formula(ws, row, column, f"SUM({names})", round(total, 2), "xlrate Money")
+    ws.cell(row, column).number_format = "$#,##0.00"
+    book.define(L.SUMMARY_UNDERPAID_NAME, ws, L.absolute(L.SUMMARY_UNDERPAID))
+    days = [d for _, name in audited for d in a.audits[name].period if d is not None]
+    period = underpaid.period_text((min(days), max(days)) if days else (None, None))
+    sheets = book.writer.result.audit_sheets
+    where = ", ".join(f"{name} ({sheets[name]} sheet)" for _, name in audited)
+    note_row, note_col = coordinate_to_tuple(L.SUMMARY_UNDERPAID_NOTE)
+    w.put(
+        ws,
+        note_row,
+        note_col,
+        f"Dates of service {period}: 835 lines paid below the contract, {where}",
+        "xlrate Note",
     )
 
 
