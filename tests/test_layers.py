@@ -60,13 +60,8 @@ KNOWN_EDGES: dict[tuple[str, str], str] = {
 # Unexplained function-local imports per file, to be annotated (or hoisted) by the file's
 # owner this session. A count may only go down; 0 drops the entry.
 KNOWN_LAZY: dict[str, int] = {
-    "xlrate/cli/medicare.py": 8,  # engine (price bulk path)
-    "xlrate/cli/update.py": 2,  # refresh
-    "xlrate/medicare/download.py": 2,  # refresh
     "xlrate/medicare/pricing.py": 2,  # engine
     "xlrate/medicare/store.py": 4,  # engine
-    "xlrate/medicare/update.py": 3,  # refresh
-    "xlrate/practice/era835.py": 2,  # harden / audit
 }
 
 

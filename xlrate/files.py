@@ -239,10 +239,10 @@ def save_workbook(workbook: object, path: Path | str) -> None:
     save closes the file without writing the zip directory.
     """
     # Function-local: openpyxl is heavy and this module is imported by ``import xlrate``.
-    import datetime
-    from zipfile import ZIP_DEFLATED, ZipFile
+    import datetime  # lazy: used only here
+    from zipfile import ZIP_DEFLATED, ZipFile  # lazy: used only here
 
-    from openpyxl.writer.excel import ExcelWriter
+    from openpyxl.writer.excel import ExcelWriter  # lazy: openpyxl loads on use
 
     archive = ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True)
     try:

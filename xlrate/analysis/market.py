@@ -117,8 +117,8 @@ def benchmark(
     medicare: Callable[..., pd.DataFrame] | None = None,
 ) -> MarketBenchmark:
     """The benchmark of ``rates`` (an Arrow table or DataFrame of market store rows)."""
-    import duckdb  # optional extra "market"; `import xlrate` stays light
-    import pandas as pd
+    import duckdb  # lazy: optional extra "market"; `import xlrate` stays light
+    import pandas as pd  # lazy: pandas loads on use
 
     con = duckdb.connect()
     try:
@@ -265,7 +265,7 @@ def _with_medicare(
     release: str | None,
     medicare: Callable[..., pd.DataFrame] | None,
 ) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     table = table.copy()
     for column in ("medicare", "median_pct_of_medicare", "p25_pct_of_medicare"):
@@ -275,6 +275,7 @@ def _with_medicare(
     table["medicare_note"] = ""
     if table.empty:
         return table
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.pricing import price
 
     price_with = medicare or price
@@ -428,8 +429,9 @@ def nppes_peers(
     locality: str | None = None,
 ) -> PeerTable:
     """Peers and likely ghosts among the TINs of ``rates`` (store rows), from NPPES."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.market.nppes import read_nppes
 
     frame = rates.select(["tin", "npis"]).to_pandas() if hasattr(rates, "select") else rates
@@ -444,7 +446,10 @@ def nppes_peers(
     nppes = read_nppes(nppes_path, wanted)
     in_locality = None
     if locality:
+        # lazy: loaded on use, keeping this module's import light
         from xlrate.errors import LocalityError
+
+        # lazy: loaded on use, keeping this module's import light
         from xlrate.medicare.localities import resolve_zip
 
         def in_locality(zip5: str) -> bool:
@@ -505,7 +510,7 @@ def against_market(
     rate published for both settings). ``below_market_median`` is True when the practice's
     rate is under the peers' median.
     """
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     market = dollars[dollars["billing_class"].isin(["professional", "both"])]
     market = market.sort_values("billing_class", key=lambda s: s != "professional")
@@ -537,7 +542,7 @@ def market_summary(joined: pd.DataFrame, payers: Sequence[str] | None = None) ->
     """Per payer: the market median as a percent of Medicare weighted by the practice's
     volume (sum of median x units / sum of Medicare x units, over codes with both), and the
     number of codes paid below the market median (the Summary sheet's two columns)."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     has = joined["market_median"].notna() & (pd.to_numeric(joined["medicare"], errors="coerce") > 0)
     rows = joined[has]
@@ -556,7 +561,7 @@ def market_summary(joined: pd.DataFrame, payers: Sequence[str] | None = None) ->
 
 def market_median_change(joined: pd.DataFrame, payers: Sequence[str] | None = None) -> pd.Series:
     """Annual revenue change per payer if every code below the market median were raised to it."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     rate = pd.to_numeric(joined["rate"], errors="coerce")
     gap = (joined["market_median"] - rate).where(joined["below_market_median"].fillna(False), 0.0)

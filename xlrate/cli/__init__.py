@@ -110,7 +110,7 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; every failure ends as one line and exit code 1 or 2."""
-    from xlrate.files import describe_os_error
+    from xlrate.files import describe_os_error  # lazy: the CLI loads only the command being run
 
     args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     try:

@@ -33,7 +33,7 @@ def _fee_period(text: str) -> dict[str, str]:
 
 
 def _cell(name: str, value: Any) -> str:
-    from xlrate.analysis.audit import safe_cell
+    from xlrate.analysis.audit import safe_cell  # lazy: the CLI loads only the command being run
 
     if value is None:
         return ""
@@ -164,14 +164,14 @@ def audit_cmd(
           --contract aetna_2025.csv@2025-01-01 --mppr --lesser-of-charges \\
           --worklist appeals.csv --format csv
     """
-    from xlrate.analysis.audit import (
+    from xlrate.analysis.audit import (  # lazy: the CLI loads only the command being run
         BY_CODE_COLUMNS,
         BY_PAYER_COLUMNS,
         audit_lines,
         parse_contract,
         write_worklist,
     )
-    from xlrate.practice.era835 import read_era
+    from xlrate.practice.era835 import read_era  # lazy: the CLI loads only the command being run
 
     if not contract and pct_of_medicare is None:
         raise click.UsageError("name the contract: --contract FEES_FILE or --pct-of-medicare N")

@@ -90,7 +90,7 @@ def build_cmd(
     """
     if lite:
         from xlrate.excel.lite import build_lite  # lazy: the CLI imports only what it runs
-        from xlrate.files import prepare_output
+        from xlrate.files import prepare_output  # lazy: the CLI loads only the command being run
 
         target = output or Path("xlrate-lite.xlsx")
         backup = prepare_output(target, force=force, what="Lite workbook")
@@ -263,7 +263,7 @@ def doctor_cmd(workbook: Path | None) -> None:
       xlrate doctor
       xlrate doctor analysis.xlsm
     """
-    from xlrate.excel.doctor import run_checks
+    from xlrate.excel.doctor import run_checks  # lazy: the CLI loads only the command being run
 
     checks = run_checks(workbook)
     for check in checks:

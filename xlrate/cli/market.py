@@ -85,7 +85,9 @@ def _progress(total: int) -> Iterator[_Progress]:
     if total < 1 or not sys.stderr.isatty():
         yield _Progress()
         return
-    from rich.console import Console
+    from rich.console import Console  # lazy: rich loads on use
+
+    # lazy: rich loads on use
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
     with Progress(
@@ -164,7 +166,7 @@ def _with_common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _locations(files: Sequence[str], tocs: Sequence[str], plan: str | None) -> list[str]:
-    from xlrate.market.toc import read_toc
+    from xlrate.market.toc import read_toc  # lazy: the CLI loads only the command being run
 
     if plan and not tocs:
         raise click.UsageError("--plan needs --toc")
@@ -228,6 +230,7 @@ def benchmark_cmd(
     Example:
       xlrate market uhc.json.gz --codes 99213,99214 --tin 113026610 --zip 10001 --format csv
     """
+    # lazy: the CLI loads only the command being run
     from xlrate.analysis.market import CSV_COLUMNS, market_benchmark
 
     if locality and zip_code:
@@ -316,9 +319,9 @@ def peers_cmd(
       xlrate market peers --nppes npidata.csv uhc.json.gz --codes 99213 --npi 1730666900 \\
           --zip-prefix 100 > peers.csv
     """
-    from xlrate.analysis.market import nppes_peers
-    from xlrate.market.ingest import ingest
-    from xlrate.market.store import Store
+    from xlrate.analysis.market import nppes_peers  # lazy: the CLI loads only the command being run
+    from xlrate.market.ingest import ingest  # lazy: the CLI loads only the command being run
+    from xlrate.market.store import Store  # lazy: the CLI loads only the command being run
 
     locations = _locations(files, tocs, plan)
     codes = _split(codes_text)

@@ -43,9 +43,9 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
 
 def _read_requests(path: str) -> Any:
     """The --input CSV as text columns, in any encoding Excel writes; one line when not a CSV."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
-    from xlrate.text import csv_encoding
+    from xlrate.text import csv_encoding  # lazy: the CLI loads only the command being run
 
     encoding = csv_encoding(path, what="request CSV")
     try:
@@ -182,12 +182,17 @@ def price_cmd(
       xlrate price 99213 --national --date 2025-02-14
       xlrate price --input requests.csv --zip 94110 --format csv
     """
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
-    from xlrate.codes import split_code_modifier
-    from xlrate.medicare.localities import check_locality, resolve_zip
-    from xlrate.medicare.pricing import price
-    from xlrate.medicare.store import load_release
+    from xlrate.codes import split_code_modifier  # lazy: the CLI loads only the command being run
+
+    # lazy: the CLI loads only the command being run
+    from xlrate.medicare.localities import (
+        check_locality,
+        resolve_zip,
+    )  # lazy: the CLI loads only the command being run
+    from xlrate.medicare.pricing import price  # lazy: the CLI loads only the command being run
+    from xlrate.medicare.store import load_release  # lazy: the CLI loads only the command being run
 
     if sum(bool(x) for x in (locality, zip_code, national)) > 1:
         raise InputError("give only one of --locality, --zip and --national")
@@ -282,7 +287,12 @@ def localities_cmd(
     """
     if words:
         search = " ".join([*words, search or ""]).strip()
-    from xlrate.medicare.localities import locality_table, resolve_zip, search_localities
+    # lazy: the CLI loads only the command being run
+    from xlrate.medicare.localities import (
+        locality_table,
+        resolve_zip,
+        search_localities,
+    )  # lazy: the CLI loads only the command being run
 
     columns = ["locality", "state", "name", "counties"]
     if zip_code:
@@ -318,7 +328,11 @@ def releases_cmd(fmt: str) -> None:
     Example:
       xlrate releases --format json
     """
-    from xlrate.medicare.store import list_releases, resolve_release
+    # lazy: the CLI loads only the command being run
+    from xlrate.medicare.store import (
+        list_releases,
+        resolve_release,
+    )  # lazy: the CLI loads only the command being run
 
     default = resolve_release().release_id
     infos = list_releases()

@@ -73,7 +73,7 @@ def update_cmd(
       xlrate medicare update --dry-run
       xlrate medicare update --year 2025 --release D
     """
-    from xlrate.medicare.update import (
+    from xlrate.medicare.update import (  # lazy: the CLI loads only the command being run
         HttpOptions,
         describe_source,
         plan_update,
@@ -112,7 +112,7 @@ def install_cmd(path: str, release_id: str | None, sha256: str | None) -> None:
     Example:
       xlrate medicare install ~/Downloads/rvu25d.zip
     """
-    from xlrate.medicare.update import install_zip
+    from xlrate.medicare.update import install_zip  # lazy: the CLI loads only the command being run
 
     try:
         click.echo(install_zip(path, release_id=release_id, sha256=sha256).message)

@@ -180,7 +180,7 @@ def functions_with_metadata() -> Iterator[types.ModuleType]:
     # lazy: xlwings (and its COM modules) load only when the add-in is built
     import xlwings
 
-    from xlrate.excel import functions
+    from xlrate.excel import functions  # lazy: loaded on use, keeping this module's import light
 
     if all(hasattr(f, "__xlfunc__") for f in functions.FUNCTIONS.values()):
         yield functions
@@ -383,11 +383,11 @@ def _add_functions_sheet(wb: Any) -> None:
     Each formula passes the ``Locality`` and ``MedicareYear`` cells as arguments, so Excel
     knows the dependency and recalculates the cells when either changes (F9 is enough).
     """
-    from xlrate.excel.lite import EXAMPLE_CODES  # the codes every practice bills
+    from xlrate.excel.lite import EXAMPLE_CODES  # lazy: the codes every practice bills
 
     if FUNCTIONS_SHEET in wb.sheetnames:
         del wb[FUNCTIONS_SHEET]
-    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.workbook.defined_name import DefinedName  # lazy: openpyxl loads on use
 
     defined = {name.upper() for name in wb.defined_names}
     ws = wb.create_sheet(FUNCTIONS_SHEET)
@@ -599,7 +599,7 @@ VBA_PROJECT_STREAM = bytes.fromhex("cc61ffff000100")
 
 
 def _vba_project_stream_per_spec(path: Path) -> None:
-    from pyopenvba.cfb import CFB
+    from pyopenvba.cfb import CFB  # lazy: pyopenvba loads on use
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -73,6 +73,7 @@ def workbook_facts(path: Path) -> dict[str, str]:
             f"{path} is not a workbook xlrate can read ({exc}): pass an .xlsm or .xlsx"
         ) from exc
     if facts.get("edition") == "lite":
+        # lazy: loaded on use, keeping this module's import light
         from xlrate.excel.lite import read_lite_parts
 
         reqs = read_lite_parts(path).get("requirements.txt", "")
@@ -186,6 +187,7 @@ def _check_functions() -> Check:
 
 def _check_data() -> Check:
     try:
+        # lazy: loaded on use, keeping this module's import light
         from xlrate.medicare.pricing import medicare_amount
 
         result = medicare_amount("99213")

@@ -144,7 +144,7 @@ def MEDICARE_LOCALITY(zip, caller=None):  # type: ignore[no-untyped-def]
 
 def clear_caches() -> None:
     """Forget cached data and answers: after new Medicare data is installed."""
-    from xlrate.medicare import store
+    from xlrate.medicare import store  # lazy: loaded on use, keeping this module's import light
 
     store.clear_cache()
     cells.clear_caches()
@@ -167,12 +167,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 
 def _locality_id(value: Any) -> str | None:
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.localities import normalize_locality
 
     return normalize_locality(value) if isinstance(value, str) else None
 
 
 def _zip5(value: Any) -> str | None:
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.localities import normalize_zip
 
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -189,6 +191,7 @@ def _release(value: Any) -> str | None:
 
 
 def _setting(value: Any) -> str:
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.pricing import setting_name
 
     return setting_name(value)

@@ -158,7 +158,7 @@ _FIRST_NOTE_CELL = f"E{_HEADER_ROW + 1}"
 def _workbook(path: Path, locality: str, year: int | None) -> None:
     """The visible part: a Medicare sheet with named inputs, example codes and live formulas."""
     from openpyxl import Workbook  # lazy: openpyxl only to build the file
-    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.workbook.defined_name import DefinedName  # lazy: openpyxl loads on use
 
     wb = Workbook()
     ws = wb.active

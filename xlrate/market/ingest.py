@@ -217,7 +217,7 @@ def ingest(
     if dask is not None:
         results = _run_dask(dask, jobs, on_done)
     elif workers > 1 and len(jobs) > 1:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # lazy: used only here
 
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             futures = [pool.submit(_ingest_star, job) for job in jobs]
@@ -243,7 +243,7 @@ def ingest(
 def _run_dask(
     dask: Any, jobs: list[tuple[Any, ...]], on_done: Callable[[FileResult], None] | None
 ) -> list[FileResult]:
-    from dask.distributed import Client, as_completed  # optional extra "market"
+    from dask.distributed import Client, as_completed  # lazy: optional extra "market"
 
     client = dask if isinstance(dask, Client) else Client(str(dask))  # type: ignore[no-untyped-call]
     try:

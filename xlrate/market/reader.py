@@ -717,7 +717,7 @@ def read_rates(
     ``codes`` limits the rows to those billing codes (None: every code). Raises
     :class:`MarketFileError` naming ``source`` when the file is not a complete in-network file.
     """
-    import ijson  # optional extra "market"; imported here so `import xlrate` stays light
+    import ijson  # lazy: optional extra "market"; imported here so `import xlrate` stays light
 
     backend = ijson.get_backend("yajl2_c")
     summary = ReadSummary(source=source)

@@ -62,7 +62,7 @@ BATCH_ROWS = 50_000  # rows held before they are written (bounded memory)
 
 
 def schema() -> pa.Schema:
-    import pyarrow as pa  # optional extra "market"; `import xlrate` stays light
+    import pyarrow as pa  # lazy: optional extra "market"; `import xlrate` stays light
 
     return pa.schema(
         [
@@ -92,7 +92,7 @@ def schema() -> pa.Schema:
 @contextlib.contextmanager
 def _lock(path: Path) -> Iterator[None]:
     try:
-        import filelock  # a cross-platform lock file; without it the store is not locked
+        import filelock  # lazy: a cross-platform lock file; without it the store is not locked
     except ImportError:  # pragma: no cover - an install without it: no lock
         yield
         return
@@ -118,7 +118,7 @@ class Store:
         self.url = text
         self.remote = "://" in text and not text.startswith("file://")
         if self.remote:
-            import fsspec  # optional (comes with dask); only for URL stores
+            import fsspec  # lazy: optional (comes with dask); only for URL stores
 
             self.fs, self.root = fsspec.core.url_to_fs(text)
         else:
@@ -207,8 +207,8 @@ class Store:
 
     def read(self, keys: Iterable[str], *, codes: Iterable[str] | None = None) -> pa.Table:
         """The rows of the given sources (only ``codes`` when given) as one Arrow table."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # lazy: pyarrow loads on use
+        import pyarrow.parquet as pq  # lazy: pyarrow loads on use
 
         wanted = set(codes) if codes is not None else None
         tables = []
@@ -250,8 +250,8 @@ class PartWriter:
         return setting
 
     def flush(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # lazy: pyarrow loads on use
+        import pyarrow.parquet as pq  # lazy: pyarrow loads on use
 
         if self._writer is None:
             self._writer = pq.ParquetWriter(

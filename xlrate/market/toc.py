@@ -31,7 +31,7 @@ def _plan_matches(plan: dict[str, object], wanted: str) -> bool:
 
 def read_toc(location: str, plan: str | None = None) -> list[TocFile]:
     """The in-network files listed in a table of contents (only ``plan``'s when given)."""
-    import ijson  # optional extra "market"; `import xlrate` stays light
+    import ijson  # lazy: optional extra "market"; `import xlrate` stays light
 
     backend = ijson.get_backend("yajl2_c")
     found: dict[str, TocFile] = {}

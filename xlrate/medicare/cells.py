@@ -201,6 +201,7 @@ def _setting(value: Cell) -> Cell:
 
 def _place(value: Cell, defaults: Defaults) -> dict[str, str | None]:
     """The engine's locality/zip keyword arguments for a locality cell."""
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.localities import normalize_locality, normalize_zip
 
     if blank(value):
@@ -260,6 +261,7 @@ def _amount(
     year: int | None,
     release: str | None,
 ) -> tuple[Decimal | None, str]:
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.pricing import medicare_amount
 
     result = medicare_amount(
@@ -309,6 +311,7 @@ def pct_answer(
 
 def locality_answer(zip_value: Cell) -> Answer:
     """The locality of a ZIP code, or why it has none (split or unknown ZIP)."""
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.localities import normalize_zip, resolve_zip
 
     if blank(zip_value):

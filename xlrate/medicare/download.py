@@ -367,8 +367,8 @@ def _progress(show: bool, name: str, total: int | None) -> Iterator[Callable[[in
     if not show:
         yield lambda n: None
         return
-    from rich.console import Console
-    from rich.progress import (
+    from rich.console import Console  # lazy: rich loads on use
+    from rich.progress import (  # lazy: rich loads on use
         BarColumn,
         DownloadColumn,
         Progress,

@@ -180,13 +180,13 @@ def _cell_text(value: object) -> str:
 def xlsx_rows(data: bytes) -> list[list[str]]:
     """The first sheet of a workbook as text rows (python-calamine, else openpyxl)."""
     try:
-        from python_calamine import CalamineWorkbook  # fast and safe; optional
+        from python_calamine import CalamineWorkbook  # lazy: fast and safe; optional
 
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = book.get_sheet_by_index(0).to_python()
         return [[_cell_text(v) for v in row] for row in sheet]
     except ImportError:
-        from openpyxl import load_workbook  # fallback: slower, always installed
+        from openpyxl import load_workbook  # lazy: fallback: slower, always installed
 
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]

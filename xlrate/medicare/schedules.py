@@ -507,7 +507,7 @@ def route(
     the rows whose code the PFS does not price with the schedule that does, and scale every
     amount to the row's units. ``place_localities``/``place_idx`` are the engine's distinct
     places (the locality each resolved to) and each row's place."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     n = len(pair_idx)
     if "units" in frame.columns:
@@ -639,9 +639,9 @@ def _texts(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: Any = N
     converting one Python string per row; otherwise an object array.
     """
     try:
-        import pandas as pd
-        import pyarrow as pa  # optional: pandas' default string storage
-        import pyarrow.compute as pc
+        import pandas as pd  # lazy: pandas loads on use
+        import pyarrow as pa  # lazy: optional: pandas' default string storage
+        import pyarrow.compute as pc  # lazy: pyarrow loads on use
 
         dtype = pd.StringDtype("pyarrow", na_value=np.nan)
         if column is not None and not isinstance(column.dtype, pd.StringDtype):
@@ -669,7 +669,7 @@ def _texts(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: Any = N
 
 def add_columns(out: pd.DataFrame, routed: Routed) -> None:
     """Write ``schedule`` and ``units`` (and a routed row's release and year) into ``out``."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     # Categorical: six words for a million rows cost nothing to build.
     out["schedule"] = pd.Categorical.from_codes(

@@ -217,6 +217,7 @@ def verify_bundle(
 ) -> Bundle:
     """Everything short of installing: the zip is sound and safe, the tables parse and are
     plausible. Returns the parsed bundle."""
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.cms_files import read_bundle
 
     plausible = plausible or Plausible()
@@ -289,6 +290,7 @@ def verify_zip_localities(
     path: Path, *, limits: ZipLimits | None = None, plausible: Plausible | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The ZIP5 table of a ZIP-code-to-carrier-locality zip, and its file's provenance."""
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.cms_files import read_zip5
 
     plausible = plausible or Plausible()
@@ -944,6 +946,7 @@ def _correction_in_name(name: str) -> str | None:
 
 def _is_zip_locality_file(path: Path, limits: ZipLimits | None) -> bool:
     """True for CMS's ZIP-code-to-locality zip (ZIP5 file, no PPRRVU)."""
+    # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.archive import check_archive
 
     infos = check_archive(path, limits)

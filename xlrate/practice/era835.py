@@ -946,7 +946,7 @@ def _money(value: Decimal) -> float:
 
 
 def _by_code_frame(totals: _Totals) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     records = [
         {
@@ -975,7 +975,7 @@ def _by_code_frame(totals: _Totals) -> pd.DataFrame:
 
 
 def _by_payer_frame(totals: _Totals) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads on use
 
     records = [
         {
