@@ -151,3 +151,55 @@ def test_build_profile_merges_command_line_payers(tmp_path: Path) -> None:
         build_profile(path, fees=[extra])
     with pytest.raises(XlrateError, match="no Medicare locality"):
         build_profile(None, fees=[extra], payers=["B"])
+
+
+def test_market_keys_tic_toc_plan_tin_npi(tmp_path: Path) -> None:
+    (tmp_path / "p.toml").write_text(
+        '[practice]\nname = "X"\nzip = "10001"\ntin = ["11-3026610", "113026610", "987654321"]\n'
+        "npi = 1234567893\n"
+        '[[payers]]\nname = "UHC"\nfees = "a.csv"\n'
+        'tic = ["https://payer.example/in-network.json.gz", "files/uhc.json.gz"]\n'
+        '[[payers]]\nname = "Aetna"\nfees = "b.csv"\ntic = "aetna.json"\n'
+        'toc = "https://payer.example/toc.json"\nplan = "Choice Plus"\n'
+        '[[payers]]\nname = "Plain"\nfees = "c.csv"\n',
+        "utf-8",
+    )
+    profile = load_profile(tmp_path / "p.toml")
+    assert profile.tin == ("113026610", "987654321")  # digits only, once each
+    assert profile.npi == (1234567893,)
+    uhc, aetna, plain = profile.payers
+    assert uhc.tic == (
+        "https://payer.example/in-network.json.gz",
+        str(tmp_path / "files" / "uhc.json.gz"),
+    )
+    assert uhc.has_market and uhc.toc is None and uhc.plan is None
+    assert aetna.tic == (str(tmp_path / "aetna.json"),)
+    assert (aetna.toc, aetna.plan) == ("https://payer.example/toc.json", "Choice Plus")
+    assert not plain.has_market and plain.tic == ()
+    assert tmp_path / "files" / "uhc.json.gz" in profile.input_files()
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('[practice]\nname = "X"\ntin = "12-34"\n', ["tin", "9 digits"]),
+        ('[practice]\nname = "X"\ntin = ["123456789", true]\n', ["tin", "True"]),
+        ('[practice]\nname = "X"\ntin = "12-345678X"\n', ["tin", "not a TIN"]),
+        ('[practice]\nname = "X"\nnpi = "123"\n', ["npi", "10 digits"]),
+        ('[practice]\nname = "X"\nnpi = [1234567893, 1.5]\n', ["npi", "1.5"]),
+        ('[practice]\nname = "X"\n' + GOOD_PAYER + "tic = 5\n", ["tic", "URL or file name"]),
+        ('[practice]\nname = "X"\n' + GOOD_PAYER + "tic = []\n", ["tic", "URL or file name"]),
+        ('[practice]\nname = "X"\n' + GOOD_PAYER + 'tic = ["a", 3]\n', ["tic"]),
+        ('[practice]\nname = "X"\n' + GOOD_PAYER + "toc = [1]\n", ["toc", "one URL"]),
+        ('[practice]\nname = "X"\n' + GOOD_PAYER + 'plan = "Choice"\n', ["plan", "needs toc"]),
+    ],
+)
+def test_market_keys_wrong_values_are_one_line(tmp_path: Path, text: str, names: list[str]) -> None:
+    path = tmp_path / "practice.toml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(XlrateError) as err:
+        load_profile(path)
+    message = str(err.value)
+    assert str(path) in message and "\n" not in message
+    for name in names:
+        assert name in message

@@ -58,6 +58,16 @@ class PayerSpec:
     # The [[payers]] contract table for the audit, fee paths made absolute; read by
     # xlrate.analysis.audit.parse_contract (the profile does not import the analysis).
     contract: Mapping[str, Any] | None = None
+    # The payer's Transparency in Coverage in-network files (URLs as written, paths made
+    # absolute), or its table of contents (``toc``, optionally narrowed to ``plan``): the
+    # market benchmark (xlrate.analysis.market) reads them.
+    tic: tuple[str, ...] = ()
+    toc: str | None = None
+    plan: str | None = None
+
+    @property
+    def has_market(self) -> bool:
+        return bool(self.tic or self.toc)
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,9 @@ class Profile:
     synthetic_note: str = ""
     smtp: SmtpSpec | None = None
     path: Path | None = None
+    #: The practice's own TINs (digits only) and NPIs: its rates in the payers' TiC files.
+    tin: tuple[str, ...] = ()
+    npi: tuple[int, ...] = ()
 
     def input_files(self) -> list[Path]:
         """Every file an analysis of this profile reads (none may be its output)."""
@@ -108,6 +121,7 @@ class Profile:
         for payer in self.payers:
             paths.extend(payer.fees)
             paths.extend(payer.era)
+            paths.extend(Path(t) for t in payer.tic if not _is_url(t))
         return paths
 
 
@@ -184,6 +198,84 @@ def _paths(value: Any, base: Path, where: str) -> tuple[Path, ...]:
     return tuple((base / item).expanduser() for item in items)
 
 
+def _is_url(text: str) -> bool:
+    return text.split("://", 1)[0].lower() in ("http", "https") and "://" in text
+
+
+def _locations(value: Any, base: Path, where: str) -> tuple[str, ...]:
+    """TiC file locations: URLs as written, local paths relative to the profile."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, list)
+        or not all(isinstance(item, str) and item.strip() for item in items)
+        or not items
+    ):
+        raise ProfileError(
+            f"{where} must be a URL or file name, or a list of them, not {value!r}; write it "
+            'like tic = ["https://payer.example/in-network.json.gz", "uhc_ny.json.gz"]'
+        )
+    return tuple(
+        item.strip() if _is_url(item.strip()) else str((base / item.strip()).expanduser())
+        for item in items
+    )
+
+
+def _location(value: Any, base: Path, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ProfileError(
+            f'{where} must be one URL or file name, not {value!r}; write it like toc = "https://payer.example/toc.json"'
+        )
+    return _locations(value, base, where)[0]
+
+
+def _tins(value: Any, where: str) -> tuple[str, ...]:
+    """``practice.tin``: one TIN or a list; ``12-3456789`` and ``123456789`` are the same."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        text = (
+            str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
+        )
+        digits = "".join(ch for ch in text if ch.isdigit())
+        # The market store keeps TINs as digits only (xlrate.market.reader.normalize_tin).
+        if (
+            not digits
+            or any(not (ch.isdigit() or ch in "- ") for ch in text)
+            or len(digits) not in (9, 10)
+        ):
+            raise ProfileError(
+                f"{where} {item!r} is not a TIN (9 digits, 12-3456789 or 123456789); write it "
+                'like tin = "12-3456789" or tin = ["123456789", "987654321"]'
+            )
+        out.append(digits)
+    return tuple(dict.fromkeys(out))
+
+
+def _npis(value: Any, where: str) -> tuple[int, ...]:
+    """``practice.npi``: one NPI or a list, 10 digits each."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        text = (
+            str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
+        )
+        if not (text.isdigit() and len(text) == 10):
+            raise ProfileError(
+                f"{where} {item!r} is not an NPI (10 digits); write it like "
+                "npi = 1234567893 or npi = [1234567893, 1098765432]"
+            )
+        out.append(int(text))
+    return tuple(dict.fromkeys(out))
+
+
 def _contract(value: Any, base: Path, where: str) -> Mapping[str, Any] | None:
     """A payer's ``contract = {...}`` table, with its fee schedule paths resolved."""
     if value is None:
@@ -240,6 +332,13 @@ def _payer(entry: Any, base: Path, where: str) -> PayerSpec:
         raise ProfileError(f'{where} needs a name, e.g. name = "BCBS PPO"')
     fees = _paths(entry.get("fees"), base, f"{where} ({payer_name}) fees")
     era = _paths(entry.get("era"), base, f"{where} ({payer_name}) era")
+    tic = _locations(entry.get("tic"), base, f"{where} ({payer_name}) tic")
+    toc = _location(entry.get("toc"), base, f"{where} ({payer_name}) toc")
+    plan = _text(entry.get("plan"), f"{where} ({payer_name}) plan", '"Choice Plus"')
+    if plan and not toc:
+        raise ProfileError(
+            f'{where} ({payer_name}) plan needs toc = "URL of the table of contents"'
+        )
     if not fees and not era:
         raise ProfileError(f'{where} ({payer_name}) needs fees = "file" or era = ["file.835"]')
     mapping = entry.get("mapping")
@@ -258,6 +357,9 @@ def _payer(entry: Any, base: Path, where: str) -> PayerSpec:
         or "",
         mapping=mapping,
         contract=_contract(entry.get("contract"), base, f"{where} ({payer_name}) contract"),
+        tic=tic,
+        toc=toc,
+        plan=plan,
     )
 
 
@@ -337,6 +439,8 @@ def parse_profile(
         or "",
         smtp=parse_smtp(data.get("smtp"), source),
         path=None,
+        tin=_tins(practice.get("tin"), f"{where} tin"),
+        npi=_npis(practice.get("npi"), f"{where} npi"),
     )
 
 
@@ -476,6 +580,11 @@ setting = "nonfacility"
 
 output = "analysis.xlsx"
 
+# Optional, for the Market sheet: the practice's own TINs and NPIs, to find its own rates
+# in the payers' Transparency in Coverage files (see tic under [[payers]]).
+# tin = "12-3456789"
+# npi = [1234567893]
+
 # The Scenarios sheet's starting inputs (you can change them in the workbook too).
 [scenarios]
 targets = [110, 120, 130, 140]   # percent of Medicare
@@ -491,6 +600,12 @@ fees = "example_ppo_fee_schedule.xlsx"
 # era = ["remits/example_ppo_2025.835"]
 target = 130                     # the percent of Medicare you want from this payer
 # setting = "facility"           # overrides the practice default for this payer
+# The payer's Transparency in Coverage in-network files (URLs or paths, .json or .json.gz):
+# adds the Market sheet, what this payer pays the other practices in its files.
+# tic = ["https://payer.example/2025-01_in-network-rates.json.gz"]
+# or its table of contents, narrowed to your plan:
+# toc = "https://payer.example/2025-01_index.json"
+# plan = "Choice Plus"
 
 # [[payers]]
 # name = "State Medicaid"

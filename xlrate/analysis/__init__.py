@@ -12,11 +12,12 @@ reader callables, so a test can hand in small tables and the real code paths sti
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,6 +41,9 @@ from xlrate.profile import (
     with_payers,
 )
 from xlrate.xlsx import read_sheets
+
+if TYPE_CHECKING:
+    from xlrate.analysis.market import PracticeMarket
 
 __all__ = [
     "Analysis",
@@ -114,6 +118,8 @@ class Analysis:
     #: release id -> CMS provenance of the two releases of the year-over-year columns
     #: (those the engine could load), for the Sources sheet
     yoy_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The market benchmark of the payers with TiC files (None when no payer has any).
+    market: PracticeMarket | None = None
     #: payer -> its underpayment audit (payers with a ``contract`` and 835s), for the
     #: Underpayments sheets; no claim, patient or member identifier
     audits: dict[str, audit.AuditSheet] = field(default_factory=dict)
@@ -382,6 +388,10 @@ def analyze(
         yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
     yoy_provenance = _yoy_provenance(medicare, yoy_years)
 
+    market = None
+    if any(p.has_market for p in profile.payers):
+        market = _market(profile, compared, medicare, locality, year, release_id, inputs)
+        warnings.extend(market.notes)
     audits: dict[str, audit.AuditSheet] = {}
     if any(p.contract is not None for p in profile.payers):
         for name, result in audit.audit_profile(profile, remits).items():
@@ -433,8 +443,64 @@ def analyze(
         generated=generated or datetime.now(timezone.utc),
         warnings=warnings,
         yoy_provenance=yoy_provenance,
+        market=market,
         audits=audits,
     )
+
+
+def _market(
+    profile: Profile,
+    compared: pd.DataFrame,
+    medicare: MedicareSource,
+    locality: str,
+    year: int,
+    release: str,
+    inputs: list[InputFile],
+) -> PracticeMarket:
+    """The payers' TiC files against the practice's compared rows (see PracticeMarket).
+
+    The files go into the user's market store (``<data home>/market``, the same one
+    ``xlrate market`` uses), so a second build skips files that have not changed.
+    """
+    missing = [m for m in ("pyarrow", "duckdb", "ijson") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError(
+            f"{profile.path or 'the profile'}: reading payers' tic files needs "
+            f"{', '.join(missing)}: pip install 'xlrate[market]' (or remove tic from the profile)"
+        )
+    # lazy: pyarrow/duckdb/ijson (the "market" extra) load only for profiles with TiC files
+    from xlrate.analysis.market import practice_market
+
+    market = practice_market(
+        compared[compared["compared"]],
+        profile.payers,
+        own_tins=profile.tin,
+        own_npis=profile.npi,
+        medicare=medicare.price,
+        locality=None if locality == "NATIONAL" else locality,
+        year=year,
+        release=release,
+    )
+    for payer, file in market.files:
+        if file.status == "failed":  # named in the warnings
+            continue
+        entry = file.entry
+        inputs.append(
+            InputFile(
+                "TiC file",
+                payer,
+                Path(file.location).name,
+                str(entry.get("sha256", "")),
+                int(entry.get("bytes") or 0),
+                entry.get("items"),  # in-network items in the file
+                entry.get("items_kept"),  # those of the codes compared
+                source=file.location,
+                notes=f"{entry.get('payer', '')}, file of {entry.get('last_updated_on', '')}; "
+                f"{'unchanged since the last read' if file.status == 'unchanged' else 'read now'}"
+                f" into {market.store}",
+            )
+        )
+    return market
 
 
 def _name_era_payers(

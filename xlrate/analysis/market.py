@@ -38,6 +38,7 @@ from xlrate.errors import XlrateError
 from xlrate.market.ingest import FileResult, IngestResult, ingest
 from xlrate.market.reader import DOLLAR_TYPES, normalize_tin
 from xlrate.market.store import Store
+from xlrate.market.toc import read_toc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -488,7 +489,14 @@ def nppes_peers(
 
 # --- the practice's rows against the market (for the workbook's Market sheet) -------------
 
-MARKET_COLUMNS = ["market_tins", "market_p25", "market_median", "market_p75", "market_rank"]
+MARKET_COLUMNS = [
+    "market_tins",
+    "market_p25",
+    "market_median",
+    "market_p75",
+    "market_rank",
+    "market_own_rate",
+]
 
 
 def against_market(
@@ -517,9 +525,9 @@ def against_market(
             (tic_payer, code, modifier, "mixed")
         )
         found.append(
-            [hit.tins, hit.p25, hit.median, hit.p75, hit.own_rank]
+            [hit.tins, hit.p25, hit.median, hit.p75, hit.own_rank, hit.own_rate]
             if hit is not None
-            else [0, float("nan"), float("nan"), float("nan"), ""]
+            else [0, float("nan"), float("nan"), float("nan"), "", float("nan")]
         )
     out = rows.copy()
     extra = pd.DataFrame(found, columns=MARKET_COLUMNS, index=rows.index)
@@ -560,3 +568,98 @@ def market_median_change(joined: pd.DataFrame, payers: Sequence[str] | None = No
     change = (gap.fillna(0.0) * joined["volume"]).groupby(joined["payer"]).sum()
     order = list(payers) if payers is not None else sorted(joined["payer"].unique())
     return change.reindex(order, fill_value=0.0).astype(float)
+
+
+# --- the analysis's market part: the profile's payers with TiC files ----------------------
+
+
+@dataclass
+class PracticeMarket:
+    """What :func:`xlrate.analysis.analyze` carries for the Market sheet.
+
+    ``rows``: the practice's compared rows of payers with TiC files that have market
+    figures (:func:`against_market` columns; ``market_tins`` > 0), in the analysis's order.
+    ``summary``: per such payer ``market_median_pct``, ``codes_below_market_median`` and
+    ``at_market_median`` (the annual change if every code below the median were raised to
+    it). ``files``: (payer, how its file was read) for the Sources sheet.
+    """
+
+    rows: pd.DataFrame
+    summary: pd.DataFrame
+    store: str
+    files: list[tuple[str, FileResult]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def practice_market(
+    compared: pd.DataFrame,
+    payers: Sequence[Any],
+    *,
+    own_tins: Iterable[str] = (),
+    own_npis: Iterable[int] = (),
+    store: str | Path | None = None,
+    medicare: Callable[..., pd.DataFrame] | None = None,
+    **options: Any,
+) -> PracticeMarket:
+    """Read each payer's TiC files (``payer.tic``, or its ``toc`` narrowed to ``plan``) for
+    the codes the practice compares with that payer, and set its rows against the market.
+
+    ``payers`` are :class:`xlrate.profile.PayerSpec`; the files' own payer name
+    (``reporting_entity_name``) is replaced by the profile's payer name. ``options`` go to
+    :func:`benchmark` (locality, zip, year, release). A file that cannot be read is a note,
+    not a failure of the whole analysis.
+    """
+    import pandas as pd  # lazy: pandas, as in the rest of this module
+
+    target = Store(store)
+    notes: list[str] = []
+    files: list[tuple[str, FileResult]] = []
+    parts: list[pd.DataFrame] = []
+    names: list[str] = []
+    for payer in payers:
+        if not (payer.tic or payer.toc):
+            continue
+        names.append(payer.name)
+        mine = compared[compared["payer"] == payer.name]
+        codes = sorted({clean_code(c) for c in mine["code"]})
+        locations = list(payer.tic)
+        if payer.toc:
+            try:
+                locations += [entry.location for entry in read_toc(payer.toc, payer.plan)]
+            except XlrateError as exc:
+                notes.append(f"{payer.name}: {exc}")
+        if not codes or not locations:
+            continue
+        run = market_benchmark(
+            locations,
+            codes=codes,
+            store=target.url,
+            own_tins=own_tins,
+            own_npis=own_npis,
+            medicare=medicare,
+            **options,
+        )
+        files += [(payer.name, f) for f in run.ingest.files]
+        notes += [f"{payer.name}: {error}" for error in run.ingest.errors]
+        if not run.ingest.keys:  # nothing read: the benchmark's own notes would mislead
+            continue
+        notes += [f"{payer.name}: {note}" for note in run.benchmark.notes]
+        dollars = run.benchmark.dollars.copy()
+        dollars["payer"] = payer.name
+        parts.append(dollars)
+    subset = compared[compared["payer"].isin(names)]
+    dollars_all = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*CSV_COLUMNS])
+    )
+    joined = against_market(subset, dollars_all, {n: n for n in names})
+    summary = market_summary(joined, names)
+    summary["at_market_median"] = market_median_change(joined, names).to_numpy()
+    rows = joined[joined["market_tins"] > 0].reset_index(drop=True)
+    read = {payer for payer, f in files if f.status != "failed"}
+    for name in names:
+        if name in read and not (rows["payer"] == name).any():
+            notes.append(
+                f"{name}: its files have no professional dollar rates of other practices for "
+                "the codes and settings compared (nothing for the Market sheet)"
+            )
+    return PracticeMarket(rows, summary, target.url, files, notes)

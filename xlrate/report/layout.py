@@ -331,6 +331,103 @@ MEDICARE_COLUMNS = [
     Column("key", "Lookup key", 18, "xlrate Note", KEY_FORMULA),
 ]
 
+# The Market sheet (only when a payer has Transparency in Coverage files): one row per
+# compared code of such a payer. The market figures are values from the payer's files; the
+# practice's rate comes from its payer sheet and the Medicare amount from the Medicare sheet
+# (by key, as on the Matrix), and every percent of Medicare is a formula over those cells.
+# {rng[key]} is a column of the row's payer sheet, {amounts}/{keys} the Medicare sheet's.
+MARKET_SHEET = "Market"
+MARKET_HEADER_ROW = 4
+MARKET_HEADER_HEIGHT = 58
+_MARKET_KEY = '{code}{r}&"|"&{modifier}{r}&"|"&{setting}{r}'
+MARKET_COLUMNS = [
+    Column("payer", "Payer", 24, "xlrate Text"),
+    Column("code", "Code", 8, "xlrate Code"),
+    Column("modifier", "Mod", 6, "xlrate Code"),
+    Column("setting", "Setting", 11, "xlrate Text"),
+    Column("volume", "Annual volume", 9, "xlrate Count"),
+    Column(
+        "rate",
+        "Your rate (payer sheet)",
+        10,
+        "xlrate Money",
+        "INDEX({rng[rate]},MATCH(" + _MARKET_KEY + ",{rng[key]},0))",
+    ),
+    Column("tins", "Other TINs in payer's files", 9, "xlrate Count"),
+    Column("p25", "Market 25th percentile", 10, "xlrate Money"),
+    Column("median", "Market median", 10, "xlrate Money"),
+    Column("p75", "Market 75th percentile", 10, "xlrate Money"),
+    Column("own_file_rate", "Your rate in the payer's files", 10, "xlrate Money"),
+    Column("rank", "Your rank (lowest first)", 9, "xlrate Center"),
+    Column(
+        "medicare",
+        "Medicare",
+        10,
+        "xlrate Money",
+        "INDEX({amounts},MATCH(" + _MARKET_KEY + ",{keys},0))",
+    ),
+    Column("rate_pct", "Your rate % of Medicare", 9, "xlrate Percent", "{rate}{r}/{medicare}{r}"),
+    Column("p25_pct", "25th pct. % of Medicare", 9, "xlrate Percent", "{p25}{r}/{medicare}{r}"),
+    Column("median_pct", "Median % of Medicare", 9, "xlrate Percent", "{median}{r}/{medicare}{r}"),
+    Column("p75_pct", "75th pct. % of Medicare", 9, "xlrate Percent", "{p75}{r}/{medicare}{r}"),
+    Column(
+        "own_file_pct",
+        "Your file rate % of Medicare",
+        9,
+        "xlrate Percent",
+        "{own_file_rate}{r}/{medicare}{r}",
+        when="own_file_rate",
+    ),
+    Column(
+        "below",
+        "Below the market median",
+        9,
+        "xlrate Flag",
+        'IF({rate}{r}<{median}{r},"yes","")',
+    ),
+    Column(
+        "to_median",
+        "Change per year at the market median",
+        11,
+        "xlrate Dollars",
+        "IF({rate}{r}<{median}{r},({median}{r}-{rate}{r})*{volume}{r},0)",
+    ),
+]
+# Added to the Summary's payer table and the Scenarios table when there is a Market sheet
+# ({mk[key]}: that column of the Market sheet; {payer}{r}: the row's payer cell). A payer
+# without TiC files leaves its cells empty.
+_MARKET_OF = "({mk[payer]}={payer}{r})"
+SUMMARY_MARKET_COLUMNS = [
+    Column(
+        "market_median_pct",
+        "Market median % of Medicare",
+        11,
+        "xlrate Percent",
+        "IF(SUMPRODUCT(" + _MARKET_OF + '*{mk[medicare]}*{mk[volume]})=0,"",'
+        "SUMPRODUCT(" + _MARKET_OF + "*{mk[median]}*{mk[volume]})"
+        "/SUMPRODUCT(" + _MARKET_OF + "*{mk[medicare]}*{mk[volume]}))",
+    ),
+    Column(
+        "codes_below_market_median",
+        "Codes below market median",
+        10,
+        "xlrate Count",
+        "SUMPRODUCT(" + _MARKET_OF + "*({mk[rate]}<{mk[median]}))",
+    ),
+]
+SUMMARY_MARKET_TOTAL = (
+    'IF(SUMPRODUCT({mk[medicare]},{mk[volume]})=0,"",'
+    "SUMPRODUCT({mk[median]},{mk[volume]})/SUMPRODUCT({mk[medicare]},{mk[volume]}))"
+)
+SCENARIO_MARKET_COLUMNS = [
+    Column(
+        "at_market_median",
+        "Change: codes below market median raised to it",
+        13,
+        "xlrate Dollars",
+        "SUMPRODUCT(" + _MARKET_OF + "*{mk[to_median]})",
+    ),
+]
 # Underpayments sheets (one per payer with a contract audit): the header block in rows 1-4,
 # column headers in row 6, one row per code and modifiers from row 7, then an All codes row.
 UNDERPAID_SHEET = "Underpayments"  # the template's prototype sheet, and a lone audit's name
@@ -424,6 +521,12 @@ SUMMARY_WEIGHTED = "Summary_WeightedPct"
 SUMMARY_SHORTFALL = "Summary_Shortfall"
 SUMMARY_TOTAL_WEIGHTED_NAME = "Summary_Total_WeightedPct"
 SUMMARY_TOTAL_SHORTFALL = "Summary_Total_Shortfall"
+#: With a Market sheet: the Summary's market columns (payer rows) and the All payers percent.
+SUMMARY_MARKET_NAMES = {
+    "market_median_pct": "Summary_MarketMedianPct",
+    "codes_below_market_median": "Summary_CodesBelowMarketMedian",
+}
+SUMMARY_TOTAL_MARKET_MEDIAN = "Summary_Total_MarketMedianPct"
 #: Medicare sheet columns (data rows), by column key: Medicare_Code, Medicare_Amount...
 MEDICARE_NAMES = {
     "code": "Medicare_Code",

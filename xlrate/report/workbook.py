@@ -1,7 +1,8 @@
 """Fill the designed template with an :class:`~xlrate.analysis.Analysis`.
 
 Sheets: Summary (with a bar chart), one per payer, one Underpayments sheet per payer with
-a contract audit, Matrix, Scenarios, Medicare, Sources,
+a contract audit, Matrix, Market (only when a payer has Transparency in Coverage files),
+Scenarios, Medicare, Sources,
 Read me; each is written by its module in :mod:`xlrate.report.sheets`, at the places
 :mod:`xlrate.report.layout` declares. Values the practice or CMS supplied (codes, rates,
 volumes, Medicare amounts, RVUs) are written as values; everything that derives from other
@@ -43,6 +44,7 @@ from xlrate.report import xlrate_version
 from xlrate.report.cells import FORMULA_STARTS, BuildResult, Writer
 from xlrate.report.sheets import (
     Book,
+    market,
     matrix,
     medicare,
     payer,
@@ -82,9 +84,12 @@ def default_template() -> Path:
     return Path(__file__).resolve().parents[2] / "workbook" / "template.xlsx"
 
 
-def sheet_names(payers: Sequence[str]) -> dict[str, str]:
+def sheet_names(payers: Sequence[str], reserved: Sequence[str] = ()) -> dict[str, str]:
     """A valid, unique sheet name (31 characters, no []:*?/\\, no leading = + - @) per payer."""
-    taken = {name.lower() for name in FIXED_SHEETS} | {"payer", L.UNDERPAID_SHEET.lower()}
+    taken = {name.lower() for name in (*FIXED_SHEETS, *reserved)} | {
+        "payer",
+        L.UNDERPAID_SHEET.lower(),
+    }
     names: dict[str, str] = {}
     for name in payers:
         base = _INVALID_SHEET_CHARS.sub(" ", name).strip()
@@ -116,7 +121,9 @@ def build_workbook(
     template_path = Path(template) if template else default_template()
     wb = _open_template(template_path)
     result = BuildResult(path=output)
-    result.payer_sheets = sheet_names(analysis.payer_names)
+    # A payer named "Market" must not take the Market sheet's name.
+    reserved = (L.MARKET_SHEET,) if analysis.market is not None else ()
+    result.payer_sheets = sheet_names(analysis.payer_names, reserved)
     book = Book(Writer(wb, result), analysis, template_path, result.payer_sheets)
 
     medicare.write(book, wb["Medicare"])
@@ -131,6 +138,9 @@ def build_workbook(
     wb.remove(proto)
     _underpayment_sheets(book, wb, position)
     matrix.write(book, wb["Matrix"])
+    if analysis.market is not None and len(analysis.market.rows):
+        ws = wb.create_sheet(L.MARKET_SHEET, wb.sheetnames.index("Matrix") + 1)
+        market.write(book, ws)
     summary.write(book, wb["Summary"])
     scenarios.write(book, wb["Scenarios"])
     sources.write(book, wb["Sources"], xlrate_version())

@@ -2,7 +2,8 @@
 
 The order they run in (:func:`xlrate.report.workbook.build_workbook`): Medicare first (every
 Medicare amount is looked up there), the payer sheets, the Matrix (its Lowest payer column
-feeds the Summary), the Summary, the Scenarios, the Sources.
+feeds the Summary), the Market sheet when a payer has TiC files (the Summary and the
+Scenarios add up its columns), the Summary, the Scenarios, the Sources.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Book:
     payer_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: the Matrix's Lowest payer column (an absolute range on the Matrix sheet)
     lowest_range: str = ""
+    #: column key -> absolute range of the Market sheet's column (empty: no Market sheet)
+    market_ranges: dict[str, str] = field(default_factory=dict)
 
     def payer_ranges(self, payer: str) -> dict[str, str]:
         """Column key -> ``'Sheet'!$G$7:$G$99`` over the payer's compared table."""

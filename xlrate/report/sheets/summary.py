@@ -13,6 +13,7 @@ from typing import Any
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -80,6 +81,8 @@ def write(book: Book, ws: Worksheet) -> None:
         book.define(name, ws, f"${scol[key]}${first}:${scol[key]}${max(last, first)}")
     book.define(L.SUMMARY_TOTAL_WEIGHTED_NAME, ws, f"${scol['weighted_pct']}${total}")
     book.define(L.SUMMARY_TOTAL_SHORTFALL, ws, f"${scol['shortfall']}${total}")
+    if book.market_ranges:
+        _market_columns(book, ws, first, last)
     ws.freeze_panes = f"B{first}"
     ws.print_title_rows = f"{L.SUMMARY_HEADER_ROW}:{L.SUMMARY_HEADER_ROW}"
 
@@ -242,3 +245,46 @@ def _largest_shortfalls(a: Analysis) -> list[Any]:
         out += [rec for rec in records(compared) if rec.impact < 0]
     out.sort(key=lambda rec: (rec.impact, rec.payer, rec.code))
     return out[: L.TOP_UNDERPAID]
+
+
+def _market_columns(book: Book, ws: Worksheet, first: int, last: int) -> None:
+    """The payer table's market columns, right of its own (only with a Market sheet)."""
+    a, w = book.analysis, book.writer
+    assert a.market is not None
+    market = a.market.summary.set_index("payer")
+    start = len(L.SUMMARY_COLUMNS) + 1
+    for c, column in enumerate(L.SUMMARY_MARKET_COLUMNS, start=start):
+        w.put(ws, L.SUMMARY_HEADER_ROW, c, column.header, "xlrate Header")
+        ws.column_dimensions[get_column_letter(c)].width = column.width
+    fields = {"payer": L.letter(L.SUMMARY_COLUMNS, "payer"), "mk": book.market_ranges}
+    for row, spec in enumerate(a.payers, start=first):
+        if spec.name not in market.index:
+            continue
+        figures = market.loc[spec.name]
+        for c, column in enumerate(L.SUMMARY_MARKET_COLUMNS, start=start):
+            assert column.formula is not None
+            expected = figures[column.key]
+            w.formula(ws, row, c, column.formula.format(r=row, **fields), expected, column.style)
+    total = last + 1
+    rows = a.market.rows
+    medicare_units = float((rows["medicare"] * rows["volume"]).sum())
+    median_units = float((rows["market_median"] * rows["volume"]).sum())
+    totals = {
+        "market_median_pct": (
+            L.SUMMARY_MARKET_TOTAL.format(mk=book.market_ranges),
+            median_units / medicare_units if medicare_units else None,
+        ),
+        "codes_below_market_median": (
+            f"SUM({{col}}{first}:{{col}}{last})",
+            int(market["codes_below_market_median"].sum()),
+        ),
+    }
+    for c, column in enumerate(L.SUMMARY_MARKET_COLUMNS, start=start):
+        text, expected = totals[column.key]
+        text = text.format(col=get_column_letter(c))
+        w.formula(ws, total, c, text, expected, "xlrate Total")
+        ws.cell(total, c).number_format = ws.cell(first, c).number_format
+        letter = get_column_letter(c)
+        book.define(L.SUMMARY_MARKET_NAMES[column.key], ws, f"${letter}${first}:${letter}${last}")
+        if column.key == "market_median_pct":
+            book.define(L.SUMMARY_TOTAL_MARKET_MEDIAN, ws, f"${letter}${total}")
