@@ -12,7 +12,17 @@ amounts to the cent (tests/medicare/test_pfrev.py checks all 109 localities of P
 One engine serves every caller. Requests are reduced to their distinct (code, modifier)
 pairs, localities and settings (a few thousand at most, resolved in plain Python), then
 all rows are priced together with numpy arithmetic on whole columns. ``price`` feeds it a
-DataFrame; ``medicare_amount`` feeds it one row. No Python loop runs over request rows.
+DataFrame. No Python loop runs over request rows; long tables are priced in chunks of
+rows so the temporaries stay in cache and time grows linearly with the rows.
+
+One set of rules, two executors. Resolving a request (code, modifiers, payment policy,
+status, locality), combining statuses and wording notes are plain Python over the
+release's columns (:func:`_resolve_pair`, :func:`_resolve_place`, :func:`_row_status`,
+:func:`_note_text`); the arithmetic runs either on numpy columns (:func:`_engine`, for
+``price``) or on Python ints for one request (:func:`_cents_one`, for
+``medicare_amount``). The scalar executor needs only the standard library, so a single
+price works where numpy and pandas are not installed (Pyodide in Excel on the web);
+tests/medicare/test_executors.py checks the two agree to the cent.
 """
 
 from __future__ import annotations
@@ -26,8 +36,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from xlrate.codes import clean_code, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
 from xlrate.medicare import store
@@ -35,6 +43,7 @@ from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 # Facility places of service (DOMAIN.md section 1): hospitals, SNFs, ASCs, psychiatric and
@@ -155,7 +164,7 @@ class _Pair:
 
 def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int, str, str]:
     """Payment-policy modifiers: (factor in millionths, error status or "", note)."""
-    a = rel.arrays
+    a = rel.columns
     factor = POLICY_SCALE
     notes: list[str] = []
     bilat = str(a["pprrvu.bilat_surg"][row])
@@ -247,13 +256,13 @@ def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: 
     row = rel.rvu_index.get((code, component), -1)
     if row < 0:
         base = rel.rvu_index.get((code, ""), -1)
-        pctc = str(rel.arrays["pprrvu.pctc"][base]) if base >= 0 else "?"
+        pctc = str(rel.columns["pprrvu.pctc"][base]) if base >= 0 else "?"
         meaning = PCTC_MEANING.get(pctc, "")
         return _Pair(
             status="no_component",
             note=f"{code} has no {component} component in the fee schedule (PCTC {pctc}: {meaning})",
         )
-    a = rel.arrays
+    a = rel.columns
     status_code = str(a["pprrvu.status_code"][row])
     priced, status_note = _status_notes().get(
         status_code, (False, f"not priced: status {status_code}")
@@ -367,11 +376,120 @@ def setting_name(value: object, default: str = "nonfacility") -> str:
     return SETTINGS[mode]
 
 
-# --------------------------------------------------------------------------- the engine
+# --------------------------------------------------------------------------- the rules
+
+
+_BLOCKING = frozenset({"invalid_code", "unknown_code", "no_component"})
+
+
+def _row_status(pair_status: str, place_status: str) -> tuple[str, bool]:
+    """(status of a request row, whether the code decided it); "" means priceable.
+
+    A locality problem only matters for a code that could otherwise be priced.
+    """
+    if pair_status and (pair_status in _BLOCKING or not place_status):
+        return pair_status, True
+    return place_status, False
+
+
+def _note_text(
+    pair: _Pair, show_nf: bool, show_f: bool, cap_nf: bool, cap_f: bool, described: str
+) -> str:
+    """The note of a priced row: the code's note, NA and OPPS cap notes, the options."""
+    parts = [pair.note] if pair.note else []
+    if show_nf:
+        parts.append(pair.na_note_nonfac)
+    if show_f:
+        parts.append(pair.na_note_fac)
+    if cap_nf or cap_f:
+        which = " and ".join(s for s, c in (("non-facility", cap_nf), ("facility", cap_f)) if c)
+        parts.append(f"OPPS imaging cap applied ({which})")
+    if described:
+        parts.append(described)
+    return "; ".join(parts)
+
+
+def _join_notes(left: str, right: str) -> str:
+    """A ZIP note (split ZIP resolved by its neighbours) goes after the code's note."""
+    return right if left == "" else f"{left}; {right}"
+
+
+def _conversion_factor(rel: MedicareRelease, options: Options) -> int:
+    if options.qp and rel.qp_conversion_factor:
+        return rel.qp_conversion_factor
+    return rel.conversion_factor
+
+
+# --------------------------------------------------------------------------- scalar executor
+
+
+def _cents_one(
+    rel: MedicareRelease, row: int, place: int, policy: int, options: Options
+) -> tuple[int, int, bool, bool]:
+    """Exact cents for one request, with Python ints: (nonfacility, facility, capped nf, capped f).
+
+    The same arithmetic as :func:`_engine`, which does it on numpy columns.
+    """
+    c = rel.columns
+    work_g, pe_g, mp_g = rel.gpci_values
+    work_part = c["pprrvu.work_rvu"][row] * work_g[place]
+    mp_part = c["pprrvu.mp_rvu"][row] * mp_g[place]
+    cf = _conversion_factor(rel, options)
+    nonfac = (work_part + c["pprrvu.pe_rvu_nonfacility"][row] * pe_g[place] + mp_part) * cf
+    fac = (work_part + c["pprrvu.pe_rvu_facility"][row] * pe_g[place] + mp_part) * cf
+    capped_nf = capped_f = False
+    cap = rel.opps_cap_map.get((row, place))
+    if cap is not None:  # OPPS imaging cap: the lower of the PFS and OPPS-based amounts
+        cap_nf, cap_f = cap[0] * 10_000_000, cap[1] * 10_000_000
+        if cap_nf < nonfac:
+            nonfac, capped_nf = cap_nf, True
+        if cap_f < fac:
+            fac, capped_f = cap_f, True
+    opt_num, opt_den = options.factor()
+    num = policy * opt_num
+    total_den = POLICY_SCALE * opt_den * 10_000_000
+    half = total_den // 2
+    return (
+        (nonfac * num + half) // total_den,
+        (fac * num + half) // total_den,
+        capped_nf,
+        capped_f,
+    )
+
+
+def _price_one(
+    rel: MedicareRelease, pair: _Pair, place: _Place, mode: int, options: Options
+) -> tuple[int, int, str, str]:
+    """(nonfacility cents, facility cents, status, note) of one request; -1 = no amount."""
+    status, by_code = _row_status(pair.status, place.status)
+    if status:
+        return -1, -1, status, pair.note if by_code else place.note
+    nf, f, capped_nf, capped_f = _cents_one(rel, pair.row, place.index, pair.policy, options)
+    na_nf, na_f = bool(pair.na_note_nonfac), bool(pair.na_note_fac)
+    if not options.include_na:
+        nf = -1 if na_nf else nf
+        f = -1 if na_f else f
+    all_na = na_nf if mode == NONFAC else na_f if mode == FAC else (na_nf and na_f)
+    note = _note_text(
+        pair,
+        na_nf and mode != FAC,
+        na_f and mode != NONFAC,
+        capped_nf,
+        capped_f,
+        options.describe(rel),
+    )
+    if place.note:
+        note = _join_notes(note, place.note)
+    return nf, f, "na_setting" if all_na else "priced", note
+
+
+# --------------------------------------------------------------------------- vectorised executor
 
 
 def _round_cents(value: np.ndarray, num: np.ndarray | int, den: int) -> np.ndarray:
     """Half-up cents of ``value x num / den`` where ``value`` is in 1e-9 dollars; exact."""
+    import numpy as np  # the vectorised executor's; the scalar core runs without numpy
+
     total_den = den * 10_000_000
     num_max = int(np.max(num)) if np.ndim(num) else int(num)
     if len(value) == 0:
@@ -392,23 +510,26 @@ def _engine(
     """Exact cents for every request row: (nonfacility, facility, capped nf, capped f).
 
     ``row`` is the PPRRVU row, ``place`` the GPCI position, ``policy`` the payment-policy
-    factor in millionths; rows with row < 0 or place < 0 get -1.
+    factor in millionths; rows with row < 0 or place < 0 get -1. The same arithmetic as
+    :func:`_cents_one`, on whole columns.
     """
+    import numpy as np  # the vectorised executor's; the scalar core runs without numpy
+
     ok = (row >= 0) & (place >= 0)
     r = np.where(ok, row, 0)
     p = np.where(ok, place, 0)
     a = rel.arrays
     work_g, pe_g, mp_g = rel.gpci
-    gw, gpe, gmp = work_g[p], pe_g[p], mp_g[p]
-    work_part = a["pprrvu.work_rvu"][r] * gw
-    mp_part = a["pprrvu.mp_rvu"][r] * gmp
-    cf = (
-        rel.qp_conversion_factor
-        if (options.qp and rel.qp_conversion_factor)
-        else rel.conversion_factor
-    )
-    nonfac = (work_part + a["pprrvu.pe_rvu_nonfacility"][r] * gpe + mp_part) * cf
-    fac = (work_part + a["pprrvu.pe_rvu_facility"][r] * gpe + mp_part) * cf
+    gpe = pe_g[p]
+    common = a["pprrvu.work_rvu"][r] * work_g[p]
+    common += a["pprrvu.mp_rvu"][r] * mp_g[p]
+    cf = _conversion_factor(rel, options)
+    nonfac = a["pprrvu.pe_rvu_nonfacility"][r] * gpe
+    nonfac += common
+    nonfac *= cf
+    fac = a["pprrvu.pe_rvu_facility"][r] * gpe
+    fac += common
+    fac *= cf
     # OPPS imaging cap: the lower of the PFS amount and the OPPS-based price of the locality.
     keys, cap_nf, cap_f = rel.opps_caps
     capped_nf = np.zeros(len(r), dtype=bool)
@@ -416,136 +537,159 @@ def _engine(
     if len(keys):
         key = r * (len(rel.localities) + 1) + p
         pos = np.searchsorted(keys, key)
-        pos_c = np.minimum(pos, len(keys) - 1)
-        hit = ok & (keys[pos_c] == key)
+        np.minimum(pos, len(keys) - 1, out=pos)
+        hit = ok & (keys[pos] == key)
         if hit.any():
-            cap_nf_v = cap_nf[pos_c] * 10_000_000
-            cap_f_v = cap_f[pos_c] * 10_000_000
+            cap_nf_v = cap_nf[pos] * 10_000_000
+            cap_f_v = cap_f[pos] * 10_000_000
             capped_nf = hit & (cap_nf_v < nonfac)
             capped_f = hit & (cap_f_v < fac)
             nonfac = np.where(capped_nf, cap_nf_v, nonfac)
             fac = np.where(capped_f, cap_f_v, fac)
     opt_num, opt_den = options.factor()
     if opt_num == opt_den and not np.any(policy != POLICY_SCALE):
-        nf_cents = (nonfac + 5_000_000) // 10_000_000
-        f_cents = (fac + 5_000_000) // 10_000_000
+        nonfac += 5_000_000
+        nonfac //= 10_000_000
+        fac += 5_000_000
+        fac //= 10_000_000
+        nf_cents, f_cents = nonfac, fac
     else:
         num = policy.astype(np.int64) * opt_num
         den = POLICY_SCALE * opt_den
         nf_cents = _round_cents(nonfac, num, den)
         f_cents = _round_cents(fac, num, den)
-    nf_cents = np.where(ok, nf_cents, -1)
-    f_cents = np.where(ok, f_cents, -1)
+    nf_cents[~ok] = -1
+    f_cents[~ok] = -1
     return nf_cents, f_cents, capped_nf, capped_f
+
+
+class _Notes:
+    """Note texts as category codes: each distinct text once."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._ids: dict[str, int] = {}
+
+    def id(self, text: str) -> int:
+        found = self._ids.get(text)
+        if found is None:
+            found = self._ids[text] = len(self.texts)
+            self.texts.append(text)
+        return found
+
+
+@dataclass
+class _Plan:
+    """What the distinct pairs and places resolved to, as arrays (built once per call)."""
+
+    pairs: list[_Pair]
+    places: list[_Place]
+    row_of: np.ndarray
+    policy_of: np.ndarray
+    place_of: np.ndarray
+    pair_status: np.ndarray
+    place_status: np.ndarray
+    blocking: np.ndarray
+    na_nf_of: np.ndarray
+    na_f_of: np.ndarray
+    pair_note_id: np.ndarray
+    place_note_id: np.ndarray
+    place_has_note: np.ndarray
+
+
+def _plan(pairs: list[_Pair], places: list[_Place], notes: _Notes) -> _Plan:
+    import numpy as np  # the vectorised executor's; the scalar core runs without numpy
+
+    blocking = np.zeros(len(STATUSES), dtype=bool)
+    blocking[[_STATUS_INDEX[s] for s in _BLOCKING]] = True
+    return _Plan(
+        pairs=pairs,
+        places=places,
+        row_of=np.array([p.row for p in pairs], dtype=np.int64),
+        policy_of=np.array([p.policy for p in pairs], dtype=np.int64),
+        place_of=np.array([p.index for p in places], dtype=np.int64),
+        pair_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in pairs], dtype=np.int8),
+        place_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in places], dtype=np.int8),
+        blocking=blocking,
+        na_nf_of=np.array([bool(p.na_note_nonfac) for p in pairs], dtype=bool),
+        na_f_of=np.array([bool(p.na_note_fac) for p in pairs], dtype=bool),
+        pair_note_id=np.array([notes.id(p.note) for p in pairs], dtype=np.int64),
+        place_note_id=np.array([notes.id(p.note) for p in places], dtype=np.int64),
+        place_has_note=np.array([bool(p.note) for p in places], dtype=bool),
+    )
 
 
 def _finish(
     rel: MedicareRelease,
-    pairs: list[_Pair],
+    plan: _Plan,
     pair_idx: np.ndarray,
-    places: list[_Place],
     place_idx: np.ndarray,
     mode: np.ndarray,
     options: Options,
-) -> dict[str, Any]:
-    """Price resolved rows and build amounts (cents), status and note columns."""
-    row_of = np.array([p.row for p in pairs], dtype=np.int64)
-    policy_of = np.array([p.policy for p in pairs], dtype=np.int64)
-    place_of = np.array([p.index for p in places], dtype=np.int64)
-    pair_status = np.array([_STATUS_INDEX.get(p.status, 0) for p in pairs], dtype=np.int64)
-    place_status = np.array([_STATUS_INDEX.get(p.status, 0) for p in places], dtype=np.int64)
-    na_nf_of = np.array([bool(p.na_note_nonfac) for p in pairs], dtype=bool)
-    na_f_of = np.array([bool(p.na_note_fac) for p in pairs], dtype=bool)
+    notes: _Notes,
+    described: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Price resolved rows: (nonfacility cents, facility cents, status index, note id).
 
-    row = row_of[pair_idx]
-    place = place_of[place_idx]
-    stop = pair_status[pair_idx]
-    loc_stop = place_status[place_idx]
-    # A locality problem only matters for a code that could otherwise be priced.
-    pair_blocks = (stop != 0) & (
-        np.isin(
-            stop,
-            [
-                _STATUS_INDEX["invalid_code"],
-                _STATUS_INDEX["unknown_code"],
-                _STATUS_INDEX["no_component"],
-            ],
-        )
-        | (loc_stop == 0)
-    )
-    status = np.where(pair_blocks, stop, loc_stop)
+    The rules of :func:`_price_one` (``_row_status``, NA, ``_note_text``) on columns; Python
+    runs once per distinct note, never per row.
+    """
+    import numpy as np  # the vectorised executor's; the scalar core runs without numpy
+
+    stop = plan.pair_status[pair_idx]
+    loc_stop = plan.place_status[place_idx]
+    by_code = (stop != 0) & (plan.blocking[stop] | (loc_stop == 0))
+    status = np.where(by_code, stop, loc_stop)
     priceable = status == 0
     nf, f, capped_nf, capped_f = _engine(
         rel,
-        np.where(priceable, row, -1),
-        np.where(priceable, place, -1),
-        policy_of[pair_idx],
+        np.where(priceable, plan.row_of[pair_idx], -1),
+        np.where(priceable, plan.place_of[place_idx], -1),
+        plan.policy_of[pair_idx],
         options,
     )
-    na_nf = na_nf_of[pair_idx] & priceable
-    na_f = na_f_of[pair_idx] & priceable
+    na_nf = plan.na_nf_of[pair_idx] & priceable
+    na_f = plan.na_f_of[pair_idx] & priceable
     if not options.include_na:
-        nf = np.where(na_nf, -1, nf)
-        f = np.where(na_f, -1, f)
-    # NA makes the row's status na_setting when every setting asked for is NA.
+        nf[na_nf] = -1
+        f[na_f] = -1
     all_na = np.where(mode == NONFAC, na_nf, np.where(mode == FAC, na_f, na_nf & na_f))
-    status = np.where(priceable & all_na, _STATUS_INDEX["na_setting"], status)
+    status[priceable & all_na] = _STATUS_INDEX["na_setting"]
 
-    # Notes: the pair's (or place's) note, plus setting and cap notes where they apply.
-    # Extra parts depend only on (pair, mode, cap flags): build them once per distinct key.
-    pair_note = np.array([p.note for p in pairs], dtype=object)
-    place_note = np.array([p.note for p in places], dtype=object)
-    place_has_note = np.array([bool(p.note) for p in places], dtype=bool)
-    all_notes = np.concatenate([pair_note, place_note])
-    note = all_notes[np.where(pair_blocks | priceable, pair_idx, len(pairs) + place_idx)]
+    note = np.where(by_code | priceable, plan.pair_note_id[pair_idx], plan.place_note_id[place_idx])
     show_nf = na_nf & (mode != FAC)
     show_f = na_f & (mode != NONFAC)
-    described = options.describe(rel)
     extra = priceable & (show_nf | show_f | capped_nf | capped_f)
     if described:
-        extra = extra | priceable
+        extra = priceable
     rows = np.flatnonzero(extra)
     if len(rows):
+        # The extra parts depend only on (pair, mode, NA shown, capped): word each key once.
         key = (
             (((pair_idx[rows] * 3 + mode[rows]) * 2 + show_nf[rows]) * 2 + show_f[rows]) * 4
             + capped_nf[rows] * 2
             + capped_f[rows]
         )
         uniq, inverse = np.unique(key, return_inverse=True)
-        texts = []
+        ids = []
         for k in uniq.tolist():
-            cap_f, cap_nf = k & 1, (k >> 1) & 1
+            cap_f, cap_nf = bool(k & 1), bool((k >> 1) & 1)
             k >>= 2
-            sh_f, sh_nf = k & 1, (k >> 1) & 1
-            pr = pairs[k // 12]
-            parts = [pr.note] if pr.note else []
-            if sh_nf:
-                parts.append(pr.na_note_nonfac)
-            if sh_f:
-                parts.append(pr.na_note_fac)
-            if cap_nf or cap_f:
-                which = " and ".join(
-                    s for s, c in (("non-facility", cap_nf), ("facility", cap_f)) if c
-                )
-                parts.append(f"OPPS imaging cap applied ({which})")
-            if described:
-                parts.append(described)
-            texts.append("; ".join(parts))
-        note[rows] = np.array(texts, dtype=object)[inverse.ravel()]
-    # A ZIP note (split ZIP resolved by its neighbours) goes after the code's note.
-    with_place = np.flatnonzero(priceable & place_has_note[place_idx])
+            sh_f, sh_nf = bool(k & 1), bool((k >> 1) & 1)
+            text = _note_text(plan.pairs[k // 12], sh_nf, sh_f, cap_nf, cap_f, described)
+            ids.append(notes.id(text))
+        note[rows] = np.array(ids, dtype=np.int64)[inverse.ravel()]
+    with_place = np.flatnonzero(priceable & plan.place_has_note[place_idx])
     if len(with_place):
-        left = note[with_place].astype(str)
-        right = place_note[place_idx[with_place]].astype(str)
-        joined = np.where(left == "", right, np.char.add(np.char.add(left, "; "), right))
-        note[with_place] = joined.astype(object)
-    return {
-        "nonfacility_cents": nf,
-        "facility_cents": f,
-        "status": np.array(STATUSES, dtype=object)[status],
-        "note": note,
-        "locality": np.array([p.locality for p in places], dtype=object)[place_idx],
-    }
+        n_places = len(plan.places)
+        key = note[with_place] * n_places + place_idx[with_place]
+        uniq, inverse = np.unique(key, return_inverse=True)
+        ids = [
+            notes.id(_join_notes(notes.texts[k // n_places], plan.places[k % n_places].note))
+            for k in uniq.tolist()
+        ]
+        note[with_place] = np.array(ids, dtype=np.int64)[inverse.ravel()]
+    return nf, f, status, note
 
 
 # --------------------------------------------------------------------------- public API
@@ -589,6 +733,8 @@ def medicare_amount(
 ) -> PriceResult:
     """What Medicare pays for one code (with modifiers) in one locality and setting.
 
+    Plain Python (no numpy, no pandas): the scalar executor of the same rules as ``price``.
+
     >>> medicare_amount("99213", locality="01112-05").amount
     Decimal('128.54')
     """
@@ -608,29 +754,33 @@ def _medicare_amount_cached(
     release: str | None,
     options: tuple[tuple[str, Any], ...],
 ) -> PriceResult:
-    opts = make_options(**dict(options))
+    opts = _options_of(options)
     rel = load_release(year, release)
     mode = _setting_mode(setting, NONFAC)
     pair = _resolve_pair(rel, code, modifier)
     place = _resolve_place(rel, locality, zip_code, national=False)
-    zero = np.zeros(1, dtype=np.int64)
-    out = _finish(rel, [pair], zero, [place], zero, np.array([mode]), opts)
-    nf = _cents_to_decimal(int(out["nonfacility_cents"][0]))
-    f = _cents_to_decimal(int(out["facility_cents"][0]))
+    nf_cents, f_cents, status, note = _price_one(rel, pair, place, mode, opts)
+    nf = _cents_to_decimal(nf_cents)
+    f = _cents_to_decimal(f_cents)
     amount = f if mode == FAC else nf
     return PriceResult(
         code=clean_code(code),
         modifier=parse_modifiers(modifier).text,
-        locality=str(out["locality"][0]),
+        locality=place.locality,
         year=rel.year,
         release=rel.release_id,
         setting=SETTINGS[mode],
         amount=amount if mode != BOTH else (nf if nf is not None else f),
         nonfacility=nf,
         facility=f,
-        status=str(out["status"][0]),
-        note=str(out["note"][0]),
+        status=status,
+        note=note,
     )
+
+
+@lru_cache(maxsize=256)
+def _options_of(options: tuple[tuple[str, Any], ...]) -> Options:
+    return make_options(**dict(options))
 
 
 def zip_pairs(a: Any, b: Any) -> Any:
@@ -640,12 +790,32 @@ def zip_pairs(a: Any, b: Any) -> Any:
 
 store.on_clear(_medicare_amount_cached.cache_clear)
 
+#: Rows priced together: big enough that numpy's per-call cost vanishes, small enough
+#: that the temporaries stay in cache (5M rows cost 5x 1M rows, not more).
+CHUNK_ROWS = 1 << 17
+
 
 def _factorize(values: Any) -> tuple[np.ndarray, list[Any]]:
+    import numpy as np  # bulk pricing only
     import pandas as pd
 
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return np.asarray(codes, dtype=np.int64), list(uniques)
+
+
+def _factorize_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
+    """Distinct values of non-negative int ``keys`` below ``size``: (index per row, values)."""
+    import numpy as np  # bulk pricing only
+
+    if size <= 4 * len(keys) + 1024:  # dense: a lookup table beats hashing
+        present = np.zeros(size, dtype=bool)
+        present[keys] = True
+        values = np.flatnonzero(present)
+        remap = np.zeros(size, dtype=np.int64)
+        remap[values] = np.arange(len(values), dtype=np.int64)
+        return remap[keys], values.tolist()
+    index, uniques = _factorize(keys)
+    return index, [int(u) for u in uniques]
 
 
 def price(
@@ -665,8 +835,10 @@ def price(
     Input columns: ``code``; optional ``modifier``, ``locality`` or ``zip``, ``setting`` or
     ``pos``. ``locality`` / ``zip`` / ``national`` / ``setting`` arguments apply to rows that
     do not say. Added: ``locality, year, release, nonfacility_amount, facility_amount,
-    amount, status, note`` (and RVU/GPCI detail columns with ``detail=True``).
+    amount, status, note`` (and RVU/GPCI detail columns with ``detail=True``);
+    ``locality``, ``release``, ``status`` and ``note`` are Categoricals (few distinct values).
     """
+    import numpy as np  # bulk pricing only: ``import xlrate`` and single prices stay light
     import pandas as pd
 
     if "code" not in frame.columns:
@@ -676,7 +848,7 @@ def price(
     opts = make_options(**options)
     rel = load_release(year, release)
     n = len(frame)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: the caller's frame is not touched
 
     # Distinct (code, modifier) pairs.
     code_idx, code_uniques = _factorize(frame["code"])
@@ -684,39 +856,33 @@ def price(
         mod_idx, mod_uniques = _factorize(frame["modifier"])
     else:
         mod_idx, mod_uniques = np.zeros(n, dtype=np.int64), [None]
-    combined = code_idx * len(mod_uniques) + mod_idx
-    pair_idx, pair_keys = _factorize(combined)
+    n_mods = len(mod_uniques)
+    pair_idx, pair_keys = _factorize_keys(code_idx * n_mods + mod_idx, len(code_uniques) * n_mods)
     pairs = [
-        _resolve_pair(rel, code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
-        for k in pair_keys
+        _resolve_pair(rel, code_uniques[k // n_mods], mod_uniques[k % n_mods]) for k in pair_keys
     ]
 
-    # Distinct places (a column that is absent costs nothing).
-    absent = pd.Series(np.full(1, None, dtype=object))
-    loc_col = frame["locality"] if "locality" in frame.columns else None
-    zip_col = frame["zip"] if "zip" in frame.columns else None
-    if locality is not None or zip is not None or national:
-        fill_loc = pd.Series(loc_col if loc_col is not None else np.full(n, None), dtype=object)
-        fill_zip = pd.Series(zip_col if zip_col is not None else np.full(n, None), dtype=object)
-        missing = fill_loc.map(_blank) & fill_zip.map(_blank)
-        if national:
-            fill_loc[missing] = NATIONAL
-        elif locality is not None:
-            fill_loc[missing] = locality
-        else:
-            fill_zip[missing] = zip
-        loc_col, zip_col = fill_loc, fill_zip
+    # Distinct places (a column that is absent costs nothing). A row with neither a
+    # locality nor a ZIP takes the call's locality / ZIP / national (one distinct place).
     zeros = np.zeros(n, dtype=np.int64)
-    loc_i, loc_u = _factorize(loc_col) if loc_col is not None else (zeros, list(absent))
-    zip_i, zip_u = _factorize(zip_col) if zip_col is not None else (zeros, list(absent))
-    if zip_col is None:
-        place_idx, place_keys = loc_i, [k * len(zip_u) for k in range(len(loc_u))]
+    loc_i, loc_u = _factorize(frame["locality"]) if "locality" in frame.columns else (zeros, [None])
+    zip_i, zip_u = _factorize(frame["zip"]) if "zip" in frame.columns else (zeros, [None])
+    n_zips = len(zip_u)
+    if n_zips == 1:
+        place_idx, place_keys = loc_i, list(range(len(loc_u)))
     else:
-        place_idx, place_keys = _factorize(loc_i * len(zip_u) + zip_i)
-    places = [
-        _resolve_place(rel, loc_u[k // len(zip_u)], zip_u[k % len(zip_u)], national=False)
-        for k in place_keys
-    ]
+        place_idx, place_keys = _factorize_keys(loc_i * n_zips + zip_i, len(loc_u) * n_zips)
+    places = []
+    for k in place_keys:
+        loc_value, zip_value = loc_u[k // n_zips], zip_u[k % n_zips]
+        if _blank(loc_value) and _blank(zip_value):
+            if national:
+                loc_value = NATIONAL
+            elif locality is not None:
+                loc_value = locality
+            else:
+                zip_value = zip
+        places.append(_resolve_place(rel, loc_value, zip_value, national=False))
 
     # Setting per row.
     default_mode = _setting_mode(setting, NONFAC if setting is None else BOTH)
@@ -728,26 +894,46 @@ def price(
         else None
     )
     if set_col is None:
-        mode = np.full(n, default_mode, dtype=np.int64)
+        mode = np.full(n, default_mode, dtype=np.int8)
     else:
         s_idx, s_u = _factorize(set_col)
-        mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int64)[s_idx]
+        mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int8)[s_idx]
 
-    res = _finish(rel, pairs, pair_idx, places, place_idx, mode, opts)
-    nf = res["nonfacility_cents"]
-    f = res["facility_cents"]
-    nf_amount = np.where(nf >= 0, nf / 100.0, np.nan)
-    f_amount = np.where(f >= 0, f / 100.0, np.nan)
-    out["locality"] = res["locality"]
+    notes = _Notes()
+    plan = _plan(pairs, places, notes)
+    described = opts.describe(rel)
+    nf_amount = np.empty(n, dtype=np.float64)
+    f_amount = np.empty(n, dtype=np.float64)
+    amount = np.empty(n, dtype=np.float64)
+    status = np.empty(n, dtype=np.int8)
+    note = np.empty(n, dtype=np.int64)
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        nf, f, status[rows], note[rows] = _finish(
+            rel, plan, pair_idx[rows], place_idx[rows], mode[rows], opts, notes, described
+        )
+        nf_part = np.where(nf >= 0, nf / 100.0, np.nan)
+        f_part = np.where(f >= 0, f / 100.0, np.nan)
+        nf_amount[rows] = nf_part
+        f_amount[rows] = f_part
+        amount[rows] = np.where(mode[rows] == FAC, f_part, nf_part)
+
+    loc_ids: dict[str, int] = {}
+    place_loc = np.array(
+        [loc_ids.setdefault(p.locality, len(loc_ids)) for p in places], dtype=np.int64
+    )
+    out["locality"] = pd.Categorical.from_codes(place_loc[place_idx], categories=list(loc_ids))
     out["year"] = rel.year
-    out["release"] = rel.release_id
+    out["release"] = pd.Categorical.from_codes(
+        np.zeros(n, dtype=np.int8), categories=[rel.release_id]
+    )
     out["nonfacility_amount"] = nf_amount
     out["facility_amount"] = f_amount
-    out["amount"] = np.where(mode == FAC, f_amount, nf_amount)
-    out["status"] = res["status"]
-    out["note"] = res["note"]
+    out["amount"] = amount
+    out["status"] = pd.Categorical.from_codes(status, categories=list(STATUSES))
+    out["note"] = pd.Categorical.from_codes(note, categories=notes.texts)
     if detail:
-        row = np.array([p.row for p in pairs], dtype=np.int64)[pair_idx]
+        row = plan.row_of[pair_idx]
         ok = row >= 0
         r = np.where(ok, row, 0)
         a = rel.arrays
@@ -760,16 +946,11 @@ def price(
             out[name] = np.where(ok, a[f"pprrvu.{col}"][r] / 100.0, np.nan)
         out["status_code"] = np.where(ok, a["pprrvu.status_code"][r], "")
         out["pctc"] = np.where(ok, a["pprrvu.pctc"][r], "")
-        place = np.array([p.index for p in places], dtype=np.int64)[place_idx]
+        place = plan.place_of[place_idx]
         pok = place >= 0
         p = np.where(pok, place, 0)
         gpcis = dict(zip_pairs(("work_gpci", "pe_gpci", "mp_gpci"), rel.gpci))
         for name, arr in gpcis.items():
             out[name] = np.where(pok, arr[p] / 1000.0, np.nan)
-        cf = (
-            rel.qp_conversion_factor
-            if (opts.qp and rel.qp_conversion_factor)
-            else rel.conversion_factor
-        )
-        out["conversion_factor"] = cf / 10000.0
+        out["conversion_factor"] = _conversion_factor(rel, opts) / 10000.0
     return out
