@@ -23,6 +23,7 @@ from array import array
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
 from xlrate.errors import DataError
 
 #: A column as the scalar core sees it.
