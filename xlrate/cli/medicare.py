@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -43,8 +47,8 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
-def _money(value: float) -> str:
-    return "" if value != value else f"{value:.2f}"
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 @click.command("price")
@@ -104,6 +108,10 @@ def price_cmd(
 ) -> None:
     """What Medicare pays for CODES (99213, 99214-25, 76145-26) in a locality.
 
+    Codes typed here are priced one by one (no pandas: fast to start); a file given with
+    --input is read, priced and written in chunks of rows, so any size runs in flat memory.
+    A file row with neither a locality nor a ZIP needs --locality, --zip or --national.
+
     \b
     Examples:
       xlrate price 99213 99214-25 76145-26 --locality 01112-05
@@ -111,37 +119,13 @@ def price_cmd(
       xlrate price 99213 --national --year 2026
       xlrate price --input requests.csv --zip 94110 --format csv
     """
-    import pandas as pd
-
-    from xlrate.codes import split_code_modifier
     from xlrate.medicare.localities import check_locality, resolve_zip
-    from xlrate.medicare.pricing import price
     from xlrate.medicare.store import load_release
 
     if sum(bool(x) for x in (locality, zip_code, national)) > 1:
         raise InputError("give only one of --locality, --zip and --national")
     if not codes and not input_path:
         raise click.UsageError("give codes (xlrate price 99213 99214-25) or --input FILE")
-    rel = load_release(year, release)  # an unknown year or release fails here, in one line
-    if locality:
-        locality = check_locality(locality)
-    if zip_code:
-        match = resolve_zip(zip_code)
-        if match.locality is None:
-            raise InputError(match.note)
-    if input_path:
-        frame = pd.read_csv(input_path, dtype=str, keep_default_na=False)
-        frame.columns = [str(c).strip().lower() for c in frame.columns]
-    else:
-        pairs = [split_code_modifier(c) for c in codes]
-        for typed, (code, _) in zip(codes, pairs, strict=True):
-            if not typed.strip().upper().startswith(code):
-                raise InputError(
-                    f"{typed!r} is not a HCPCS/CPT code: codes have 5 characters, such as 99213, 00100 or G0008"
-                )
-        frame = pd.DataFrame({"code": [p[0] for p in pairs], "modifier": [p[1] for p in pairs]})
-        if not (locality or zip_code or national):
-            raise InputError("say where: --locality 01112-05, --zip 94110 or --national")
     options = {
         "participating": not non_participating,
         "limiting_charge": limiting_charge,
@@ -149,27 +133,131 @@ def price_cmd(
         "sequestration": sequestration,
         "qp": qp,
     }
-    priced = price(
-        frame,
-        year=rel.year,
-        release=rel.quarter,
-        locality=locality,
-        zip=zip_code,
-        national=national,
-        setting=setting,
-        **options,
-    )
     columns = list(PRICE_COLUMNS)
     if setting != "both":
         columns.remove("facility_amount" if setting == "nonfacility" else "nonfacility_amount")
+    with say_store_warnings():
+        rel = load_release(year, release)  # an unknown year or release fails here, in one line
+        if locality:
+            locality = check_locality(locality)
+        if zip_code:
+            match = resolve_zip(zip_code)
+            if match.locality is None:
+                raise InputError(match.note)
+        if input_path:
+            from xlrate.medicare.bulk import price_csv
+
+            price_csv(
+                input_path,
+                click.get_text_stream("stdout"),
+                columns=columns,
+                fmt=fmt,
+                year=rel.year,
+                release=rel.quarter,
+                locality=locality,
+                zip=zip_code,
+                national=national,
+                setting=setting,
+                **options,
+            )
+            return
+        if not (locality or zip_code or national):
+            raise InputError("say where: --locality 01112-05, --zip 94110 or --national")
+        emit(
+            _price_codes(
+                codes, rel.year, rel.quarter, locality, zip_code, national, setting, options
+            ),
+            columns,
+            fmt,
+        )
+
+
+def _price_codes(
+    codes: tuple[str, ...],
+    year: int,
+    release: str,
+    locality: str | None,
+    zip_code: str | None,
+    national: bool,
+    setting: str,
+    options: dict[str, bool],
+) -> list[dict[str, Any]]:
+    """Typed codes through the scalar engine (``medicare_amount``): no pandas, no numpy."""
+    from xlrate.codes import split_code_modifier
+    from xlrate.medicare.pricing import medicare_amount
+
     rows: list[dict[str, Any]] = []
-    for record in priced.to_dict("records"):
-        rec = {str(k): v for k, v in record.items()}
-        rec["modifier"] = "" if rec.get("modifier") is None else str(rec.get("modifier"))
-        rec["nonfacility_amount"] = _money(rec["nonfacility_amount"])
-        rec["facility_amount"] = _money(rec["facility_amount"])
-        rows.append(rec)
-    emit(rows, columns, fmt)
+    for typed in codes:
+        code, modifier = split_code_modifier(typed)
+        if not typed.strip().upper().startswith(code):
+            raise InputError(
+                f"{typed!r} is not a HCPCS/CPT code: codes have 5 characters, such as 99213, 00100 or G0008"
+            )
+        result = medicare_amount(
+            code,
+            modifier,
+            locality="NATIONAL" if national else locality,
+            zip=zip_code,
+            setting=setting,
+            year=year,
+            release=release,
+            **options,
+        )
+        amount = result.amount
+        rows.append(
+            {
+                "code": code,
+                "modifier": modifier,
+                "locality": result.locality,
+                "year": result.year,
+                "release": result.release,
+                "nonfacility_amount": _money(result.nonfacility),
+                "facility_amount": _money(result.facility),
+                "amount": None if amount is None else float(amount),
+                "status": result.status,
+                "note": result.note,
+            }
+        )
+    return rows
+
+
+@contextmanager
+def say_store_warnings() -> Iterator[None]:
+    """Show the store's warnings (a damaged install served from the embedded copy) as one line each."""
+    from xlrate.medicare.store import StoreWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoreWarning)
+        try:
+            yield
+        finally:
+            said: set[str] = set()
+            for w in caught:
+                if not issubclass(w.category, StoreWarning):
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                elif str(w.message) not in said:
+                    said.add(str(w.message))
+                    click.echo(f"Warning: {w.message}", err=True)
+
+
+@click.command("repair")
+def repair_cmd() -> None:
+    """Check the installed Medicare data and remove what is damaged or stray.
+
+    A damaged release that xlrate also embeds is served from the embedded copy again;
+    any other is named with the command that downloads it again.
+
+    \b
+    Example:
+      xlrate medicare repair
+    """
+    from xlrate.medicare.store import repair
+
+    done = repair()
+    for line in done:
+        click.echo(line)
+    if not done:
+        click.echo("nothing to repair: every installed release and ZIP file reads back intact")
 
 
 @click.command("localities")
@@ -226,10 +314,12 @@ def releases_cmd(fmt: str) -> None:
     Example:
       xlrate releases --format json
     """
-    from xlrate.medicare.store import list_releases, resolve_release
+    from xlrate.medicare.store import check_installed, list_releases, resolve_release
 
     default = resolve_release().release_id
     infos = list_releases()
+    for path, why in check_installed():
+        click.echo(f"Warning: {path}: {why}; run `xlrate medicare repair`", err=True)
     if fmt == "json":
         click.echo(
             json.dumps(

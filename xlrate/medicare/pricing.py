@@ -438,7 +438,12 @@ def _cents_one(
     nonfac = (work_part + c["pprrvu.pe_rvu_nonfacility"][row] * pe_g[place] + mp_part) * cf
     fac = (work_part + c["pprrvu.pe_rvu_facility"][row] * pe_g[place] + mp_part) * cf
     capped_nf = capped_f = False
-    cap = rel.opps_cap_map.get((row, place))
+    caps = rel.opps_cap_map
+    cap = (
+        caps.get((c["pprrvu.code"][row], c["pprrvu.modifier"][row], rel.localities[place]))
+        if caps and place < len(rel.localities)
+        else None
+    )
     if cap is not None:  # OPPS imaging cap: the lower of the PFS and OPPS-based amounts
         cap_nf, cap_f = cap[0] * 10_000_000, cap[1] * 10_000_000
         if cap_nf < nonfac:

@@ -466,36 +466,43 @@ class MedicareRelease:
         )
 
     @cached_property
-    def opps_cap_map(self) -> dict[tuple[int, int], tuple[int, int]]:
-        """{(PPRRVU row, GPCI position): (non-facility cap, facility cap)} in cents."""
+    def opps_cap_map(self) -> dict[tuple[str, str, str], tuple[int, int]]:
+        """{(code, modifier, locality): (non-facility cap, facility cap)} in cents.
+
+        Built by C loops (``dict(zip(...))``), in reverse so the first row of a repeated key
+        wins, as in the sorted arrays of :attr:`opps_caps`.
+        """
         if "oppscap.code" not in self.columns or not self.has_gpci:
             return {}
         c = self.columns
-        rvu_index, locality_index = self.rvu_index, self.locality_index
-        out: dict[tuple[int, int], tuple[int, int]] = {}
-        for code, mod, loc, cap_nf, cap_f in zip(
-            c["oppscap.code"],
-            c["oppscap.modifier"],
-            c["oppscap.locality"],
-            c["oppscap.cap_nonfacility"],
-            c["oppscap.cap_facility"],
+        keys = zip(
+            reversed(c["oppscap.code"]),
+            reversed(c["oppscap.modifier"]),
+            reversed(c["oppscap.locality"]),
             strict=True,
-        ):
-            row = rvu_index.get((code, mod), -1)  # type: ignore[arg-type]
-            place = locality_index.get(loc, -1)  # type: ignore[arg-type]
-            if row >= 0 and place >= 0 and (row, place) not in out:
-                out[(row, place)] = (int(cap_nf), int(cap_f))
-        return out
+        )
+        caps = zip(
+            reversed(c["oppscap.cap_nonfacility"]),
+            reversed(c["oppscap.cap_facility"]),
+            strict=True,
+        )
+        return dict(zip(keys, caps, strict=True))  # type: ignore[arg-type]
 
     @cached_property
     def opps_caps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sorted keys ``rvu_row * (n_localities + 1) + locality_index`` and the caps in cents."""
         import numpy as np  # the vectorised engine's; see ``arrays``
 
-        caps = self.opps_cap_map
         width = len(self.localities) + 1
-        keys = np.array([r * width + p for r, p in caps], dtype=np.int64)
-        values = np.array(list(caps.values()), dtype=np.int64).reshape(-1, 2)
+        rvu_index, locality_index = self.rvu_index, self.locality_index
+        found: dict[int, tuple[int, int]] = {}
+        for (code, mod, loc), cap in self.opps_cap_map.items():
+            row = rvu_index.get((code, mod), -1)
+            place = locality_index.get(loc, -1)
+            if row >= 0 and place >= 0:
+                found[row * width + place] = cap
+        keys = np.array(list(found), dtype=np.int64)
+        values = np.array(list(found.values()), dtype=np.int64).reshape(-1, 2)
         order = np.argsort(keys, kind="stable")
         return keys[order], values[order, 0], values[order, 1]
 

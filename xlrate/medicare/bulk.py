@@ -1,0 +1,171 @@
+"""Price a CSV file of requests in chunks: flat memory, the library's speed.
+
+``xlrate price --input FILE`` reads the file ``CHUNK_ROWS`` rows at a time, prices each
+chunk with :func:`xlrate.medicare.pricing.price` and writes it out before reading the next:
+memory stays flat whatever the file's size, and no Python runs per row (the output is
+written by pandas' CSV writer, not a row-by-row one).
+
+The file's encoding is found the way the fee schedule reader finds it (a UTF-8 or UTF-16
+byte-order mark, else UTF-8, else Windows cp1252); an empty or binary file, or one without
+a ``code`` column, stops with one line naming the file. A row with neither a locality
+nor a ZIP is priced only when the command says where (``--locality``, ``--zip`` or
+``--national``), as for codes typed on the command line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from xlrate.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CHUNK_ROWS = 100_000
+_SNIFF_BYTES = 1 << 16
+# OWASP's CSV-injection rule: text starting with these becomes a formula in a spreadsheet.
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def text_encoding(path: Path) -> str:
+    """The encoding to read ``path`` with; InputError (one line) for an empty or binary file."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise InputError(
+            f"{path} is empty: give a CSV with a header row (code, modifier, locality or zip, "
+            "setting or pos) and one request per row"
+        )
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head[:4096]:
+        raise InputError(f"{path} is not a text (CSV) file: save the requests as CSV")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return "cp1252"  # Excel on Windows writes cp1252 (the fee schedule reader's rule)
+    return "utf-8"
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype("str").str.strip() == ""
+
+
+def _guard(column: pd.Series) -> pd.Series:
+    """Text that a spreadsheet would run as a formula, prefixed with ``'`` (vectorised)."""
+    import pandas as pd  # see price_csv
+
+    if isinstance(column.dtype, pd.CategoricalDtype):  # few distinct values: guard those
+        names = column.cat.categories.astype("str")
+        risky = names.str.match(_FORMULA_START)
+        if not risky.any():
+            return column
+        guarded = [f"'{n}" if r else n for n, r in zip(names, risky, strict=True)]
+        if len(set(guarded)) == len(guarded):
+            return column.cat.rename_categories(guarded)
+        column = column.astype("str")
+    text = column.fillna("").astype("str")
+    risky = text.str.match(_FORMULA_START)
+    return text.where(~risky, "'" + text) if risky.any() else text
+
+
+def price_csv(
+    path: str | Path,
+    out: TextIO,
+    *,
+    columns: list[str],
+    fmt: str = "csv",
+    locality: str | None = None,
+    zip: str | None = None,  # noqa: A002 - the public name users know
+    national: bool = False,
+    chunk_rows: int | None = None,
+    **price_args: Any,
+) -> int:
+    """Price every request of the CSV at ``path`` and write ``columns`` to ``out``.
+
+    ``fmt`` is ``csv``, ``json`` (an array of records) or ``table`` (aligned per chunk).
+    Returns the number of requests priced.
+    """
+    import pandas as pd  # bulk work only; `xlrate price CODES` never loads pandas
+
+    from xlrate.medicare.pricing import price
+
+    path = Path(path)
+    encoding = text_encoding(path)
+    says_where = bool(locality or zip or national)
+    done = 0
+    if fmt == "json":
+        out.write("[")
+    try:
+        reader = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            encoding_errors="replace",
+            chunksize=chunk_rows or CHUNK_ROWS,
+        )
+        for chunk in reader:
+            chunk.columns = [str(c).strip().lower() for c in chunk.columns]
+            if "code" not in chunk.columns:
+                raise InputError(
+                    f"{path}: no 'code' column (found {', '.join(map(str, chunk.columns))}): "
+                    "the header row needs code, and optionally modifier, locality or zip, "
+                    "setting or pos"
+                )
+            if not says_where:
+                where = pd.Series(True, index=chunk.index)
+                for name in ("locality", "zip"):
+                    if name in chunk.columns:
+                        where &= _blank(chunk[name])
+                if where.any():
+                    line = done + int(where.to_numpy().argmax()) + 2  # the header is line 1
+                    raise InputError(
+                        f"{path}, line {line}: no locality or ZIP for this request: fill in "
+                        "the locality or zip column, or say where for such rows with "
+                        "--locality 01112-05, --zip 94110 or --national"
+                    )
+            priced = price(chunk, locality=locality, zip=zip, national=national, **price_args)
+            _write(priced, out, columns, fmt, first=done == 0)
+            done += len(chunk)
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"{path} has no header row: give a CSV whose first line names the columns "
+            "(code, modifier, locality or zip, setting or pos)"
+        ) from None
+    except pd.errors.ParserError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise InputError(f"{path} is not a CSV file xlrate can read ({reason})") from None
+    if fmt == "json":
+        out.write("]\n" if done == 0 else "\n]\n")
+    return done
+
+
+def _write(priced: pd.DataFrame, out: TextIO, columns: list[str], fmt: str, first: bool) -> None:
+    import pandas as pd  # see price_csv
+
+    frame = pd.DataFrame(index=priced.index)
+    for name in columns:
+        column = priced[name] if name in priced.columns else pd.Series("", index=priced.index)
+        numeric = name.endswith("_amount") or name == "year"
+        frame[name] = column if numeric else _guard(column)
+    if fmt == "csv":
+        frame.to_csv(out, header=first, index=False, lineterminator="\n", float_format="%.2f")
+        return
+    # json and table are for people reading a few rows: per-row formatting is fine here.
+    for name in columns:
+        if name.endswith("_amount"):
+            frame[name] = frame[name].map("{:.2f}".format, na_action="ignore").fillna("")
+    if fmt == "json":
+        records = frame.astype(object).to_dict("records")
+        text = json.dumps(records, indent=2, default=str)[1:-1].strip("\n")
+        if text:
+            out.write(("\n" if first else ",\n") + text)
+    else:
+        text = frame.to_string(index=False, header=first, justify="left")
+        out.write(text.rstrip() + "\n")
