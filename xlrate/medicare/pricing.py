@@ -507,51 +507,51 @@ def _round_cents(value: np.ndarray, num: np.ndarray | int, den: int) -> np.ndarr
 
 def _engine(
     rel: MedicareRelease,
-    row: np.ndarray,
-    place: np.ndarray,
-    policy: np.ndarray,
+    plan: _Plan,
+    pair_idx: np.ndarray,
+    place_idx: np.ndarray,
+    ok: np.ndarray,
     options: Options,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exact cents for every request row: (nonfacility, facility, capped nf, capped f).
 
-    ``row`` is the PPRRVU row, ``place`` the GPCI position, ``policy`` the payment-policy
-    factor in millionths; rows with row < 0 or place < 0 get -1. The same arithmetic as
-    :func:`_cents_one`, on whole columns.
+    The same arithmetic as :func:`_cents_one`, on whole columns: RVUs gathered per row from
+    the distinct pairs, GPCIs from the distinct places; rows where ``ok`` is False get -1.
     """
     import numpy as np  # the vectorised executor's; the scalar core runs without numpy
 
-    ok = (row >= 0) & (place >= 0)
-    r = np.where(ok, row, 0)
-    p = np.where(ok, place, 0)
-    a = rel.arrays
-    work_g, pe_g, mp_g = rel.gpci
-    gpe = pe_g[p]
-    common = a["pprrvu.work_rvu"][r] * work_g[p]
-    common += a["pprrvu.mp_rvu"][r] * mp_g[p]
+    gpe = plan.pe_gpci_of[place_idx]
+    common = plan.work_rvu_of[pair_idx] * plan.work_gpci_of[place_idx]
+    common += plan.mp_rvu_of[pair_idx] * plan.mp_gpci_of[place_idx]
     cf = _conversion_factor(rel, options)
-    nonfac = a["pprrvu.pe_rvu_nonfacility"][r] * gpe
+    nonfac = plan.pe_nf_rvu_of[pair_idx] * gpe
     nonfac += common
     nonfac *= cf
-    fac = a["pprrvu.pe_rvu_facility"][r] * gpe
+    fac = plan.pe_f_rvu_of[pair_idx] * gpe
     fac += common
     fac *= cf
     # OPPS imaging cap: the lower of the PFS amount and the OPPS-based price of the locality.
-    keys, cap_nf, cap_f = rel.opps_caps
-    capped_nf = np.zeros(len(r), dtype=bool)
-    capped_f = np.zeros(len(r), dtype=bool)
-    if len(keys):
-        key = r * (len(rel.localities) + 1) + p
-        pos = np.searchsorted(keys, key)
-        np.minimum(pos, len(keys) - 1, out=pos)
-        hit = ok & (keys[pos] == key)
-        if hit.any():
-            cap_nf_v = cap_nf[pos] * 10_000_000
-            cap_f_v = cap_f[pos] * 10_000_000
-            capped_nf = hit & (cap_nf_v < nonfac)
-            capped_f = hit & (cap_f_v < fac)
-            nonfac = np.where(capped_nf, cap_nf_v, nonfac)
-            fac = np.where(capped_f, cap_f_v, fac)
+    # Only rows whose code has caps at all are looked up (a dense table: no search).
+    capped_nf = np.zeros(len(pair_idx), dtype=bool)
+    capped_f = np.zeros(len(pair_idx), dtype=bool)
+    maybe = np.flatnonzero(plan.has_cap_of[pair_idx] & ok)
+    if len(maybe):
+        lookup, cap_nf, cap_f = rel.opps_cap_table
+        width = len(rel.localities) + 1
+        key = plan.row_of[pair_idx[maybe]] * width + plan.place_of[place_idx[maybe]]
+        pos = lookup[key]
+        hit = pos >= 0
+        rows, pos = maybe[hit], pos[hit]
+        cap_nf_v = cap_nf[pos] * 10_000_000
+        cap_f_v = cap_f[pos] * 10_000_000
+        lower_nf = cap_nf_v < nonfac[rows]
+        lower_f = cap_f_v < fac[rows]
+        capped_nf[rows[lower_nf]] = True
+        capped_f[rows[lower_f]] = True
+        nonfac[rows[lower_nf]] = cap_nf_v[lower_nf]
+        fac[rows[lower_f]] = cap_f_v[lower_f]
     opt_num, opt_den = options.factor()
+    policy = plan.policy_of[pair_idx]
     if opt_num == opt_den and not np.any(policy != POLICY_SCALE):
         nonfac += 5_000_000
         nonfac //= 10_000_000
@@ -559,21 +559,23 @@ def _engine(
         fac //= 10_000_000
         nf_cents, f_cents = nonfac, fac
     else:
-        num = policy.astype(np.int64) * opt_num
+        num = policy * opt_num
         den = POLICY_SCALE * opt_den
         nf_cents = _round_cents(nonfac, num, den)
         f_cents = _round_cents(fac, num, den)
-    nf_cents[~ok] = -1
-    f_cents[~ok] = -1
+    bad = ~ok
+    nf_cents[bad] = -1
+    f_cents[bad] = -1
     return nf_cents, f_cents, capped_nf, capped_f
 
 
 class _Notes:
-    """Note texts as category codes: each distinct text once."""
+    """Note texts as category codes: each distinct text once, each extra key worded once."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
         self._ids: dict[str, int] = {}
+        self.keyed: dict[tuple[int, int], int] = {}  # (kind, key) -> id, across chunks
 
     def id(self, text: str) -> int:
         found = self._ids.get(text)
@@ -600,19 +602,33 @@ class _Plan:
     pair_note_id: np.ndarray
     place_note_id: np.ndarray
     place_has_note: np.ndarray
+    work_rvu_of: np.ndarray
+    pe_nf_rvu_of: np.ndarray
+    pe_f_rvu_of: np.ndarray
+    mp_rvu_of: np.ndarray
+    has_cap_of: np.ndarray
+    work_gpci_of: np.ndarray
+    pe_gpci_of: np.ndarray
+    mp_gpci_of: np.ndarray
 
 
-def _plan(pairs: list[_Pair], places: list[_Place], notes: _Notes) -> _Plan:
+def _plan(rel: MedicareRelease, pairs: list[_Pair], places: list[_Place], notes: _Notes) -> _Plan:
     import numpy as np  # the vectorised executor's; the scalar core runs without numpy
 
     blocking = np.zeros(len(STATUSES), dtype=bool)
     blocking[[_STATUS_INDEX[s] for s in _BLOCKING]] = True
+    row_of = np.array([p.row for p in pairs], dtype=np.int64)
+    place_of = np.array([p.index for p in places], dtype=np.int64)
+    r = np.maximum(row_of, 0)  # a pair without a row prices nothing: its values are masked
+    p = np.maximum(place_of, 0)
+    a = rel.arrays
+    work_g, pe_g, mp_g = rel.gpci
     return _Plan(
         pairs=pairs,
         places=places,
-        row_of=np.array([p.row for p in pairs], dtype=np.int64),
+        row_of=row_of,
         policy_of=np.array([p.policy for p in pairs], dtype=np.int64),
-        place_of=np.array([p.index for p in places], dtype=np.int64),
+        place_of=place_of,
         pair_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in pairs], dtype=np.int8),
         place_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in places], dtype=np.int8),
         blocking=blocking,
@@ -621,6 +637,14 @@ def _plan(pairs: list[_Pair], places: list[_Place], notes: _Notes) -> _Plan:
         pair_note_id=np.array([notes.id(p.note) for p in pairs], dtype=np.int64),
         place_note_id=np.array([notes.id(p.note) for p in places], dtype=np.int64),
         place_has_note=np.array([bool(p.note) for p in places], dtype=bool),
+        work_rvu_of=a["pprrvu.work_rvu"][r].astype(np.int64),
+        pe_nf_rvu_of=a["pprrvu.pe_rvu_nonfacility"][r].astype(np.int64),
+        pe_f_rvu_of=a["pprrvu.pe_rvu_facility"][r].astype(np.int64),
+        mp_rvu_of=a["pprrvu.mp_rvu"][r].astype(np.int64),
+        has_cap_of=rel.rows_with_caps[r] & (row_of >= 0),
+        work_gpci_of=work_g[p],
+        pe_gpci_of=pe_g[p],
+        mp_gpci_of=mp_g[p],
     )
 
 
@@ -646,13 +670,7 @@ def _finish(
     by_code = (stop != 0) & (plan.blocking[stop] | (loc_stop == 0))
     status = np.where(by_code, stop, loc_stop)
     priceable = status == 0
-    nf, f, capped_nf, capped_f = _engine(
-        rel,
-        np.where(priceable, plan.row_of[pair_idx], -1),
-        np.where(priceable, plan.place_of[place_idx], -1),
-        plan.policy_of[pair_idx],
-        options,
-    )
+    nf, f, capped_nf, capped_f = _engine(rel, plan, pair_idx, place_idx, priceable, options)
     na_nf = plan.na_nf_of[pair_idx] & priceable
     na_f = plan.na_f_of[pair_idx] & priceable
     if not options.include_na:
@@ -675,25 +693,30 @@ def _finish(
             + capped_nf[rows] * 2
             + capped_f[rows]
         )
-        uniq, inverse = np.unique(key, return_inverse=True)
+        inverse, uniq = _factorize_keys(key, len(plan.pairs) * 48)
         ids = []
-        for k in uniq.tolist():
-            cap_f, cap_nf = bool(k & 1), bool((k >> 1) & 1)
-            k >>= 2
-            sh_f, sh_nf = bool(k & 1), bool((k >> 1) & 1)
-            text = _note_text(plan.pairs[k // 12], sh_nf, sh_f, cap_nf, cap_f, described)
-            ids.append(notes.id(text))
-        note[rows] = np.array(ids, dtype=np.int64)[inverse.ravel()]
+        for k in uniq:
+            found = notes.keyed.get((0, k))
+            if found is None:
+                cap_f, cap_nf = bool(k & 1), bool((k >> 1) & 1)
+                sh_f, sh_nf = bool((k >> 2) & 1), bool((k >> 3) & 1)
+                text = _note_text(plan.pairs[(k >> 4) // 3], sh_nf, sh_f, cap_nf, cap_f, described)
+                found = notes.keyed[(0, k)] = notes.id(text)
+            ids.append(found)
+        note[rows] = np.array(ids, dtype=np.int64)[inverse]
     with_place = np.flatnonzero(priceable & plan.place_has_note[place_idx])
     if len(with_place):
         n_places = len(plan.places)
         key = note[with_place] * n_places + place_idx[with_place]
-        uniq, inverse = np.unique(key, return_inverse=True)
-        ids = [
-            notes.id(_join_notes(notes.texts[k // n_places], plan.places[k % n_places].note))
-            for k in uniq.tolist()
-        ]
-        note[with_place] = np.array(ids, dtype=np.int64)[inverse.ravel()]
+        inverse, uniq = _factorize_keys(key, len(notes.texts) * n_places)
+        ids = []
+        for k in uniq:
+            found = notes.keyed.get((1, k))
+            if found is None:
+                text = _join_notes(notes.texts[k // n_places], plan.places[k % n_places].note)
+                found = notes.keyed[(1, k)] = notes.id(text)
+            ids.append(found)
+        note[with_place] = np.array(ids, dtype=np.int64)[inverse]
     return nf, f, status, note
 
 
@@ -805,7 +828,7 @@ def _factorize(values: Any) -> tuple[np.ndarray, list[Any]]:
     import pandas as pd
 
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), list(uniques)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object).tolist()
 
 
 def _factorize_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
@@ -905,7 +928,7 @@ def price(
         mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int8)[s_idx]
 
     notes = _Notes()
-    plan = _plan(pairs, places, notes)
+    plan = _plan(rel, pairs, places, notes)
     described = opts.describe(rel)
     nf_amount = np.empty(n, dtype=np.float64)
     f_amount = np.empty(n, dtype=np.float64)

@@ -489,22 +489,36 @@ class MedicareRelease:
         return dict(zip(keys, caps, strict=True))  # type: ignore[arg-type]
 
     @cached_property
-    def opps_caps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sorted keys ``rvu_row * (n_localities + 1) + locality_index`` and the caps in cents."""
+    def opps_cap_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lookup, non-facility caps, facility caps) for the vectorised engine.
+
+        ``lookup[row * (n_localities + 1) + gpci_position]`` is the position of that pair's
+        caps, or -1: a dense table (a few MB), so a lookup is one gather, not a search.
+        """
         import numpy as np  # the vectorised engine's; see ``arrays``
 
         width = len(self.localities) + 1
         rvu_index, locality_index = self.rvu_index, self.locality_index
-        found: dict[int, tuple[int, int]] = {}
+        keys: list[int] = []
+        values: list[tuple[int, int]] = []
         for (code, mod, loc), cap in self.opps_cap_map.items():
             row = rvu_index.get((code, mod), -1)
             place = locality_index.get(loc, -1)
             if row >= 0 and place >= 0:
-                found[row * width + place] = cap
-        keys = np.array(list(found), dtype=np.int64)
-        values = np.array(list(found.values()), dtype=np.int64).reshape(-1, 2)
-        order = np.argsort(keys, kind="stable")
-        return keys[order], values[order, 0], values[order, 1]
+                keys.append(row * width + place)
+                values.append(cap)
+        lookup = np.full(len(self.columns["pprrvu.code"]) * width, -1, dtype=np.int32)
+        lookup[np.array(keys, dtype=np.int64)] = np.arange(len(keys), dtype=np.int32)
+        caps = np.array(values, dtype=np.int64).reshape(-1, 2)
+        return lookup, caps[:, 0].copy(), caps[:, 1].copy()
+
+    @cached_property
+    def rows_with_caps(self) -> np.ndarray:
+        """For each PPRRVU row, whether any locality has an OPPS cap for it."""
+        import numpy as np  # the vectorised engine's; see ``arrays``
+
+        lookup = self.opps_cap_table[0].reshape(-1, len(self.localities) + 1)
+        return np.asarray((lookup >= 0).any(axis=1))
 
     @cached_property
     def anesthesia_cf(self) -> dict[str, int]:
