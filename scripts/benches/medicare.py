@@ -237,9 +237,9 @@ def _excel_rows() -> list[dict[str, Any]]:
     ]
 
 
-def _timed_run(cmd: list[str], **kwargs: Any) -> float:
+def _timed_run(cmd: list[str], stdout: Any = subprocess.DEVNULL) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kwargs)
+    subprocess.run(cmd, check=True, stdout=stdout)
     return time.perf_counter() - t
 
 

@@ -570,6 +570,9 @@ def load_release(year: int | str | None = None, release: str | None = None) -> M
         if cached is None:
             cached = _load(info)
             _cache[key] = cached
+            # A stand-in (the embedded copy of a damaged install) is found under its own
+            # path from now on: remember it there too, so it loads (and warns) once.
+            _cache[(cached.release_id, str(cached.info.path))] = cached
     return cached
 
 
