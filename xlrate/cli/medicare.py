@@ -149,7 +149,7 @@ def price_cmd(
 
             price_csv(
                 input_path,
-                click.get_text_stream("stdout"),
+                sys.stdout,
                 columns=columns,
                 fmt=fmt,
                 year=rel.year,

@@ -70,8 +70,8 @@ def _guard(column: pd.Series) -> pd.Series:
             return column.cat.rename_categories(guarded)
         column = column.astype("str")
     text = column.fillna("").astype("str")
-    risky = text.str.match(_FORMULA_START)
-    return text.where(~risky, "'" + text) if risky.any() else text
+    flagged: pd.Series = text.str.match(_FORMULA_START)
+    return text.where(~flagged, "'" + text) if flagged.any() else text
 
 
 def _money_text(amounts: pd.Series) -> Any:

@@ -75,7 +75,7 @@ def _zip3_localities() -> dict[str, tuple[str, ...]]:
     table = load_zip_table()
     out: dict[str, list[str]] = {}
     for zip5, loc in zip(table.columns["zip"], table.columns["locality"], strict=True):
-        bucket = out.setdefault(zip5[:3], [])  # type: ignore[index]
+        bucket = out.setdefault(zip5[:3], [])
         if loc not in bucket:
             bucket.append(loc)
     return {k: tuple(sorted(v)) for k, v in out.items()}

@@ -27,7 +27,7 @@ from typing import Any
 from xlrate.errors import DataError
 
 #: A column as the scalar core sees it.
-Column = list[str] | list[int] | list[bool]
+Column = list[Any]  # str, int or bool values, by the array's dtype
 
 _MAGIC = b"\x93NUMPY"
 _KINDS = {"U": "text", "i": "integer", "b": "boolean"}

@@ -950,16 +950,18 @@ def price(
     place_loc = np.array(
         [loc_ids.setdefault(p.locality, len(loc_ids)) for p in places], dtype=np.int64
     )
-    out["locality"] = pd.Categorical.from_codes(place_loc[place_idx], categories=list(loc_ids))
+    out["locality"] = pd.Categorical.from_codes(
+        place_loc[place_idx], categories=pd.Index(list(loc_ids))
+    )
     out["year"] = rel.year
     out["release"] = pd.Categorical.from_codes(
-        np.zeros(n, dtype=np.int8), categories=[rel.release_id]
+        np.zeros(n, dtype=np.int8), categories=pd.Index([rel.release_id])
     )
     out["nonfacility_amount"] = nf_amount
     out["facility_amount"] = f_amount
     out["amount"] = amount
-    out["status"] = pd.Categorical.from_codes(status, categories=list(STATUSES))
-    out["note"] = pd.Categorical.from_codes(note, categories=notes.texts)
+    out["status"] = pd.Categorical.from_codes(status, categories=pd.Index(list(STATUSES)))
+    out["note"] = pd.Categorical.from_codes(note, categories=pd.Index(notes.texts))
     if detail:
         row = plan.row_of[pair_idx]
         ok = row >= 0

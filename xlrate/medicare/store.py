@@ -425,18 +425,18 @@ class MedicareRelease:
     def rvu_index(self) -> dict[tuple[str, str], int]:
         codes = self.columns["pprrvu.code"]
         mods = self.columns["pprrvu.modifier"]
-        return {(c, m): i for i, (c, m) in enumerate(zip(codes, mods, strict=True))}  # type: ignore[misc]
+        return {(c, m): i for i, (c, m) in enumerate(zip(codes, mods, strict=True))}
 
     @cached_property
     def codes(self) -> frozenset[str]:
-        return frozenset(self.columns["pprrvu.code"])  # type: ignore[arg-type]
+        return frozenset(self.columns["pprrvu.code"])
 
     @cached_property
     def localities(self) -> list[str]:
         """Locality ids in GPCI order; NATIONAL is the last position of the GPCI arrays."""
         if not self.has_gpci:
             return []
-        return list(self.columns["gpci.locality"])  # type: ignore[arg-type]
+        return list(self.columns["gpci.locality"])
 
     @cached_property
     def locality_index(self) -> dict[str, int]:
@@ -486,7 +486,7 @@ class MedicareRelease:
             reversed(c["oppscap.cap_facility"]),
             strict=True,
         )
-        return dict(zip(keys, caps, strict=True))  # type: ignore[arg-type]
+        return dict(zip(keys, caps, strict=True))
 
     @cached_property
     def opps_cap_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -526,8 +526,8 @@ class MedicareRelease:
             return {}
         return dict(
             zip(
-                self.columns["anes.locality"],  # type: ignore[arg-type]
-                self.columns["anes.anesthesia_cf"],  # type: ignore[arg-type]
+                self.columns["anes.locality"],
+                self.columns["anes.anesthesia_cf"],
                 strict=True,
             )
         )
@@ -645,7 +645,7 @@ class ZipTable:
 
     @cached_property
     def index(self) -> dict[str, int]:
-        return {z: i for i, z in enumerate(self.columns["zip"])}  # type: ignore[misc]
+        return {z: i for i, z in enumerate(self.columns["zip"])}
 
 
 def _open_zip_tables(info: ReleaseInfo) -> Tables:
