@@ -164,3 +164,39 @@ def test_price_codes_does_not_load_pandas() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "99214" in out.stdout
+
+
+def test_arrow_csv_lines_equal_pandas_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast writer (Arrow compute) writes exactly what pandas' CSV writer writes."""
+    pytest.importorskip("pyarrow")
+    from xlrate.medicare import bulk
+
+    frame = pd.DataFrame(
+        {
+            "code": ["99213", '=HYPERLINK("x")', 'a,"b', "27447", "-1", "@x", "76145", ""],
+            "modifier": ["", "", "x\ny", "50", "", "", "26", ""],
+            "locality": ["01112-05"] * 4 + ["NATIONAL", "", "01112-05", "+1"],
+        }
+    )
+    priced = xlrate.price(frame, setting="both", national=True)
+    columns = [
+        "code",
+        "modifier",
+        "locality",
+        "year",
+        "release",
+        "nonfacility_amount",
+        "facility_amount",
+        "status",
+        "note",
+        "absent",
+    ]
+    fast = io.StringIO()
+    bulk._write(priced, fast, columns, "csv", first=True)
+    monkeypatch.setattr(bulk, "_csv_lines_arrow", lambda *args: None)
+    slow = io.StringIO()
+    bulk._write(priced, slow, columns, "csv", first=True)
+    assert fast.getvalue() == slow.getvalue()
+    rows = list(csv.reader(io.StringIO(fast.getvalue())))
+    assert rows[2][0] == '\'=HYPERLINK("x")' and rows[3][:2] == ['a,"b', "x\ny"]
+    assert rows[1][5] == str(xlrate.medicare_amount("99213", locality="01112-05").amount)

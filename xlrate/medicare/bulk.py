@@ -162,9 +162,86 @@ def price_csv(
     return done
 
 
+def _csv_lines_arrow(priced: pd.DataFrame, columns: list[str]) -> str | None:
+    """The chunk's CSV lines built by Arrow compute (C loops), or None without pyarrow.
+
+    Same text as pandas' writer with QUOTE_MINIMAL (a field with a comma, quote or line
+    break is quoted, quotes doubled), formula-looking text prefixed with ``'``, amounts
+    with two decimals; pandas' writer costs about 10 us a row, this a fraction of one.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    import numpy as np  # see price_csv
+    import pandas as pd
+
+    fields = []
+    for name in columns:
+        if name not in priced.columns:
+            fields.append(pa.array([""] * len(priced), type=pa.string()))
+            continue
+        column = priced[name]
+        if name.endswith("_amount"):
+            cents = np.round(column.to_numpy(dtype=np.float64) * 100.0)
+            ok = ~np.isnan(cents)
+            whole = pa.array(np.where(ok, cents, 0).astype(np.int64))
+            dollars = pc.divide(whole, 100)
+            rest = pc.subtract(whole, pc.multiply(dollars, 100))
+            text = pc.binary_join_element_wise(
+                pc.cast(dollars, pa.string()),
+                pc.utf8_lpad(pc.cast(rest, pa.string()), 2, "0"),
+                ".",
+            )
+            fields.append(pc.if_else(pa.array(ok), text, pa.scalar("", pa.string())))
+            continue
+        if name == "year":
+            fields.append(pc.cast(pa.array(column.to_numpy(dtype=np.int64)), pa.string()))
+            continue
+        if isinstance(column.dtype, pd.CategoricalDtype):  # few distinct texts: escape those
+            values = pa.array(column)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            escaped = _csv_text(pc.cast(values.dictionary, pa.string()))
+            fields.append(pc.fill_null(pc.take(escaped, values.indices), ""))
+            continue
+        values = pa.array(column.astype("str"))
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        fields.append(_csv_text(pc.fill_null(pc.cast(values, pa.string()), "")))
+    lines = pc.binary_join_element_wise(*fields, ",")
+    lines = pc.binary_join_element_wise(lines, "", "\n").cast(pa.large_string())
+    if len(lines) == 0:
+        return ""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    return lines.buffers()[2].to_pybytes()[start:end].decode("utf-8")
+
+
+def _csv_text(text: Any) -> Any:
+    """Arrow strings as CSV fields: formula-looking text gets ``'``, then minimal quoting."""
+    import pyarrow as pa  # only reached when _csv_lines_arrow imported it
+    import pyarrow.compute as pc
+
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    risky = pc.is_in(first, value_set=pa.array(["=", "+", "-", "@", "\t", "\r"]))
+    text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    quote = pc.match_substring(text, ",")
+    for char in ('"', "\n", "\r"):
+        quote = pc.or_(quote, pc.match_substring(text, char))
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(quote, quoted, text)
+
+
 def _write(priced: pd.DataFrame, out: TextIO, columns: list[str], fmt: str, first: bool) -> None:
     import pandas as pd  # see price_csv
 
+    if fmt == "csv":
+        lines = _csv_lines_arrow(priced, columns)
+        if lines is not None:
+            out.write((",".join(columns) + "\n" if first else "") + lines)
+            return
     frame = pd.DataFrame(index=priced.index)
     for name in columns:
         column = priced[name] if name in priced.columns else pd.Series("", index=priced.index)
