@@ -240,9 +240,10 @@ def test_cli_says_so_in_one_line_and_repair_fixes_it() -> None:
     assert done.returncode == 0 and "nothing to repair" in done.stdout
 
 
-def test_release_id_pattern_is_checked() -> None:
-    with pytest.raises(DataError, match="not a release"):
-        store.resolve_release(release="20x5D")
+def test_correction_releases_are_releases_not_strays() -> None:
+    _install_copy(as_id="2024AR")  # a CMS correction release id (RVU24AR)
+    assert "2024AR" in [i.release_id for i in store.list_releases()]
+    assert store.check_installed() == []
 
 
 def test_a_good_store_is_not_reread_for_every_price(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,12 +28,14 @@ calls it), so a price does not stat the store.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,8 +58,9 @@ TABLES_FILE = "tables.npz"
 PROVENANCE_FILE = "provenance.json"
 NATIONAL = "NATIONAL"
 
-#: Folder names the store writes: a release ``2025D``, a ZIP5 data quarter ``20254``.
-RELEASE_ID_RE = re.compile(r"^(\d{4})([A-Z])$")
+#: Folder names the store writes: a release ``2025D`` (or a correction ``2024AR``), a ZIP5
+#: data quarter ``20254``.
+RELEASE_ID_RE = re.compile(r"^(\d{4})([A-D](?:R\d*)?)$")  # 2025D; corrections 2024AR, 2024AR1
 ZIP_QUARTER_RE = re.compile(r"^(\d{4})([1-4])$")
 _PATTERNS = {"releases": RELEASE_ID_RE, "zip5": ZIP_QUARTER_RE}
 _MOVED_ASIDE = re.compile(r"^\.(.+)\.old-\d+$")
@@ -100,9 +103,11 @@ _on_clear: list[Callable[[], None]] = []
 _cache: dict[tuple[str, str], MedicareRelease] = {}
 _zip_cache: dict[str, ZipTable] = {}
 _scans: dict[tuple[str, str], dict[str, ReleaseInfo]] = {}
-_resolved: dict[tuple[str, object, object], ReleaseInfo] = {}
+_resolved: dict[tuple[object, object, dt.date], ReleaseInfo] = {}
 _damaged: dict[str, str] = {}
-_homes: dict[str | None, Path | None] = {}  # path -> why, found while loading (until clear_cache)
+_homes: dict[str | None, Path | None] = {}
+_day = dt.date.min
+_day_ends = 0.0  # path -> why, found while loading (until clear_cache)
 
 
 class StoreWarning(UserWarning):
@@ -273,18 +278,6 @@ def list_releases() -> list[ReleaseInfo]:
 
 def resolve_release(year: int | str | None = None, release: str | None = None) -> ReleaseInfo:
     """Pick the release for ``year`` / ``release``; the newest complete one when both are None."""
-    key = (str(_home()), year, release)
-    try:
-        found = _resolved.get(key)
-    except TypeError:  # an unhashable argument: resolve without the cache (and fail there)
-        return _resolve_release(year, release)
-    if found is None:
-        found = _resolve_release(year, release)
-        _resolved[key] = found
-    return found
-
-
-def _resolve_release(year: int | str | None, release: str | None) -> ReleaseInfo:
     infos = list_releases()
     if not infos:
         raise DataError(
@@ -293,11 +286,6 @@ def _resolve_release(year: int | str | None, release: str | None) -> ReleaseInfo
     years = sorted({i.year for i in infos})
     if release is not None and len(str(release).strip()) == 5:
         release_id = str(release).strip().upper()
-        if not RELEASE_ID_RE.match(release_id):
-            raise DataError(
-                f"{release!r} is not a release: write it as 2025D (year and quarter A-D), "
-                "or give --year and --release D"
-            )
         year = int(release_id[:4]) if year is None else year
         release = release_id[4:]
     if year is None:
@@ -328,6 +316,30 @@ def _resolve_release(year: int | str | None, release: str | None) -> ReleaseInfo
             f"`xlrate medicare update --year {year_int} --release {quarter}`"
         )
     return match[0]
+
+
+def _resolved_release(year: int | str | None, release: str | None) -> ReleaseInfo:
+    """:func:`resolve_release`, remembered until :func:`clear_cache` or midnight (the
+    default release can depend on the date). An environment variable that changes the
+    answer (XLRATE_HOME, a test clock) takes effect with ``clear_cache()``: reading the
+    environment on every price would cost more than the rest of the lookup."""
+    global _day, _day_ends
+    if time.time() >= _day_ends:  # a new day: the default release may change
+        _resolved.clear()
+        today = dt.date.today()
+        _day = today
+        _day_ends = time.mktime((today + dt.timedelta(days=1)).timetuple())
+    key = (year, release, _day)
+    try:
+        found = _resolved.get(key)
+    except TypeError:  # an unhashable argument: resolve without the cache (and fail there)
+        return resolve_release(year, release)
+    if found is None:
+        found = resolve_release(year, release)
+        if len(_resolved) > 4096:
+            _resolved.clear()
+        _resolved[key] = found
+    return found
 
 
 def _check_tables(
@@ -560,7 +572,7 @@ def load_release(year: int | str | None = None, release: str | None = None) -> M
     A damaged installed release raises :class:`DataError` in one line, unless the package
     embeds the same release: then that copy is returned with a :class:`StoreWarning`.
     """
-    info = resolve_release(year, release)
+    info = _resolved_release(year, release)
     key = (info.release_id, str(info.path))
     cached = _cache.get(key)
     if cached is not None:
