@@ -930,16 +930,24 @@ def price(
     notes = _Notes()
     plan = _plan(rel, pairs, places, notes)
     described = opts.describe(rel)
-    nf_amount = np.empty(n, dtype=np.float64)
-    f_amount = np.empty(n, dtype=np.float64)
-    amount = np.empty(n, dtype=np.float64)
+    nf_cents = np.empty(n, dtype=np.int64)
+    f_cents = np.empty(n, dtype=np.int64)
     status = np.empty(n, dtype=np.int8)
     note = np.empty(n, dtype=np.int64)
     for start in range(0, n, CHUNK_ROWS):
         rows = slice(start, start + CHUNK_ROWS)
-        nf, f, status[rows], note[rows] = _finish(
+        nf_cents[rows], f_cents[rows], status[rows], note[rows] = _finish(
             rel, plan, pair_idx[rows], place_idx[rows], mode[rows], opts, notes, described
         )
+    # Here every row has exact cents (-1: none), a status (index into STATUSES) and a note
+    # (index into notes.texts): a later step that prices rows the PFS does not (another
+    # schedule) changes these arrays, adding texts with notes.id(...).
+    nf_amount = np.empty(n, dtype=np.float64)
+    f_amount = np.empty(n, dtype=np.float64)
+    amount = np.empty(n, dtype=np.float64)
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        nf, f = nf_cents[rows], f_cents[rows]
         nf_part = np.where(nf >= 0, nf / 100.0, np.nan)
         f_part = np.where(f >= 0, f / 100.0, np.nan)
         nf_amount[rows] = nf_part
