@@ -965,9 +965,10 @@ def price(
     out["release"] = pd.Categorical.from_codes(
         np.zeros(n, dtype=np.int8), categories=pd.Index([rel.release_id])
     )
-    out["nonfacility_amount"] = nf_amount
-    out["facility_amount"] = f_amount
-    out["amount"] = amount
+    # Series over our own arrays: assigning a bare ndarray makes pandas copy it.
+    out["nonfacility_amount"] = pd.Series(nf_amount, index=out.index, copy=False)
+    out["facility_amount"] = pd.Series(f_amount, index=out.index, copy=False)
+    out["amount"] = pd.Series(amount, index=out.index, copy=False)
     out["status"] = pd.Categorical.from_codes(status, categories=pd.Index(list(STATUSES)))
     out["note"] = pd.Categorical.from_codes(note, categories=pd.Index(notes.texts))
     if detail:
