@@ -178,3 +178,15 @@ def _cms_amount(code: str, mac: str, locality: str) -> Decimal:
     g_work, g_pe, g_mp = (Decimal(gpci[i]) for i in (4, 5, 6))
     total = (work * g_work + pe_nf * g_pe + mp * g_mp) * cf
     return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_price_keeps_the_callers_index_and_frame() -> None:
+    frame = pd.DataFrame(
+        {"code": ["99213", "99214", "99213"], "locality": ["01112-05"] * 3}, index=[7, 7, "x"]
+    )
+    before = frame.copy()
+    table = xlrate.price(frame)
+    assert list(table.index) == [7, 7, "x"]
+    plain = xlrate.price(frame.reset_index(drop=True))
+    assert list(table["amount"]) == list(plain["amount"])
+    pd.testing.assert_frame_equal(frame, before)  # new columns go to a copy
