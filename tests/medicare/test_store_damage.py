@@ -261,3 +261,9 @@ def test_a_good_store_is_not_reread_for_every_price(monkeypatch: pytest.MonkeyPa
         assert [i.release_id for i in store.list_releases()] == ["2025D", "2026C"]
         assert store.resolve_release(2025).release_id == "2025D"
     assert zipfile is not None
+
+
+def test_release_dir_is_in_the_users_store() -> None:
+    assert store.release_dir("2025D") == _home() / "releases" / "2025D"
+    with pytest.raises(DataError, match="not a release id"):
+        store.release_dir("../2025D")

@@ -843,6 +843,15 @@ def _atomic_write_dir(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def release_dir(release_id: str, root: Path | None = None) -> Path:
+    """Where release ``release_id`` lives (or would be installed) in the user's store."""
+    if not RELEASE_ID_RE.match(str(release_id)):
+        raise DataError(
+            f"{release_id!r} is not a release id: write it as 2025D (year and quarter letter)"
+        )
+    return (root or medicare_home()) / "releases" / str(release_id)
+
+
 def install_bundle(
     bundle: Bundle, provenance: dict[str, Any] | None = None, root: Path | None = None
 ) -> ReleaseInfo:
