@@ -114,6 +114,7 @@ def test_price_in_chunks_matches_one_chunk(monkeypatch: pytest.MonkeyPatch) -> N
     frame = _requests("2025D", 3000, seed=3)
     whole = xlrate.price(frame)
     monkeypatch.setattr(pricing, "CHUNK_ROWS", 97)
+    monkeypatch.setattr(pricing, "SLICE_ROWS", 101)
     chunked = xlrate.price(frame)
     pd.testing.assert_frame_equal(whole, chunked, check_categorical=False)
 

@@ -846,6 +846,42 @@ def _factorize_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]
     return index, [int(u) for u in uniques]
 
 
+#: Rows whose distinct values are found together (see ``price``).
+SLICE_ROWS = 1 << 20
+
+
+def _distinct(
+    part: pd.DataFrame, names: tuple[str, str]
+) -> tuple[np.ndarray, list[tuple[object, object]]]:
+    """Distinct (first, second) column values of ``part``: (index per row, the values).
+
+    A column that is absent counts as None in every row and costs nothing.
+    """
+    import numpy as np  # bulk pricing only
+
+    n = len(part)
+    zeros = np.zeros(n, dtype=np.int64)
+    first = _factorize(part[names[0]]) if names[0] in part.columns else (zeros, [None])
+    second = _factorize(part[names[1]]) if names[1] in part.columns else (zeros, [None])
+    (a_idx, a_u), (b_idx, b_u) = first, second
+    n_b = len(b_u)
+    if n_b == 1:
+        return a_idx, [(a, b_u[0]) for a in a_u]
+    idx, keys = _factorize_keys(a_idx * n_b + b_idx, len(a_u) * n_b)
+    return idx, [(a_u[k // n_b], b_u[k % n_b]) for k in keys]
+
+
+def _modes(part: pd.DataFrame, default_mode: int) -> np.ndarray:
+    """Setting per row (nonfacility, facility, both) from a setting or pos column."""
+    import numpy as np  # bulk pricing only
+
+    name = "setting" if "setting" in part.columns else "pos" if "pos" in part.columns else None
+    if name is None:
+        return np.full(len(part), default_mode, dtype=np.int8)
+    index, values = _factorize(part[name])
+    return np.array([_setting_mode(v, default_mode) for v in values], dtype=np.int8)[index]
+
+
 def price(
     frame: pd.DataFrame,
     *,
@@ -878,31 +914,28 @@ def price(
     n = len(frame)
     out = frame.copy(deep=False)  # new columns only: the caller's frame is not touched
 
-    # Distinct (code, modifier) pairs.
-    code_idx, code_uniques = _factorize(frame["code"])
-    if "modifier" in frame.columns:
-        mod_idx, mod_uniques = _factorize(frame["modifier"])
-    else:
-        mod_idx, mod_uniques = np.zeros(n, dtype=np.int64), [None]
-    n_mods = len(mod_uniques)
-    pair_idx, pair_keys = _factorize_keys(code_idx * n_mods + mod_idx, len(code_uniques) * n_mods)
-    pairs = [
-        _resolve_pair(rel, code_uniques[k // n_mods], mod_uniques[k % n_mods]) for k in pair_keys
-    ]
-
-    # Distinct places (a column that is absent costs nothing). A row with neither a
-    # locality nor a ZIP takes the call's locality / ZIP / national (one distinct place).
-    zeros = np.zeros(n, dtype=np.int64)
-    loc_i, loc_u = _factorize(frame["locality"]) if "locality" in frame.columns else (zeros, [None])
-    zip_i, zip_u = _factorize(frame["zip"]) if "zip" in frame.columns else (zeros, [None])
-    n_zips = len(zip_u)
-    if n_zips == 1:
-        place_idx, place_keys = loc_i, list(range(len(loc_u)))
-    else:
-        place_idx, place_keys = _factorize_keys(loc_i * n_zips + zip_i, len(loc_u) * n_zips)
+    # Distinct (code, modifier) pairs, places and settings, found a slice of rows at a
+    # time (the hashing stays in cache), each slice's values numbered across the table.
+    default_mode = _setting_mode(setting, NONFAC if setting is None else BOTH)
+    pair_ids: dict[tuple[object, object], int] = {}
+    place_ids: dict[tuple[object, object], int] = {}
+    pair_idx = np.empty(n, dtype=np.int64)
+    place_idx = np.empty(n, dtype=np.int64)
+    mode = np.empty(n, dtype=np.int8)
+    for start in range(0, max(n, 1), SLICE_ROWS):
+        part = frame.iloc[start : start + SLICE_ROWS] if n > SLICE_ROWS else frame
+        rows = slice(start, start + len(part))
+        local, values = _distinct(part, ("code", "modifier"))
+        ids = [pair_ids.setdefault(v, len(pair_ids)) for v in values]
+        pair_idx[rows] = np.array(ids, dtype=np.int64)[local] if ids else local
+        local, values = _distinct(part, ("locality", "zip"))
+        ids = [place_ids.setdefault(v, len(place_ids)) for v in values]
+        place_idx[rows] = np.array(ids, dtype=np.int64)[local] if ids else local
+        mode[rows] = _modes(part, default_mode)
+    pairs = [_resolve_pair(rel, code, mod) for code, mod in pair_ids]
     places = []
-    for k in place_keys:
-        loc_value, zip_value = loc_u[k // n_zips], zip_u[k % n_zips]
+    for loc_value, zip_value in place_ids:
+        # A row with neither a locality nor a ZIP takes the call's locality / ZIP / national.
         if _blank(loc_value) and _blank(zip_value):
             if national:
                 loc_value = NATIONAL
@@ -911,21 +944,6 @@ def price(
             else:
                 zip_value = zip
         places.append(_resolve_place(rel, loc_value, zip_value, national=False))
-
-    # Setting per row.
-    default_mode = _setting_mode(setting, NONFAC if setting is None else BOTH)
-    set_col = (
-        frame["setting"]
-        if "setting" in frame.columns
-        else frame["pos"]
-        if "pos" in frame.columns
-        else None
-    )
-    if set_col is None:
-        mode = np.full(n, default_mode, dtype=np.int8)
-    else:
-        s_idx, s_u = _factorize(set_col)
-        mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int8)[s_idx]
 
     notes = _Notes()
     plan = _plan(rel, pairs, places, notes)
