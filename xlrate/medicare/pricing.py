@@ -234,8 +234,22 @@ def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -
     return found
 
 
+@lru_cache(maxsize=65536, typed=True)
+def _clean_code(value: object) -> str:
+    """clean_code, remembered: the scalar path needs it twice (resolution and the result)."""
+    return clean_code(value)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _modifier_text(value: object) -> str:
+    return parse_modifiers(value).text
+
+
 def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
-    code = clean_code(code_value)
+    try:
+        code = _clean_code(code_value)
+    except TypeError:  # an unhashable value: not remembered
+        code = clean_code(code_value)
     if not is_valid_code(code):
         shown = "" if code_value is None else str(code_value)
         return _Pair(status="invalid_code", note=f"not a HCPCS/CPT code: {shown!r}")
@@ -350,6 +364,23 @@ def _blank(value: object) -> bool:
 
 
 def _setting_mode(value: object, default: int) -> int:
+    key = (type(value), value, default)
+    try:
+        return _SETTING_MEMO[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value: answered, not remembered
+        return _setting_mode_uncached(value, default)
+    mode = _setting_mode_uncached(value, default)
+    if len(_SETTING_MEMO) < 4096:
+        _SETTING_MEMO[key] = mode
+    return mode
+
+
+_SETTING_MEMO: dict[tuple[type, object, int], int] = {}
+
+
+def _setting_mode_uncached(value: object, default: int) -> int:
     if _blank(value):
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -786,14 +817,21 @@ def _medicare_amount_cached(
     rel = load_release(year, release)
     mode = _setting_mode(setting, NONFAC)
     pair = _resolve_pair(rel, code, modifier)
-    place = _resolve_place(rel, locality, zip_code, national=False)
+    # A column of cells shares its locality: resolve each (locality, ZIP) once per release.
+    places: dict[tuple[object, ...], _Place] = rel.__dict__.setdefault("_place_memo", {})
+    place_key = (type(locality), locality, type(zip_code), zip_code)
+    place = places.get(place_key)
+    if place is None:
+        place = _resolve_place(rel, locality, zip_code, national=False)
+        if len(places) < 4096:
+            places[place_key] = place
     nf_cents, f_cents, status, note = _price_one(rel, pair, place, mode, opts)
     nf = _cents_to_decimal(nf_cents)
     f = _cents_to_decimal(f_cents)
     amount = f if mode == FAC else nf
     return PriceResult(
-        code=clean_code(code),
-        modifier=parse_modifiers(modifier).text,
+        code=_clean_code(code),
+        modifier=_modifier_text(modifier),
         locality=place.locality,
         year=rel.year,
         release=rel.release_id,
