@@ -59,10 +59,7 @@ KNOWN_EDGES: dict[tuple[str, str], str] = {
 
 # Unexplained function-local imports per file, to be annotated (or hoisted) by the file's
 # owner this session. A count may only go down; 0 drops the entry.
-KNOWN_LAZY: dict[str, int] = {
-    "xlrate/medicare/pricing.py": 2,  # engine
-    "xlrate/medicare/store.py": 4,  # engine
-}
+KNOWN_LAZY: dict[str, int] = {}
 
 
 @dataclass(frozen=True)

@@ -77,9 +77,8 @@ def test_blank_locality_in_a_bulk_csv_is_not_national(
     requests = tmp_path / "r.csv"
     requests.write_text("code,locality\n99213,\n99213,01112-05\n")
     code, out, err = run_main(capsys, "price", "--input", str(requests), "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert rows[0]["status"] == "unknown_locality" and "no locality" in rows[0]["note"]
-    assert rows[0]["nonfacility_amount"] == "" and rows[1]["status"] == "priced"
+    # The file is refused at the row that does not say where, naming it and the fix.
+    assert code == 1 and "line 2" in err and "no locality" in err and "--national" in err
     requests.write_text("code\n99213\n")
     code, out, err = run_main(capsys, "price", "--input", str(requests))
     assert code == 1 and "--national" in err

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -41,53 +45,8 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
-def _read_requests(path: str) -> Any:
-    """The --input CSV as text columns, in any encoding Excel writes; one line when not a CSV."""
-    import pandas as pd  # lazy: pandas loads on use
-
-    from xlrate.text import csv_encoding  # lazy: the CLI loads only the command being run
-
-    encoding = csv_encoding(path, what="request CSV")
-    try:
-        # compression=None: a CSV named .zip or .gz is read as the text it is
-        return pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding=encoding, compression=None
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise InputError(
-            f"{path}: cannot read the request CSV ({reason}): it needs a header row such as "
-            "code,modifier,locality and one request per row"
-        ) from None
-
-
-def _refuse_rows_without_a_place(requests: Any, priced: Any) -> None:
-    """A request row with no locality and no ZIP is not priced: the command line says
-    "say where" for the same request, so the CSV does not silently mean NATIONAL."""
-    blank = None
-    for column in ("locality", "zip"):
-        if column in requests.columns:
-            empty = requests[column].fillna("").astype(str).str.strip() == ""
-            blank = empty if blank is None else blank & empty
-    if blank is None:
-        raise InputError(
-            "the --input file has no locality or zip column: add one, or pass --locality "
-            "01112-05, --zip 94110 or --national"
-        )
-    rows = blank.to_numpy()
-    if rows.any():
-        for column in ("nonfacility_amount", "facility_amount", "amount"):
-            if column in priced.columns:
-                priced.loc[rows, column] = float("nan")
-        priced.loc[rows, "locality"] = ""
-        priced.loc[rows, "status"] = "unknown_locality"
-        priced.loc[rows, "note"] = (
-            "no locality or zip in this row: fill it in, or pass --locality, --zip or --national"
-        )
-
-
-def _money(value: float) -> str:
-    return "" if value != value else f"{value:.2f}"
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 @click.command("price")
@@ -182,17 +141,9 @@ def price_cmd(
       xlrate price 99213 --national --date 2025-02-14
       xlrate price --input requests.csv --zip 94110 --format csv
     """
-    import pandas as pd  # lazy: pandas loads on use
-
-    from xlrate.codes import split_code_modifier  # lazy: the CLI loads only the command being run
-
     # lazy: the CLI loads only the command being run
-    from xlrate.medicare.localities import (
-        check_locality,
-        resolve_zip,
-    )  # lazy: the CLI loads only the command being run
-    from xlrate.medicare.pricing import price  # lazy: the CLI loads only the command being run
-    from xlrate.medicare.store import load_release  # lazy: the CLI loads only the command being run
+    from xlrate.medicare.localities import check_locality, resolve_zip
+    from xlrate.medicare.store import load_release
 
     if sum(bool(x) for x in (locality, zip_code, national)) > 1:
         raise InputError("give only one of --locality, --zip and --national")
@@ -200,67 +151,153 @@ def price_cmd(
         raise click.UsageError("give codes (xlrate price 99213 99214-25) or --input FILE")
     if service_date and (year or release):
         raise InputError("give --date or --year/--release, not both")
-    # An unknown year or release fails here, in one line.
-    rel = load_release(year, release, service_date)
-    if service_date:
-        # lazy: the CLI imports only the command being run
-        from xlrate.medicare.releases import date_note
-
-        click.echo(date_note(rel.release_id, service_date), err=True)
-    if locality:
-        locality = check_locality(locality)
-    if zip_code:
-        match = resolve_zip(zip_code)
-        if match.locality is None:
-            raise InputError(match.note)
-    if input_path:
-        frame = _read_requests(input_path)
-        frame.columns = [str(c).strip().lower() for c in frame.columns]
-    else:
-        pairs = [split_code_modifier(c) for c in codes]
-        for typed, (code, _) in zip(codes, pairs, strict=True):
-            if not typed.strip().upper().startswith(code):
-                raise InputError(
-                    f"{typed!r} is not a HCPCS/CPT code: codes have 5 characters, such as 99213, 00100 or G0008"
-                )
-        frame = pd.DataFrame({"code": [p[0] for p in pairs], "modifier": [p[1] for p in pairs]})
-        if not (locality or zip_code or national):
-            raise InputError("say where: --locality 01112-05, --zip 94110 or --national")
     options: dict[str, Any] = {
         "participating": not non_participating,
         "limiting_charge": limiting_charge,
         "npp": npp,
         "sequestration": sequestration,
         "qp": qp,
+    }
+    schedule_options = {
         "units": units,
         "minutes": minutes,
         "base_units": base_units,
         "state": state,
     }
-    priced = price(
-        frame,
-        year=rel.year,
-        release=rel.quarter,
-        locality=locality,
-        zip=zip_code,
-        national=national,
-        setting=setting,
-        **options,
-    )
-    if input_path and not (locality or zip_code or national):
-        _refuse_rows_without_a_place(frame, priced)
+    options.update({k: v for k, v in schedule_options.items() if v is not None})
     columns = list(PRICE_COLUMNS)
     if setting != "both":
         columns.remove("facility_amount" if setting == "nonfacility" else "nonfacility_amount")
+    with say_store_warnings():
+        # An unknown year or release fails here, in one line.
+        rel = load_release(year, release, service_date)
+        if service_date:
+            from xlrate.medicare.releases import date_note  # lazy: only with --date
+
+            click.echo(date_note(rel.release_id, service_date), err=True)
+        if locality:
+            locality = check_locality(locality)
+        if zip_code:
+            match = resolve_zip(zip_code)
+            if match.locality is None:
+                raise InputError(match.note)
+        if input_path:
+            from xlrate.medicare.bulk import price_csv  # lazy: pandas, for files only
+
+            price_csv(
+                input_path,
+                sys.stdout,
+                columns=columns,
+                fmt=fmt,
+                year=rel.year,
+                release=rel.quarter,
+                locality=locality,
+                zip=zip_code,
+                national=national,
+                setting=setting,
+                **options,
+            )
+            return
+        if not (locality or zip_code or national):
+            raise InputError("say where: --locality 01112-05, --zip 94110 or --national")
+        emit(
+            _price_codes(
+                codes, rel.year, rel.quarter, locality, zip_code, national, setting, options
+            ),
+            columns,
+            fmt,
+        )
+
+
+def _price_codes(
+    codes: tuple[str, ...],
+    year: int,
+    release: str,
+    locality: str | None,
+    zip_code: str | None,
+    national: bool,
+    setting: str,
+    options: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Typed codes through the scalar engine (``medicare_amount``): no pandas, no numpy."""
+    # lazy: the CLI loads only the command being run
+    from xlrate.codes import split_code_modifier
+    from xlrate.medicare.pricing import medicare_amount
+
     rows: list[dict[str, Any]] = []
-    for record in priced.to_dict("records"):
-        rec = {str(k): v for k, v in record.items()}
-        rec["modifier"] = "" if rec.get("modifier") is None else str(rec.get("modifier"))
-        rec["nonfacility_amount"] = _money(rec["nonfacility_amount"])
-        rec["facility_amount"] = _money(rec["facility_amount"])
-        rec["units"] = f"{rec['units']:g}"
-        rows.append(rec)
-    emit(rows, columns, fmt)
+    for typed in codes:
+        code, modifier = split_code_modifier(typed)
+        if not typed.strip().upper().startswith(code):
+            raise InputError(
+                f"{typed!r} is not a HCPCS/CPT code: codes have 5 characters, such as 99213, 00100 or G0008"
+            )
+        result = medicare_amount(
+            code,
+            modifier,
+            locality="NATIONAL" if national else locality,
+            zip=zip_code,
+            setting=setting,
+            year=year,
+            release=release,
+            **options,
+        )
+        amount = result.amount
+        rows.append(
+            {
+                "code": code,
+                "modifier": modifier,
+                "locality": result.locality,
+                "year": result.year,
+                "release": result.release,
+                "nonfacility_amount": _money(result.nonfacility),
+                "facility_amount": _money(result.facility),
+                "amount": None if amount is None else float(amount),
+                "status": result.status,
+                "note": result.note,
+                "schedule": result.schedule,
+                "units": f"{result.units:g}",
+            }
+        )
+    return rows
+
+
+@contextmanager
+def say_store_warnings() -> Iterator[None]:
+    """Show the store's warnings (a damaged install served from the embedded copy) as one line each."""
+    from xlrate.medicare.store import StoreWarning  # lazy: the CLI loads only what it runs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoreWarning)
+        try:
+            yield
+        finally:
+            said: set[str] = set()
+            for w in caught:
+                if not issubclass(w.category, StoreWarning):
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                elif str(w.message) not in said:
+                    said.add(str(w.message))
+                    click.echo(f"Warning: {terminal_text(str(w.message))}", err=True)
+
+
+@click.command("repair")
+def repair_cmd() -> None:
+    """Check the installed Medicare data and remove what is damaged or stray.
+
+    A damaged release that xlrate also embeds is served from the embedded copy again;
+    any other is named with the command that downloads it again.
+
+    \b
+    Example:
+      xlrate medicare repair
+    """
+    from xlrate.medicare.store import repair  # lazy: the CLI loads only what it runs
+
+    done = repair()
+    for line in done:
+        click.echo(line)
+    if not done:
+        click.echo("nothing to repair: every installed release and ZIP file reads back intact")
 
 
 @click.command("localities")
@@ -288,11 +325,8 @@ def localities_cmd(
     if words:
         search = " ".join([*words, search or ""]).strip()
     # lazy: the CLI loads only the command being run
-    from xlrate.medicare.localities import (
-        locality_table,
-        resolve_zip,
-        search_localities,
-    )  # lazy: the CLI loads only the command being run
+    # lazy: the CLI loads only the command being run
+    from xlrate.medicare.localities import locality_table, resolve_zip, search_localities
 
     columns = ["locality", "state", "name", "counties"]
     if zip_code:
@@ -329,13 +363,12 @@ def releases_cmd(fmt: str) -> None:
       xlrate releases --format json
     """
     # lazy: the CLI loads only the command being run
-    from xlrate.medicare.store import (
-        list_releases,
-        resolve_release,
-    )  # lazy: the CLI loads only the command being run
+    from xlrate.medicare.store import check_installed, list_releases, resolve_release
 
     default = resolve_release().release_id
     infos = list_releases()
+    for path, why in check_installed():
+        click.echo(f"Warning: {path}: {why}; run `xlrate medicare repair`", err=True)
     if fmt == "json":
         click.echo(
             json.dumps(

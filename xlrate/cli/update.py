@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from xlrate.cli.medicare import repair_cmd
 from xlrate.errors import XlrateError
 
 
@@ -18,7 +19,11 @@ def medicare_group() -> None:
       xlrate medicare update --dry-run              what it would fetch, without downloading
       xlrate medicare update --year 2026 --release C
       xlrate medicare install rvu26c.zip            a zip you downloaded yourself
+      xlrate medicare repair                        remove damaged installed data
     """
+
+
+medicare_group.add_command(repair_cmd)
 
 
 @medicare_group.command("update")

@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-
 from xlrate.errors import LocalityError
 from xlrate.medicare import store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release, load_zip_table
@@ -75,12 +73,9 @@ def normalize_zip(value: object) -> str | None:
 @cache
 def _zip3_localities() -> dict[str, tuple[str, ...]]:
     table = load_zip_table()
-    zips = table.arrays["zip"]
-    locs = table.arrays["locality"]
-    prefixes = np.array([z[:3] for z in zips.tolist()])
     out: dict[str, list[str]] = {}
-    for prefix, loc in zip(prefixes.tolist(), locs.tolist(), strict=True):
-        bucket = out.setdefault(prefix, [])
+    for zip5, loc in zip(table.columns["zip"], table.columns["locality"], strict=True):
+        bucket = out.setdefault(zip5[:3], [])
         if loc not in bucket:
             bucket.append(loc)
     return {k: tuple(sorted(v)) for k, v in out.items()}
@@ -101,8 +96,8 @@ def resolve_zip(value: object) -> ZipMatch:
             f"ZIP {zip5} is not in CMS's ZIP code to locality file ({table.quarter}): check the "
             "ZIP, or give the locality id (xlrate localities --search NAME)"
         )
-    locality = str(table.arrays["locality"][i])
-    if not bool(table.arrays["plus4"][i]):
+    locality = str(table.columns["locality"][i])
+    if not bool(table.columns["plus4"][i]):
         return ZipMatch(zip5, locality, False, (locality,), "")
     nearby = _zip3_localities().get(zip5[:3], (locality,))
     candidates = (locality, *[c for c in nearby if c != locality])
@@ -129,15 +124,11 @@ def _release_with_gpci(release: MedicareRelease | None) -> MedicareRelease:
 def locality_table(release: MedicareRelease | None = None) -> list[Locality]:
     """All localities of a release with GPCIs (the default release when none is given)."""
     rel = _release_with_gpci(release)
-    gpci = rel.table("gpci")
+    c = rel.columns
     counties: dict[str, list[str]] = {}
-    locco = rel.table("locco")
-    if locco:
+    if "locco.locality" in c:
         for loc, area, cty in zip(
-            locco["locality"].tolist(),
-            locco["area"].tolist(),
-            locco["counties"].tolist(),
-            strict=True,
+            c["locco.locality"], c["locco.area"], c["locco.counties"], strict=True
         ):
             counties.setdefault(loc, []).append(
                 f"{area}: {cty}" if area and area != "STATEWIDE" else cty
@@ -145,7 +136,7 @@ def locality_table(release: MedicareRelease | None = None) -> list[Locality]:
     return [
         Locality(loc, state, name, "; ".join(counties.get(loc, [])))
         for loc, state, name in zip(
-            gpci["locality"].tolist(), gpci["state"].tolist(), gpci["name"].tolist(), strict=True
+            c["gpci.locality"], c["gpci.state"], c["gpci.name"], strict=True
         )
     ]
 

@@ -12,7 +12,17 @@ amounts to the cent (tests/medicare/test_pfrev.py checks all 109 localities of P
 One engine serves every caller. Requests are reduced to their distinct (code, modifier)
 pairs, localities and settings (a few thousand at most, resolved in plain Python), then
 all rows are priced together with numpy arithmetic on whole columns. ``price`` feeds it a
-DataFrame; ``medicare_amount`` feeds it one row. No Python loop runs over request rows.
+DataFrame. No Python loop runs over request rows; long tables are priced in chunks of
+rows so the temporaries stay in cache and time grows linearly with the rows.
+
+One set of rules, two executors. Resolving a request (code, modifiers, payment policy,
+status, locality), combining statuses and wording notes are plain Python over the
+release's columns (:func:`_resolve_pair`, :func:`_resolve_place`, :func:`_row_status`,
+:func:`_note_text`); the arithmetic runs either on numpy columns (:func:`_engine`, for
+``price``) or on Python ints for one request (:func:`_cents_one`, for
+``medicare_amount``). The scalar executor needs only the standard library, so a single
+price works where numpy and pandas are not installed (Pyodide in Excel on the web);
+tests/medicare/test_executors.py checks the two agree to the cent.
 """
 
 from __future__ import annotations
@@ -27,15 +37,14 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from xlrate.codes import Modifiers, clean_code, code_cell, is_blank, parse_modifiers
+from xlrate.codes import Modifiers, clean_code, code_cell, parse_modifiers
 from xlrate.errors import CodeError, InputError
-from xlrate.medicare import schedules, store
+from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 # Facility places of service (DOMAIN.md section 1): hospitals, SNFs, ASCs, psychiatric and
@@ -59,6 +68,13 @@ STATUSES = (
     "gpci_missing",
 )
 _STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
+
+#: Statuses another Medicare schedule may price (xlrate.medicare.schedules.ROUTED_STATUSES).
+ROUTED_STATUSES = frozenset({"unknown_code", "not_priced"})
+#: Row statuses of a place that cannot be priced: no other schedule is tried for them.
+PLACE_ERRORS = ("unknown_locality", "split_zip", "gpci_missing")
+#: Options the other schedules take (xlrate.medicare.schedules.OPTION_NAMES), not the PFS.
+SCHEDULE_OPTIONS = frozenset({"units", "state", "minutes", "base_units"})
 
 PCTC_MEANING = {
     "0": "physician service: the professional/technical split does not apply",
@@ -203,7 +219,7 @@ def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int,
         for rule in _policy_rules():
             if mod not in rule.modifiers:
                 continue
-            value = str(rel.arrays[f"pprrvu.{rule.indicator}"][row])
+            value = str(rel.columns[f"pprrvu.{rule.indicator}"][row])
             if rule.values and value not in rule.values:
                 continue
             note = rule.note.format(modifier=mod, value=value)
@@ -225,6 +241,17 @@ def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -
         if len(memo) < 200_000:
             memo[key] = found
     return found
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _clean_code(value: object) -> str:
+    """clean_code, remembered: the scalar path needs it twice (resolution and the result)."""
+    return clean_code(value)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _modifier_text(value: object) -> str:
+    return parse_modifiers(value).text
 
 
 def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
@@ -252,13 +279,13 @@ def _resolve_pair_uncached(rel: MedicareRelease, code_value: object, mod_value: 
     row = rel.rvu_index.get((code, component), -1)
     if row < 0:
         base = rel.rvu_index.get((code, ""), -1)
-        pctc = str(rel.arrays["pprrvu.pctc"][base]) if base >= 0 else "?"
+        pctc = str(rel.columns["pprrvu.pctc"][base]) if base >= 0 else "?"
         meaning = PCTC_MEANING.get(pctc, "")
         return _Pair(
             status="no_component",
             note=f"{code} has no {component} component in the fee schedule (PCTC {pctc}: {meaning})",
         )
-    a = rel.arrays
+    a = rel.columns
     status_code = str(a["pprrvu.status_code"][row])
     priced, status_note = _status_notes().get(
         status_code, (False, f"not priced: status {status_code}")
@@ -296,10 +323,10 @@ class _Place:
 def _resolve_place(
     rel: MedicareRelease, locality: object, zip_code: object, national: bool
 ) -> _Place:
-    if national or (is_blank(locality) and is_blank(zip_code)):
+    if national or (_blank(locality) and _blank(zip_code)):
         return _Place(index=rel.locality_index[NATIONAL], locality=NATIONAL)
     note = ""
-    if not is_blank(locality):
+    if not _blank(locality):
         loc = normalize_locality(locality)
         if loc is None:
             return _Place(
@@ -337,8 +364,33 @@ def _resolve_place(
     return _Place(index=index, locality=loc, note=note)
 
 
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return str(value).strip() == ""
+
+
 def _setting_mode(value: object, default: int) -> int:
-    if is_blank(value):
+    key = (type(value), value, default)
+    try:
+        return _SETTING_MEMO[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value: answered, not remembered
+        return _setting_mode_uncached(value, default)
+    mode = _setting_mode_uncached(value, default)
+    if len(_SETTING_MEMO) < 4096:
+        _SETTING_MEMO[key] = mode
+    return mode
+
+
+_SETTING_MEMO: dict[tuple[type, object, int], int] = {}
+
+
+def _setting_mode_uncached(value: object, default: int) -> int:
+    if _blank(value):
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return FAC if int(value) in FACILITY_POS else NONFAC
@@ -364,11 +416,125 @@ def setting_name(value: object, default: str = "nonfacility") -> str:
     return SETTINGS[mode]
 
 
-# --------------------------------------------------------------------------- the engine
+# --------------------------------------------------------------------------- the rules
+
+
+_BLOCKING = frozenset({"invalid_code", "unknown_code", "no_component"})
+
+
+def _row_status(pair_status: str, place_status: str) -> tuple[str, bool]:
+    """(status of a request row, whether the code decided it); "" means priceable.
+
+    A locality problem only matters for a code that could otherwise be priced.
+    """
+    if pair_status and (pair_status in _BLOCKING or not place_status):
+        return pair_status, True
+    return place_status, False
+
+
+def _note_text(
+    pair: _Pair, show_nf: bool, show_f: bool, cap_nf: bool, cap_f: bool, described: str
+) -> str:
+    """The note of a priced row: the code's note, NA and OPPS cap notes, the options."""
+    parts = [pair.note] if pair.note else []
+    if show_nf:
+        parts.append(pair.na_note_nonfac)
+    if show_f:
+        parts.append(pair.na_note_fac)
+    if cap_nf or cap_f:
+        which = " and ".join(s for s, c in (("non-facility", cap_nf), ("facility", cap_f)) if c)
+        parts.append(f"OPPS imaging cap applied ({which})")
+    if described:
+        parts.append(described)
+    return "; ".join(parts)
+
+
+def _join_notes(left: str, right: str) -> str:
+    """A ZIP note (split ZIP resolved by its neighbours) goes after the code's note."""
+    return right if left == "" else f"{left}; {right}"
+
+
+def _conversion_factor(rel: MedicareRelease, options: Options) -> int:
+    if options.qp and rel.qp_conversion_factor:
+        return rel.qp_conversion_factor
+    return rel.conversion_factor
+
+
+# --------------------------------------------------------------------------- scalar executor
+
+
+def _cents_one(
+    rel: MedicareRelease, row: int, place: int, policy: int, options: Options
+) -> tuple[int, int, bool, bool]:
+    """Exact cents for one request, with Python ints: (nonfacility, facility, capped nf, capped f).
+
+    The same arithmetic as :func:`_engine`, which does it on numpy columns.
+    """
+    c = rel.columns
+    work_g, pe_g, mp_g = rel.gpci_values
+    work_part = c["pprrvu.work_rvu"][row] * work_g[place]
+    mp_part = c["pprrvu.mp_rvu"][row] * mp_g[place]
+    cf = _conversion_factor(rel, options)
+    nonfac = (work_part + c["pprrvu.pe_rvu_nonfacility"][row] * pe_g[place] + mp_part) * cf
+    fac = (work_part + c["pprrvu.pe_rvu_facility"][row] * pe_g[place] + mp_part) * cf
+    capped_nf = capped_f = False
+    caps = rel.opps_cap_map
+    cap = (
+        caps.get((c["pprrvu.code"][row], c["pprrvu.modifier"][row], rel.localities[place]))
+        if caps and place < len(rel.localities)
+        else None
+    )
+    if cap is not None:  # OPPS imaging cap: the lower of the PFS and OPPS-based amounts
+        cap_nf, cap_f = cap[0] * 10_000_000, cap[1] * 10_000_000
+        if cap_nf < nonfac:
+            nonfac, capped_nf = cap_nf, True
+        if cap_f < fac:
+            fac, capped_f = cap_f, True
+    opt_num, opt_den = options.factor()
+    num = policy * opt_num
+    total_den = POLICY_SCALE * opt_den * 10_000_000
+    half = total_den // 2
+    return (
+        (nonfac * num + half) // total_den,
+        (fac * num + half) // total_den,
+        capped_nf,
+        capped_f,
+    )
+
+
+def _price_one(
+    rel: MedicareRelease, pair: _Pair, place: _Place, mode: int, options: Options
+) -> tuple[int, int, str, str]:
+    """(nonfacility cents, facility cents, status, note) of one request; -1 = no amount."""
+    status, by_code = _row_status(pair.status, place.status)
+    if status:
+        return -1, -1, status, pair.note if by_code else place.note
+    nf, f, capped_nf, capped_f = _cents_one(rel, pair.row, place.index, pair.policy, options)
+    na_nf, na_f = bool(pair.na_note_nonfac), bool(pair.na_note_fac)
+    if not options.include_na:
+        nf = -1 if na_nf else nf
+        f = -1 if na_f else f
+    all_na = na_nf if mode == NONFAC else na_f if mode == FAC else (na_nf and na_f)
+    note = _note_text(
+        pair,
+        na_nf and mode != FAC,
+        na_f and mode != NONFAC,
+        capped_nf,
+        capped_f,
+        options.describe(rel),
+    )
+    if place.note:
+        note = _join_notes(note, place.note)
+    return nf, f, "na_setting" if all_na else "priced", note
+
+
+# --------------------------------------------------------------------------- vectorised executor
 
 
 def _round_cents(value: np.ndarray, num: np.ndarray | int, den: int) -> np.ndarray:
     """Half-up cents of ``value x num / den`` where ``value`` is in 1e-9 dollars; exact."""
+    import numpy as np  # lazy: the vectorised executor's; the scalar core runs without numpy
+
     total_den = den * 10_000_000
     num_max = int(np.max(num)) if np.ndim(num) else int(num)
     if len(value) == 0:
@@ -381,174 +547,217 @@ def _round_cents(value: np.ndarray, num: np.ndarray | int, den: int) -> np.ndarr
 
 def _engine(
     rel: MedicareRelease,
-    row: np.ndarray,
-    place: np.ndarray,
-    policy: np.ndarray,
+    plan: _Plan,
+    pair_idx: np.ndarray,
+    place_idx: np.ndarray,
+    ok: np.ndarray,
     options: Options,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exact cents for every request row: (nonfacility, facility, capped nf, capped f).
 
-    ``row`` is the PPRRVU row, ``place`` the GPCI position, ``policy`` the payment-policy
-    factor in millionths; rows with row < 0 or place < 0 get -1.
+    The same arithmetic as :func:`_cents_one`, on whole columns: RVUs gathered per row from
+    the distinct pairs, GPCIs from the distinct places; rows where ``ok`` is False get -1.
     """
-    ok = (row >= 0) & (place >= 0)
-    r = np.where(ok, row, 0)
-    p = np.where(ok, place, 0)
-    a = rel.arrays
-    work_g, pe_g, mp_g = rel.gpci
-    gw, gpe, gmp = work_g[p], pe_g[p], mp_g[p]
-    work_part = a["pprrvu.work_rvu"][r] * gw
-    mp_part = a["pprrvu.mp_rvu"][r] * gmp
-    cf = (
-        rel.qp_conversion_factor
-        if (options.qp and rel.qp_conversion_factor)
-        else rel.conversion_factor
-    )
-    nonfac = (work_part + a["pprrvu.pe_rvu_nonfacility"][r] * gpe + mp_part) * cf
-    fac = (work_part + a["pprrvu.pe_rvu_facility"][r] * gpe + mp_part) * cf
+    import numpy as np  # lazy: the vectorised executor's; the scalar core runs without numpy
+
+    gpe = plan.pe_gpci_of[place_idx]
+    common = plan.work_rvu_of[pair_idx] * plan.work_gpci_of[place_idx]
+    common += plan.mp_rvu_of[pair_idx] * plan.mp_gpci_of[place_idx]
+    cf = _conversion_factor(rel, options)
+    nonfac = plan.pe_nf_rvu_of[pair_idx] * gpe
+    nonfac += common
+    nonfac *= cf
+    fac = plan.pe_f_rvu_of[pair_idx] * gpe
+    fac += common
+    fac *= cf
     # OPPS imaging cap: the lower of the PFS amount and the OPPS-based price of the locality.
-    keys, cap_nf, cap_f = rel.opps_caps
-    capped_nf = np.zeros(len(r), dtype=bool)
-    capped_f = np.zeros(len(r), dtype=bool)
-    if len(keys):
-        key = r * (len(rel.localities) + 1) + p
-        pos = np.searchsorted(keys, key)
-        pos_c = np.minimum(pos, len(keys) - 1)
-        hit = ok & (keys[pos_c] == key)
-        if hit.any():
-            cap_nf_v = cap_nf[pos_c] * 10_000_000
-            cap_f_v = cap_f[pos_c] * 10_000_000
-            capped_nf = hit & (cap_nf_v < nonfac)
-            capped_f = hit & (cap_f_v < fac)
-            nonfac = np.where(capped_nf, cap_nf_v, nonfac)
-            fac = np.where(capped_f, cap_f_v, fac)
+    # Only rows whose code has caps at all are looked up (a dense table: no search).
+    capped_nf = np.zeros(len(pair_idx), dtype=bool)
+    capped_f = np.zeros(len(pair_idx), dtype=bool)
+    maybe = np.flatnonzero(plan.has_cap_of[pair_idx] & ok)
+    if len(maybe):
+        lookup, cap_nf, cap_f = rel.opps_cap_table
+        width = len(rel.localities) + 1
+        key = plan.row_of[pair_idx[maybe]] * width + plan.place_of[place_idx[maybe]]
+        pos = lookup[key]
+        hit = pos >= 0
+        rows, pos = maybe[hit], pos[hit]
+        cap_nf_v = cap_nf[pos] * 10_000_000
+        cap_f_v = cap_f[pos] * 10_000_000
+        lower_nf = cap_nf_v < nonfac[rows]
+        lower_f = cap_f_v < fac[rows]
+        capped_nf[rows[lower_nf]] = True
+        capped_f[rows[lower_f]] = True
+        nonfac[rows[lower_nf]] = cap_nf_v[lower_nf]
+        fac[rows[lower_f]] = cap_f_v[lower_f]
     opt_num, opt_den = options.factor()
+    policy = plan.policy_of[pair_idx]
     if opt_num == opt_den and not np.any(policy != POLICY_SCALE):
-        nf_cents = (nonfac + 5_000_000) // 10_000_000
-        f_cents = (fac + 5_000_000) // 10_000_000
+        nonfac += 5_000_000
+        nonfac //= 10_000_000
+        fac += 5_000_000
+        fac //= 10_000_000
+        nf_cents, f_cents = nonfac, fac
     else:
-        num = policy.astype(np.int64) * opt_num
+        num = policy * opt_num
         den = POLICY_SCALE * opt_den
         nf_cents = _round_cents(nonfac, num, den)
         f_cents = _round_cents(fac, num, den)
-    nf_cents = np.where(ok, nf_cents, -1)
-    f_cents = np.where(ok, f_cents, -1)
+    bad = ~ok
+    nf_cents[bad] = -1
+    f_cents[bad] = -1
     return nf_cents, f_cents, capped_nf, capped_f
 
 
-def _note_text(
-    pair: _Pair, show_nf: bool, show_f: bool, capped_nf: bool, capped_f: bool, described: str
-) -> str:
-    """The note of a priced row: the code's note, NA notes shown, cap applied, options."""
-    parts = [pair.note] if pair.note else []
-    if show_nf:
-        parts.append(pair.na_note_nonfac)
-    if show_f:
-        parts.append(pair.na_note_fac)
-    if capped_nf or capped_f:
-        which = " and ".join(
-            s for s, c in (("non-facility", capped_nf), ("facility", capped_f)) if c
-        )
-        parts.append(f"OPPS imaging cap applied ({which})")
-    if described:
-        parts.append(described)
-    return "; ".join(parts)
+class _Notes:
+    """Note texts as category codes: each distinct text once, each extra key worded once."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._ids: dict[str, int] = {}
+        self.keyed: dict[tuple[int, int], int] = {}  # (kind, key) -> id, across chunks
+
+    def id(self, text: str) -> int:
+        found = self._ids.get(text)
+        if found is None:
+            found = self._ids[text] = len(self.texts)
+            self.texts.append(text)
+        return found
+
+
+@dataclass
+class _Plan:
+    """What the distinct pairs and places resolved to, as arrays (built once per call)."""
+
+    pairs: list[_Pair]
+    places: list[_Place]
+    row_of: np.ndarray
+    policy_of: np.ndarray
+    place_of: np.ndarray
+    pair_status: np.ndarray
+    place_status: np.ndarray
+    blocking: np.ndarray
+    na_nf_of: np.ndarray
+    na_f_of: np.ndarray
+    pair_note_id: np.ndarray
+    place_note_id: np.ndarray
+    place_has_note: np.ndarray
+    work_rvu_of: np.ndarray
+    pe_nf_rvu_of: np.ndarray
+    pe_f_rvu_of: np.ndarray
+    mp_rvu_of: np.ndarray
+    has_cap_of: np.ndarray
+    work_gpci_of: np.ndarray
+    pe_gpci_of: np.ndarray
+    mp_gpci_of: np.ndarray
+
+
+def _plan(rel: MedicareRelease, pairs: list[_Pair], places: list[_Place], notes: _Notes) -> _Plan:
+    import numpy as np  # lazy: the vectorised executor's; the scalar core runs without numpy
+
+    blocking = np.zeros(len(STATUSES), dtype=bool)
+    blocking[[_STATUS_INDEX[s] for s in _BLOCKING]] = True
+    row_of = np.array([p.row for p in pairs], dtype=np.int64)
+    place_of = np.array([p.index for p in places], dtype=np.int64)
+    r = np.maximum(row_of, 0)  # a pair without a row prices nothing: its values are masked
+    p = np.maximum(place_of, 0)
+    a = rel.arrays
+    work_g, pe_g, mp_g = rel.gpci
+    return _Plan(
+        pairs=pairs,
+        places=places,
+        row_of=row_of,
+        policy_of=np.array([p.policy for p in pairs], dtype=np.int64),
+        place_of=place_of,
+        pair_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in pairs], dtype=np.int8),
+        place_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in places], dtype=np.int8),
+        blocking=blocking,
+        na_nf_of=np.array([bool(p.na_note_nonfac) for p in pairs], dtype=bool),
+        na_f_of=np.array([bool(p.na_note_fac) for p in pairs], dtype=bool),
+        pair_note_id=np.array([notes.id(p.note) for p in pairs], dtype=np.int64),
+        place_note_id=np.array([notes.id(p.note) for p in places], dtype=np.int64),
+        place_has_note=np.array([bool(p.note) for p in places], dtype=bool),
+        work_rvu_of=a["pprrvu.work_rvu"][r].astype(np.int64),
+        pe_nf_rvu_of=a["pprrvu.pe_rvu_nonfacility"][r].astype(np.int64),
+        pe_f_rvu_of=a["pprrvu.pe_rvu_facility"][r].astype(np.int64),
+        mp_rvu_of=a["pprrvu.mp_rvu"][r].astype(np.int64),
+        has_cap_of=rel.rows_with_caps[r] & (row_of >= 0),
+        work_gpci_of=work_g[p],
+        pe_gpci_of=pe_g[p],
+        mp_gpci_of=mp_g[p],
+    )
 
 
 def _finish(
     rel: MedicareRelease,
-    pairs: list[_Pair],
+    plan: _Plan,
     pair_idx: np.ndarray,
-    places: list[_Place],
     place_idx: np.ndarray,
     mode: np.ndarray,
     options: Options,
-) -> dict[str, Any]:
-    """Price resolved rows and build amounts (cents), status and note columns."""
-    row_of = np.array([p.row for p in pairs], dtype=np.int64)
-    policy_of = np.array([p.policy for p in pairs], dtype=np.int64)
-    place_of = np.array([p.index for p in places], dtype=np.int64)
-    pair_status = np.array([_STATUS_INDEX.get(p.status, 0) for p in pairs], dtype=np.int64)
-    place_status = np.array([_STATUS_INDEX.get(p.status, 0) for p in places], dtype=np.int64)
-    na_nf_of = np.array([bool(p.na_note_nonfac) for p in pairs], dtype=bool)
-    na_f_of = np.array([bool(p.na_note_fac) for p in pairs], dtype=bool)
+    notes: _Notes,
+    described: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Price resolved rows: (nonfacility cents, facility cents, status index, note id).
 
-    row = row_of[pair_idx]
-    place = place_of[place_idx]
-    stop = pair_status[pair_idx]
-    loc_stop = place_status[place_idx]
-    # A locality problem only matters for a code that could otherwise be priced.
-    pair_blocks = (stop != 0) & (
-        np.isin(
-            stop,
-            [
-                _STATUS_INDEX["invalid_code"],
-                _STATUS_INDEX["unknown_code"],
-                _STATUS_INDEX["no_component"],
-            ],
-        )
-        | (loc_stop == 0)
-    )
-    status = np.where(pair_blocks, stop, loc_stop)
+    The rules of :func:`_price_one` (``_row_status``, NA, ``_note_text``) on columns; Python
+    runs once per distinct note, never per row.
+    """
+    import numpy as np  # lazy: the vectorised executor's; the scalar core runs without numpy
+
+    stop = plan.pair_status[pair_idx]
+    loc_stop = plan.place_status[place_idx]
+    by_code = (stop != 0) & (plan.blocking[stop] | (loc_stop == 0))
+    status = np.where(by_code, stop, loc_stop)
     priceable = status == 0
-    nf, f, capped_nf, capped_f = _engine(
-        rel,
-        np.where(priceable, row, -1),
-        np.where(priceable, place, -1),
-        policy_of[pair_idx],
-        options,
-    )
-    na_nf = na_nf_of[pair_idx] & priceable
-    na_f = na_f_of[pair_idx] & priceable
+    nf, f, capped_nf, capped_f = _engine(rel, plan, pair_idx, place_idx, priceable, options)
+    na_nf = plan.na_nf_of[pair_idx] & priceable
+    na_f = plan.na_f_of[pair_idx] & priceable
     if not options.include_na:
-        nf = np.where(na_nf, -1, nf)
-        f = np.where(na_f, -1, f)
-    # NA makes the row's status na_setting when every setting asked for is NA.
+        nf[na_nf] = -1
+        f[na_f] = -1
     all_na = np.where(mode == NONFAC, na_nf, np.where(mode == FAC, na_f, na_nf & na_f))
-    status = np.where(priceable & all_na, _STATUS_INDEX["na_setting"], status)
+    status[priceable & all_na] = _STATUS_INDEX["na_setting"]
 
-    # Notes: the pair's (or place's) note, plus setting and cap notes where they apply.
-    # Extra parts depend only on (pair, NA notes shown, cap flags): built once per distinct key.
-    pair_note = np.array([p.note for p in pairs], dtype=object)
-    place_note = np.array([p.note for p in places], dtype=object)
-    place_has_note = np.array([bool(p.note) for p in places], dtype=bool)
-    all_notes = np.concatenate([pair_note, place_note])
-    note = all_notes[np.where(pair_blocks | priceable, pair_idx, len(pairs) + place_idx)]
+    note = np.where(by_code | priceable, plan.pair_note_id[pair_idx], plan.place_note_id[place_idx])
     show_nf = na_nf & (mode != FAC)
     show_f = na_f & (mode != NONFAC)
-    described = options.describe(rel)
     extra = priceable & (show_nf | show_f | capped_nf | capped_f)
     if described:
-        extra = extra | priceable
+        extra = priceable
     rows = np.flatnonzero(extra)
     if len(rows):
-        # Group the rows by what their note says: (pair, NA notes shown, caps applied).
-        # ravel_multi_index/unravel_index map those columns to one sortable key and back.
-        dims = (len(pairs), 2, 2, 2, 2)
-        columns = (pair_idx[rows], show_nf[rows], show_f[rows], capped_nf[rows], capped_f[rows])
-        key = np.ravel_multi_index(tuple(c.astype(np.intp) for c in columns), dims)
-        uniq, inverse = np.unique(key, return_inverse=True)
-        texts = [
-            _note_text(pairs[pair_i], bool(sh_nf), bool(sh_f), bool(cap_nf), bool(cap_f), described)
-            for pair_i, sh_nf, sh_f, cap_nf, cap_f in zip(
-                *(c.tolist() for c in np.unravel_index(uniq, dims)), strict=True
-            )
-        ]
-        note[rows] = np.array(texts, dtype=object)[inverse.ravel()]
-    # A ZIP note (split ZIP resolved by its neighbours) goes after the code's note.
-    with_place = np.flatnonzero(priceable & place_has_note[place_idx])
+        # The extra parts depend only on (pair, mode, NA shown, capped): word each key once.
+        key = (
+            (((pair_idx[rows] * 3 + mode[rows]) * 2 + show_nf[rows]) * 2 + show_f[rows]) * 4
+            + capped_nf[rows] * 2
+            + capped_f[rows]
+        )
+        inverse, uniq = _factorize_keys(key, len(plan.pairs) * 48)
+        ids = []
+        for k in uniq:
+            found = notes.keyed.get((0, k))
+            if found is None:
+                cap_f, cap_nf = bool(k & 1), bool((k >> 1) & 1)
+                sh_f, sh_nf = bool((k >> 2) & 1), bool((k >> 3) & 1)
+                text = _note_text(plan.pairs[(k >> 4) // 3], sh_nf, sh_f, cap_nf, cap_f, described)
+                found = notes.keyed[(0, k)] = notes.id(text)
+            ids.append(found)
+        note[rows] = np.array(ids, dtype=np.int64)[inverse]
+    with_place = np.flatnonzero(priceable & plan.place_has_note[place_idx])
     if len(with_place):
-        left = note[with_place].astype(str)
-        right = place_note[place_idx[with_place]].astype(str)
-        joined = np.where(left == "", right, np.char.add(np.char.add(left, "; "), right))
-        note[with_place] = joined.astype(object)
-    return {
-        "nonfacility_cents": nf,
-        "facility_cents": f,
-        "status": np.array(STATUSES, dtype=object)[status],
-        "note": note,
-        "locality": np.array([p.locality for p in places], dtype=object)[place_idx],
-    }
+        n_places = len(plan.places)
+        key = note[with_place] * n_places + place_idx[with_place]
+        inverse, uniq = _factorize_keys(key, len(notes.texts) * n_places)
+        ids = []
+        for k in uniq:
+            found = notes.keyed.get((1, k))
+            if found is None:
+                text = _join_notes(notes.texts[k // n_places], plan.places[k % n_places].note)
+                found = notes.keyed[(1, k)] = notes.id(text)
+            ids.append(found)
+        note[with_place] = np.array(ids, dtype=np.int64)[inverse]
+    return nf, f, status, note
 
 
 # --------------------------------------------------------------------------- public API
@@ -594,6 +803,8 @@ def medicare_amount(
 ) -> PriceResult:
     """What Medicare pays for one code (with modifiers) in one locality and setting.
 
+    Plain Python (no numpy, no pandas): the scalar executor of the same rules as ``price``.
+
     >>> medicare_amount("99213", locality="01112-05", release="2025D").amount
     Decimal('109.15')
     """
@@ -613,33 +824,54 @@ def _medicare_amount_cached(
     release: str | None,
     options: tuple[tuple[str, Any], ...],
 ) -> PriceResult:
-    engine_options = dict(options)
-    schedule_options = schedules.pop_options(engine_options)  # hook: other schedules (issue 12)
-    opts = make_options(**engine_options)
+    engine_options = tuple(o for o in options if o[0] not in SCHEDULE_OPTIONS)
+    schedule_options = {k: v for k, v in options if k in SCHEDULE_OPTIONS}
+    opts = _options_of(engine_options)
     rel = load_release(year, release)
     mode = _setting_mode(setting, NONFAC)
     pair = _resolve_pair(rel, code, modifier)
-    place = _resolve_place(rel, locality, zip_code, national=False)
-    zero = np.zeros(1, dtype=np.int64)
-    out = _finish(rel, [pair], zero, [place], zero, np.array([mode]), opts)
-    nf = _cents_to_decimal(int(out["nonfacility_cents"][0]))
-    f = _cents_to_decimal(int(out["facility_cents"][0]))
+    # A column of cells shares its locality: resolve each (locality, ZIP) once per release.
+    places: dict[tuple[object, ...], _Place] = rel.__dict__.setdefault("_place_memo", {})
+    place_key = (type(locality), locality, type(zip_code), zip_code)
+    place = places.get(place_key)
+    if place is None:
+        place = _resolve_place(rel, locality, zip_code, national=False)
+        if len(places) < 4096:
+            places[place_key] = place
+    nf_cents, f_cents, status, note = _price_one(rel, pair, place, mode, opts)
+    nf = _cents_to_decimal(nf_cents)
+    f = _cents_to_decimal(f_cents)
     amount = f if mode == FAC else nf
     result = PriceResult(
-        code=clean_code(code),
-        modifier=parse_modifiers(modifier).text,
-        locality=str(out["locality"][0]),
+        code=_clean_code(code),
+        modifier=_modifier_text(modifier),
+        locality=place.locality,
         year=rel.year,
         release=rel.release_id,
         setting=SETTINGS[mode],
         amount=amount if mode != BOTH else (nf if nf is not None else f),
         nonfacility=nf,
         facility=f,
-        status=str(out["status"][0]),
-        note=str(out["note"][0]),
+        status=status,
+        note=note,
     )
-    # Hook (issue 12): a code the PFS does not price goes to the schedule that does; units.
-    return schedules.route_one(result, rel, schedule_options, zip_code)  # type: ignore[no-any-return]
+    if not schedule_options and status not in ROUTED_STATUSES:
+        return result  # the common case stays in plain Python
+    # A code the PFS does not price goes to the schedule that does; units scale amounts.
+    try:
+        from xlrate.medicare import schedules  # lazy: numpy, for the other schedules only
+    except ImportError:  # Pyodide without numpy: the physician fee schedule only
+        return result
+    routed = schedules.route_one(
+        result, rel, schedules.ScheduleOptions(**schedule_options), zip_code
+    )
+    assert isinstance(routed, PriceResult)
+    return routed
+
+
+@lru_cache(maxsize=256)
+def _options_of(options: tuple[tuple[str, Any], ...]) -> Options:
+    return make_options(**dict(options))
 
 
 def zip_pairs(a: Any, b: Any) -> Any:
@@ -649,12 +881,70 @@ def zip_pairs(a: Any, b: Any) -> Any:
 
 store.on_clear(_medicare_amount_cached.cache_clear)
 
+#: Rows priced together: big enough that numpy's per-call cost vanishes, small enough
+#: that the temporaries stay in cache (5M rows cost 5x 1M rows, not more).
+CHUNK_ROWS = 1 << 17
+
 
 def _factorize(values: Any) -> tuple[np.ndarray, list[Any]]:
-    import pandas as pd
+    import numpy as np  # lazy: bulk pricing only
+    import pandas as pd  # lazy: pandas loads on use
 
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), list(uniques)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object).tolist()
+
+
+def _factorize_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
+    """Distinct values of non-negative int ``keys`` below ``size``: (index per row, values)."""
+    import numpy as np  # lazy: bulk pricing only
+
+    if size <= 4 * len(keys) + 1024:  # dense: a lookup table beats hashing
+        present = np.zeros(size, dtype=bool)
+        present[keys] = True
+        values = np.flatnonzero(present)
+        remap = np.zeros(size, dtype=np.int64)
+        remap[values] = np.arange(len(values), dtype=np.int64)
+        return remap[keys], values.tolist()
+    index, uniques = _factorize(keys)
+    return index, [int(u) for u in uniques]
+
+
+#: Rows whose distinct values are found together (see ``price``).
+SLICE_ROWS = 1 << 20
+
+
+def _distinct(
+    part: pd.DataFrame, names: tuple[str, str]
+) -> tuple[np.ndarray, list[tuple[object, object]]]:
+    """Distinct (first, second) column values of ``part``: (index per row, the values).
+
+    A column that is absent counts as None in every row and costs nothing.
+    """
+    import numpy as np  # lazy: bulk pricing only
+
+    n = len(part)
+    zeros = np.zeros(n, dtype=np.int64)
+    first = _factorize(part[names[0]]) if names[0] in part.columns else (zeros, [None])
+    second = _factorize(part[names[1]]) if names[1] in part.columns else (zeros, [None])
+    (a_idx, a_u), (b_idx, b_u) = first, second
+    n_b = len(b_u)
+    if n_b == 1:
+        return a_idx, [(a, b_u[0]) for a in a_u]
+    idx, keys = _factorize_keys(a_idx * n_b + b_idx, len(a_u) * n_b)
+    return idx, [(a_u[k // n_b], b_u[k % n_b]) for k in keys]
+
+
+def _modes(part: pd.DataFrame, default_mode: int) -> np.ndarray:
+    """Setting per row (nonfacility, facility, both) from a setting or pos column."""
+    import numpy as np  # lazy: bulk pricing only
+
+    name = "setting" if "setting" in part.columns else "pos" if "pos" in part.columns else None
+    if name is None:
+        return np.full(len(part), default_mode, dtype=np.int8)
+    index, values = _factorize(part[name])
+    modes: np.ndarray = np.array([_setting_mode(v, default_mode) for v in values], dtype=np.int8)
+    picked: np.ndarray = modes[index]
+    return picked
 
 
 def price(
@@ -674,108 +964,136 @@ def price(
     Input columns: ``code``; optional ``modifier``, ``locality`` or ``zip``, ``setting`` or
     ``pos``. ``locality`` / ``zip`` / ``national`` / ``setting`` arguments apply to rows that
     do not say. Added: ``locality, year, release, nonfacility_amount, facility_amount,
-    amount, status, note`` (and RVU/GPCI detail columns with ``detail=True``).
+    amount, status, note`` (and RVU/GPCI detail columns with ``detail=True``);
+    ``locality``, ``release``, ``status`` and ``note`` are Categoricals (few distinct values).
     """
-    import pandas as pd
+    import numpy as np  # lazy: bulk pricing only: ``import xlrate`` and single prices stay light
+    import pandas as pd  # lazy: pandas loads on use
 
     if "code" not in frame.columns:
         raise InputError(
             f"the request table needs a 'code' column (it has: {', '.join(map(str, frame.columns))})"
         )
-    schedule_options = schedules.pop_options(options)  # hook: other schedules (issue 12)
+    schedule_options = {k: options.pop(k) for k in list(options) if k in SCHEDULE_OPTIONS}
     opts = make_options(**options)
     rel = load_release(year, release)
     n = len(frame)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: the caller's frame is not touched
 
-    # Distinct (code, modifier) pairs.
-    code_idx, code_uniques = _factorize(frame["code"])
-    if "modifier" in frame.columns:
-        mod_idx, mod_uniques = _factorize(frame["modifier"])
-    else:
-        mod_idx, mod_uniques = np.zeros(n, dtype=np.int64), [None]
-    combined = code_idx * len(mod_uniques) + mod_idx
-    pair_idx, pair_keys = _factorize(combined)
-    pairs = [
-        _resolve_pair(rel, code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
-        for k in pair_keys
-    ]
-
-    # Distinct places (a column that is absent costs nothing).
-    absent = pd.Series(np.full(1, None, dtype=object))
-    loc_col = frame["locality"] if "locality" in frame.columns else None
-    zip_col = frame["zip"] if "zip" in frame.columns else None
-    if locality is not None or zip is not None or national:
-        fill_loc = pd.Series(loc_col if loc_col is not None else np.full(n, None), dtype=object)
-        fill_zip = pd.Series(zip_col if zip_col is not None else np.full(n, None), dtype=object)
-        missing = fill_loc.map(is_blank) & fill_zip.map(is_blank)
-        if national:
-            fill_loc[missing] = NATIONAL
-        elif locality is not None:
-            fill_loc[missing] = locality
-        else:
-            fill_zip[missing] = zip
-        loc_col, zip_col = fill_loc, fill_zip
-    zeros = np.zeros(n, dtype=np.int64)
-    loc_i, loc_u = _factorize(loc_col) if loc_col is not None else (zeros, list(absent))
-    zip_i, zip_u = _factorize(zip_col) if zip_col is not None else (zeros, list(absent))
-    if zip_col is None:
-        place_idx, place_keys = loc_i, [k * len(zip_u) for k in range(len(loc_u))]
-    else:
-        place_idx, place_keys = _factorize(loc_i * len(zip_u) + zip_i)
-    places = [
-        _resolve_place(rel, loc_u[k // len(zip_u)], zip_u[k % len(zip_u)], national=False)
-        for k in place_keys
-    ]
-
-    # Setting per row.
+    # Distinct (code, modifier) pairs, places and settings, found a slice of rows at a
+    # time (the hashing stays in cache), each slice's values numbered across the table.
     default_mode = _setting_mode(setting, NONFAC if setting is None else BOTH)
-    set_col = (
-        frame["setting"]
-        if "setting" in frame.columns
-        else frame["pos"]
-        if "pos" in frame.columns
-        else None
-    )
-    if set_col is None:
-        mode = np.full(n, default_mode, dtype=np.int64)
-    else:
-        s_idx, s_u = _factorize(set_col)
-        mode = np.array([_setting_mode(v, default_mode) for v in s_u], dtype=np.int64)[s_idx]
+    pair_ids: dict[tuple[object, object], int] = {}
+    place_ids: dict[tuple[object, object], int] = {}
+    pair_idx = np.empty(n, dtype=np.int64)
+    place_idx = np.empty(n, dtype=np.int64)
+    mode = np.empty(n, dtype=np.int8)
+    for start in range(0, max(n, 1), SLICE_ROWS):
+        part = frame.iloc[start : start + SLICE_ROWS] if n > SLICE_ROWS else frame
+        rows = slice(start, start + len(part))
+        local, values = _distinct(part, ("code", "modifier"))
+        ids = [pair_ids.setdefault(v, len(pair_ids)) for v in values]
+        pair_idx[rows] = np.array(ids, dtype=np.int64)[local] if ids else local
+        local, values = _distinct(part, ("locality", "zip"))
+        ids = [place_ids.setdefault(v, len(place_ids)) for v in values]
+        place_idx[rows] = np.array(ids, dtype=np.int64)[local] if ids else local
+        mode[rows] = _modes(part, default_mode)
+    pairs = [_resolve_pair(rel, code, mod) for code, mod in pair_ids]
+    places = []
+    for loc_value, zip_value in place_ids:
+        # A row with neither a locality nor a ZIP takes the call's locality / ZIP / national.
+        if _blank(loc_value) and _blank(zip_value):
+            if national:
+                loc_value = NATIONAL
+            elif locality is not None:
+                loc_value = locality
+            else:
+                zip_value = zip
+        places.append(_resolve_place(rel, loc_value, zip_value, national=False))
 
-    res = _finish(rel, pairs, pair_idx, places, place_idx, mode, opts)
-    # Hook (issue 12): rows whose code the PFS does not price (unknown_code / not_priced)
-    # and another schedule does get that schedule's amount (cents in `res`); units scale
-    # every amount.
-    routed = schedules.route(
-        res,
-        frame,
-        rel,
-        [
-            (code_uniques[k // len(mod_uniques)], mod_uniques[k % len(mod_uniques)])
-            for k in pair_keys
-        ],
-        [p.status for p in pairs],
-        pair_idx,
-        [p.locality for p in places],
-        place_idx,
-        schedule_options,
-        zip_default=zip,
+    notes = _Notes()
+    plan = _plan(rel, pairs, places, notes)
+    described = opts.describe(rel)
+    nf_cents = np.empty(n, dtype=np.int64)
+    f_cents = np.empty(n, dtype=np.int64)
+    status = np.empty(n, dtype=np.int8)
+    note = np.empty(n, dtype=np.int64)
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        nf_cents[rows], f_cents[rows], status[rows], note[rows] = _finish(
+            rel, plan, pair_idx[rows], place_idx[rows], mode[rows], opts, notes, described
+        )
+    # Here every row has exact cents (-1: none), a status (index into STATUSES) and a note
+    # (index into notes.texts). Rows whose code the PFS does not price (unknown_code /
+    # not_priced) and another schedule does get that schedule's amount; units scale every
+    # amount (xlrate.medicare.schedules, issue 12).
+    routed = None
+    routable = any(p.status in ROUTED_STATUSES for p in pairs)
+    if routable or schedule_options or "units" in frame.columns:
+        from xlrate.medicare import schedules  # lazy: only when another schedule is needed
+
+        res: dict[str, Any] = {
+            "nonfacility_cents": nf_cents,
+            "facility_cents": f_cents,
+            "note": np.asarray(notes.texts, dtype=object)[note],
+        }
+        # As for one price: a row whose place has no locality (unknown, split ZIP, no
+        # GPCIs) keeps that status rather than going to another schedule. Such rows point
+        # at a stand-in pair that no schedule takes.
+        route_pair_idx = pair_idx
+        place_errors = [_STATUS_INDEX[s] for s in PLACE_ERRORS]
+        stuck = np.isin(status, place_errors)
+        if stuck.any():
+            route_pair_idx = np.where(stuck, len(pairs), pair_idx)
+        routed = schedules.route(
+            res,
+            frame,
+            rel,
+            [*pair_ids, (None, None)],
+            [*(p.status for p in pairs), "place_error"],
+            route_pair_idx,
+            [p.locality for p in places],
+            place_idx,
+            schedules.ScheduleOptions(**schedule_options),
+            zip_default=zip,
+        )
+        nf_cents, f_cents = res["nonfacility_cents"], res["facility_cents"]
+        changed = np.flatnonzero(res["note"] != np.asarray(notes.texts, dtype=object)[note])
+        if len(changed):  # new note texts, numbered once each
+            text_index, texts = pd.factorize(res["note"][changed])
+            text_ids = np.array([notes.id(str(t)) for t in texts], dtype=np.int64)
+            note[changed] = text_ids[text_index]
+    nf_amount = np.empty(n, dtype=np.float64)
+    f_amount = np.empty(n, dtype=np.float64)
+    amount = np.empty(n, dtype=np.float64)
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        nf, f = nf_cents[rows], f_cents[rows]
+        nf_part = np.where(nf >= 0, nf / 100.0, np.nan)
+        f_part = np.where(f >= 0, f / 100.0, np.nan)
+        nf_amount[rows] = nf_part
+        f_amount[rows] = f_part
+        amount[rows] = np.where(mode[rows] == FAC, f_part, nf_part)
+
+    loc_ids: dict[str, int] = {}
+    place_loc = np.array(
+        [loc_ids.setdefault(p.locality, len(loc_ids)) for p in places], dtype=np.int64
     )
-    nf = res["nonfacility_cents"]
-    f = res["facility_cents"]
-    nf_amount = np.where(nf >= 0, nf / 100.0, np.nan)
-    f_amount = np.where(f >= 0, f / 100.0, np.nan)
-    out["locality"] = res["locality"]
+    out["locality"] = pd.Categorical.from_codes(
+        place_loc[place_idx], categories=pd.Index(list(loc_ids))
+    )
     out["year"] = rel.year
-    out["release"] = rel.release_id
-    out["nonfacility_amount"] = nf_amount
-    out["facility_amount"] = f_amount
-    out["amount"] = np.where(mode == FAC, f_amount, nf_amount)
-    out["status"] = res["status"]
-    out["note"] = res["note"]
+    out["release"] = pd.Categorical.from_codes(
+        np.zeros(n, dtype=np.int8), categories=pd.Index([rel.release_id])
+    )
+    # Series over our own arrays: assigning a bare ndarray makes pandas copy it.
+    out["nonfacility_amount"] = pd.Series(nf_amount, index=out.index, copy=False)
+    out["facility_amount"] = pd.Series(f_amount, index=out.index, copy=False)
+    out["amount"] = pd.Series(amount, index=out.index, copy=False)
+    out["status"] = pd.Categorical.from_codes(status, categories=pd.Index(list(STATUSES)))
+    out["note"] = pd.Categorical.from_codes(note, categories=pd.Index(notes.texts))
     if detail:
-        row = np.array([p.row for p in pairs], dtype=np.int64)[pair_idx]
+        row = plan.row_of[pair_idx]
         ok = row >= 0
         r = np.where(ok, row, 0)
         a = rel.arrays
@@ -788,18 +1106,18 @@ def price(
             out[name] = np.where(ok, a[f"pprrvu.{col}"][r] / 100.0, np.nan)
         out["status_code"] = np.where(ok, a["pprrvu.status_code"][r], "")
         out["pctc"] = np.where(ok, a["pprrvu.pctc"][r], "")
-        place = np.array([p.index for p in places], dtype=np.int64)[place_idx]
+        place = plan.place_of[place_idx]
         pok = place >= 0
         p = np.where(pok, place, 0)
         gpcis = dict(zip_pairs(("work_gpci", "pe_gpci", "mp_gpci"), rel.gpci))
         for name, arr in gpcis.items():
             out[name] = np.where(pok, arr[p] / 1000.0, np.nan)
-        cf = (
-            rel.qp_conversion_factor
-            if (opts.qp and rel.qp_conversion_factor)
-            else rel.conversion_factor
+        out["conversion_factor"] = _conversion_factor(rel, opts) / 10000.0
+    if routed is not None:
+        schedules.add_columns(out, routed)
+    else:
+        out["schedule"] = pd.Categorical.from_codes(
+            np.zeros(n, dtype=np.int8), categories=pd.Index(["PFS"])
         )
-        out["conversion_factor"] = cf / 10000.0
-    # Hook (issue 12): schedule and units columns; status, note, release of routed rows.
-    schedules.add_columns(out, routed)
+        out["units"] = 1.0
     return out

@@ -13,6 +13,17 @@ one wins (it is a newer download of the same release).
 Installing writes into a temporary folder next to the target and renames it into place,
 so a reader never sees a half-written release and the previous one stays until the new one
 is complete.
+
+Reading needs only the standard library (:mod:`xlrate.medicare.npz`): the scalar pricing
+core runs without numpy (Pyodide); :attr:`MedicareRelease.arrays` gives numpy views of the
+same bytes to the vectorised engine. What is loaded is checked (array names, dtypes and
+lengths, the provenance's shape, the folder name's pattern). A damaged installed release
+is reported in one line; when the package embeds the same release, that copy is served
+instead, with a :class:`StoreWarning` (and ``ReleaseInfo.note``) saying so, and
+``xlrate medicare repair`` removes the damaged install.
+
+Folder listings and resolved releases are cached until :func:`clear_cache` (every install
+calls it), so a price does not stat the store.
 """
 
 from __future__ import annotations
@@ -24,20 +35,22 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+import time
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from xlrate.codes import parse_release
 from xlrate.errors import DataError
 from xlrate.medicare import releases
+from xlrate.medicare.npz import Column, Tables, dtype_kind, read_npz
 from xlrate.settings import medicare_home
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from xlrate.medicare.cms_files import Bundle
@@ -47,11 +60,60 @@ TABLES_FILE = "tables.npz"
 PROVENANCE_FILE = "provenance.json"
 NATIONAL = "NATIONAL"
 
+#: Folder names the store writes: a release ``2025D`` (or a correction ``2024AR``), a ZIP5
+#: data quarter ``20254``.
+RELEASE_ID_RE = re.compile(r"^(\d{4})([A-D](?:R\d*)?)$")  # 2025D; corrections 2024AR, 2024AR1
+ZIP_QUARTER_RE = re.compile(r"^(\d{4})([1-4])$")
+_PATTERNS = {"releases": RELEASE_ID_RE, "zip5": ZIP_QUARTER_RE}
 _MOVED_ASIDE = re.compile(r"^\.(.+)\.old-\d+$")
+
+# What a release's tables must hold: array -> dtype kind (U text, i int64, b bool). Tables
+# other than pprrvu are optional, but all-or-nothing; arrays beyond these are allowed.
+_RELEASE_SCHEMA: dict[str, dict[str, str]] = {
+    "pprrvu": {
+        "code": "U",
+        "modifier": "U",
+        "status_code": "U",
+        "work_rvu": "i",
+        "pe_rvu_nonfacility": "i",
+        "pe_rvu_facility": "i",
+        "mp_rvu": "i",
+        "na_nonfacility": "b",
+        "na_facility": "b",
+        "pctc": "U",
+        "mult_proc": "U",
+        "bilat_surg": "U",
+        "asst_surg": "U",
+        "co_surg": "U",
+    },
+    "meta": {"conversion_factor": "i", "qp_conversion_factor": "i"},
+    "gpci": {"locality": "U", "work_gpci": "i", "pe_gpci": "i", "mp_gpci": "i"},
+    "oppscap": {
+        "code": "U",
+        "modifier": "U",
+        "locality": "U",
+        "cap_facility": "i",
+        "cap_nonfacility": "i",
+    },
+    "anes": {"locality": "U", "anesthesia_cf": "i"},
+}
+_REQUIRED_TABLES = ("pprrvu", "meta")
+_ZIP_SCHEMA = {"zip": "U", "locality": "U", "plus4": "b"}
+
 _lock = threading.Lock()
 _on_clear: list[Callable[[], None]] = []
 _cache: dict[tuple[str, str], MedicareRelease] = {}
 _zip_cache: dict[str, ZipTable] = {}
+_scans: dict[tuple[str, str], dict[str, ReleaseInfo]] = {}
+_resolved: dict[tuple[object, object, object, dt.date], ReleaseInfo] = {}
+_damaged: dict[str, str] = {}
+_homes: dict[str | None, Path | None] = {}
+_day = dt.date.min
+_day_ends = 0.0  # path -> why, found while loading (until clear_cache)
+
+
+class StoreWarning(UserWarning):
+    """The store served something other than what was asked (a damaged install's stand-in)."""
 
 
 @dataclass(frozen=True)
@@ -64,55 +126,156 @@ class ReleaseInfo:
     path: Path
     source: str  # "embedded" or "installed"
     provenance: dict[str, Any] = field(hash=False, compare=False)
+    #: Why this installed release cannot be read ("" when it is fine).
+    damage: str = field(default="", compare=False)
+    #: Set when this (embedded) copy stands in for a damaged installed one: says so.
+    note: str = field(default="", compare=False)
 
     @property
     def complete(self) -> bool:
         return bool(self.provenance.get("complete"))
 
 
-def _roots() -> list[tuple[str, Path]]:
-    return [("embedded", EMBEDDED_ROOT), ("installed", medicare_home())]
+def _home() -> Path | None:
+    """The user's store, remembered until :func:`clear_cache` (a lookup costs 25 us).
+
+    Change XLRATE_HOME in a running process only together with ``clear_cache()``.
+    """
+    key = None
+    try:
+        return _homes[key]
+    except KeyError:
+        pass
+    try:
+        home: Path | None = medicare_home()
+    except ImportError:  # no platformdirs (Pyodide) and no XLRATE_HOME: embedded data only
+        home = None
+    _homes[key] = home
+    return home
 
 
-def _scan(kind: str) -> dict[str, tuple[str, Path]]:
-    found: dict[str, tuple[str, Path]] = {}
-    for source, root in _roots():
+def _roots(home: Path | None) -> list[tuple[str, Path]]:
+    roots = [("embedded", EMBEDDED_ROOT)]
+    if home is not None:
+        roots.append(("installed", home))
+    return roots
+
+
+def check_provenance(kind: str, name: str, provenance: object) -> str:
+    """Why ``provenance`` is not a store's provenance.json for ``name`` ("" when it is)."""
+    if not isinstance(provenance, dict):
+        return f"{PROVENANCE_FILE} is not a JSON object"
+    own_id = provenance.get("release_id" if kind == "releases" else "quarter")
+    if own_id is not None and str(own_id) != name:
+        return f"{PROVENANCE_FILE} is for {own_id}, not {name}"
+    files = provenance.get("files", [])
+    if not isinstance(files, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("name"), str) for f in files
+    ):
+        return f"{PROVENANCE_FILE}: 'files' is not a list of files with names"
+    for key in ("conversion_factor", "release_date"):
+        value = provenance.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{PROVENANCE_FILE}: {key!r} is {value!r}, not text"
+    if kind == "releases" and not isinstance(provenance.get("complete", False), bool):
+        return f"{PROVENANCE_FILE}: 'complete' is not true or false"
+    return ""
+
+
+def _read_provenance(kind: str, name: str, folder: Path) -> tuple[dict[str, Any], str]:
+    """(provenance, damage): the folder's provenance.json and what is wrong with it."""
+    path = folder / PROVENANCE_FILE
+    try:
+        provenance = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}, f"{PROVENANCE_FILE} is missing"
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        return {}, f"{PROVENANCE_FILE} is not readable JSON ({str(exc).splitlines()[0]})"
+    problem = check_provenance(kind, name, provenance)
+    if not problem and not (folder / TABLES_FILE).is_file():
+        problem = f"{TABLES_FILE} is missing"
+    return (provenance if isinstance(provenance, dict) else {}), problem
+
+
+def _info(kind: str, name: str, folder: Path, source: str) -> ReleaseInfo:
+    provenance, damage = _read_provenance(kind, name, folder)
+    damage = _damaged.get(str(folder), damage)
+    match = _PATTERNS[kind].match(name)
+    assert match is not None  # the scan only passes names that match
+    return ReleaseInfo(
+        release_id=name,
+        year=int(match.group(1)),
+        quarter=match.group(2),
+        path=folder,
+        source=source,
+        provenance=provenance,
+        damage=damage,
+    )
+
+
+def _stand_in(installed: ReleaseInfo, embedded: ReleaseInfo | None) -> ReleaseInfo:
+    """The installed release, or the embedded copy when the installed one is damaged."""
+    if not installed.damage or embedded is None or embedded.damage:
+        return installed
+    note = (
+        f"the installed {installed.release_id} at {installed.path} is damaged "
+        f"({installed.damage}); using the copy embedded in xlrate: run `xlrate medicare repair`"
+    )
+    return ReleaseInfo(
+        embedded.release_id,
+        embedded.year,
+        embedded.quarter,
+        embedded.path,
+        embedded.source,
+        embedded.provenance,
+        note=note,
+    )
+
+
+def _scan(kind: str) -> dict[str, ReleaseInfo]:
+    """Every release (or ZIP5 quarter) by id; cached until :func:`clear_cache`."""
+    home = _home()
+    key = (kind, str(home))
+    found = _scans.get(key)
+    if found is not None:
+        return found
+    pattern = _PATTERNS[kind]
+    embedded: dict[str, ReleaseInfo] = {}
+    found = {}
+    for source, root in _roots(home):
         base = root / kind
         if not base.is_dir():
             continue
         aside: dict[str, Path] = {}
         for child in sorted(base.iterdir()):
-            if not (child / TABLES_FILE).is_file() or not (child / PROVENANCE_FILE).is_file():
-                continue
             moved = _MOVED_ASIDE.match(child.name)
             if moved:
                 aside[moved.group(1)] = child
-            elif not child.name.startswith("."):
-                found[child.name] = (source, child)  # installed overrides embedded
+                continue
+            if child.name.startswith(".") or not child.is_dir():
+                continue  # an install in progress, or a stray file: repair removes strays
+            if not pattern.match(child.name):
+                continue  # a stray folder is not a release (repair removes it)
+            info = _info(kind, child.name, child, source)
+            if source == "embedded":
+                embedded[child.name] = info
+                found[child.name] = info
+            else:  # installed overrides embedded, unless it is damaged and a copy exists
+                found[child.name] = _stand_in(info, embedded.get(child.name))
         # During an install the previous release sits aside for a moment between two
         # renames: a reader that looks then still finds it.
         for name, child in aside.items():
-            if not (base / name).is_dir():
-                found[name] = (source, child)
+            if pattern.match(name) and not (base / name).is_dir():
+                info = _info(kind, name, child, source)
+                if not info.damage:
+                    found[name] = info
+    _scans[key] = found
     return found
 
 
 def list_releases() -> list[ReleaseInfo]:
     """Every usable release, oldest first (installed ones replace embedded ones of the same id)."""
-    infos = []
-    for release_id, (source, path) in sorted(_scan("releases").items()):
-        provenance = json.loads((path / PROVENANCE_FILE).read_text("utf-8"))
-        infos.append(
-            ReleaseInfo(
-                release_id=release_id,
-                year=int(release_id[:4]),
-                quarter=release_id[4:],
-                path=path,
-                source=source,
-                provenance=provenance,
-            )
-        )
-    return infos
+    return [info for _, info in sorted(_scan("releases").items())]
 
 
 def resolve_release(
@@ -185,18 +348,93 @@ def _in_force_on(infos: list[ReleaseInfo], day: dt.date) -> ReleaseInfo:
     return found
 
 
-class MedicareRelease:
-    """The tables of one release, as numpy arrays, with lookup indexes built on first use."""
+def _resolved_release(
+    year: int | str | None, release: str | None, date: object = None
+) -> ReleaseInfo:
+    """:func:`resolve_release`, remembered until :func:`clear_cache` or midnight (the
+    default release can depend on the date). An environment variable that changes the
+    answer (XLRATE_HOME, a test clock) takes effect with ``clear_cache()``: reading the
+    environment on every price would cost more than the rest of the lookup."""
+    global _day, _day_ends
+    if time.time() >= _day_ends:  # a new day: the default release may change
+        _resolved.clear()
+        today = dt.date.today()
+        _day = today
+        _day_ends = time.mktime((today + dt.timedelta(days=1)).timetuple())
+    key = (year, release, date, _day)
+    try:
+        found = _resolved.get(key)
+    except TypeError:  # an unhashable argument: resolve without the cache (and fail there)
+        return resolve_release(year, release, date)
+    if found is None:
+        found = resolve_release(year, release, date)
+        if len(_resolved) > 4096:
+            _resolved.clear()
+        _resolved[key] = found
+    return found
 
-    def __init__(self, info: ReleaseInfo, arrays: dict[str, np.ndarray]):
+
+def _check_tables(
+    tables: Tables, schema: Mapping[str, Mapping[str, str]], required: tuple[str, ...]
+) -> str:
+    """Why ``tables`` does not hold what the store writes ("" when it does)."""
+    for table, columns in schema.items():
+        prefix = f"{table}." if table else ""
+        present = [c for c in columns if prefix + c in tables]
+        if not present and table not in required:
+            continue
+        missing = [c for c in columns if prefix + c not in tables]
+        if missing:
+            return f"{TABLES_FILE} lacks {', '.join(prefix + c for c in missing)}"
+        for column, kind in columns.items():
+            descr = tables.dtypes[prefix + column]
+            if dtype_kind(descr) != kind:
+                return f"{TABLES_FILE}: {prefix}{column} is {descr}, expected kind {kind}"
+        lengths = {
+            n for k, n in tables.lengths.items() if k.startswith(prefix) or (not prefix and k)
+        }
+        if len(lengths) > 1:
+            return (
+                f"{TABLES_FILE}: the {table or 'ZIP'} arrays differ in length ({sorted(lengths)})"
+            )
+    return ""
+
+
+def _open_release_tables(info: ReleaseInfo) -> Tables:
+    tables = read_npz(info.path / TABLES_FILE)
+    problem = _check_tables(tables, _RELEASE_SCHEMA, _REQUIRED_TABLES)
+    if not problem and not tables.lengths["pprrvu.code"]:
+        problem = f"{TABLES_FILE} has no PPRRVU rows"
+    if not problem and (
+        tables.lengths["meta.conversion_factor"] != 1
+        or not 0 < int(tables["meta.conversion_factor"][0]) < 10_000_000
+    ):
+        problem = f"{TABLES_FILE}: the conversion factor is not one plausible number"
+    if problem:
+        raise DataError(f"{info.path / TABLES_FILE} is damaged: {problem}")
+    return tables
+
+
+def _damaged_message(info: ReleaseInfo, why: str) -> str:
+    return (
+        f"the installed Medicare release {info.release_id} is damaged ({why}): run "
+        f"`xlrate medicare repair`, then `xlrate medicare update --year {info.year} "
+        f"--release {info.quarter}` to download it again"
+    )
+
+
+class MedicareRelease:
+    """The tables of one release: plain lists (``columns``), numpy views (``arrays``) on demand."""
+
+    def __init__(self, info: ReleaseInfo, tables: Mapping[str, Column]):
         self.info = info
-        self.arrays = arrays
+        self.columns = tables
         self.release_id = info.release_id
         self.year = info.year
         self.quarter = info.quarter
         self.provenance = info.provenance
-        self.conversion_factor = int(arrays["meta.conversion_factor"][0])
-        qp = int(arrays["meta.qp_conversion_factor"][0])
+        self.conversion_factor = int(tables["meta.conversion_factor"][0])
+        qp = int(tables["meta.qp_conversion_factor"][0])
         # Without the bundle's _QPP file, the QP conversion factor comes from the final rule
         # (layouts/conversion_factors.csv); from 2026 on there is one, before it none.
         self.qp_conversion_factor = (
@@ -205,33 +443,44 @@ class MedicareRelease:
         self.qp_conversion_factor_source = (
             "the release's _QPP RVU file" if qp > 0 else f"the CY{self.year} PFS final rule"
         )
-        self.has_gpci = "gpci.locality" in arrays
+        self.has_gpci = "gpci.locality" in tables
+
+    @cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The same tables as numpy arrays, for the vectorised engine."""
+        # numpy here, not at the top: the scalar core runs without it (Pyodide).
+        import numpy as np  # lazy: numpy loads on use
+
+        tables = self.columns
+        if isinstance(tables, Tables):
+            return {k: tables.numpy(k) for k in tables}
+        return {k: np.asarray(v) for k, v in tables.items()}
 
     def table(self, name: str) -> dict[str, np.ndarray]:
         prefix = name + "."
         return {k[len(prefix) :]: v for k, v in self.arrays.items() if k.startswith(prefix)}
 
     def frame(self, name: str) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # lazy: pandas loads on use
 
         return pd.DataFrame(self.table(name))
 
     @cached_property
     def rvu_index(self) -> dict[tuple[str, str], int]:
-        codes = self.arrays["pprrvu.code"].tolist()
-        mods = self.arrays["pprrvu.modifier"].tolist()
+        codes = self.columns["pprrvu.code"]
+        mods = self.columns["pprrvu.modifier"]
         return {(c, m): i for i, (c, m) in enumerate(zip(codes, mods, strict=True))}
 
     @cached_property
     def codes(self) -> frozenset[str]:
-        return frozenset(self.arrays["pprrvu.code"].tolist())
+        return frozenset(self.columns["pprrvu.code"])
 
     @cached_property
     def localities(self) -> list[str]:
         """Locality ids in GPCI order; NATIONAL is the last position of the GPCI arrays."""
         if not self.has_gpci:
             return []
-        return list(self.arrays["gpci.locality"].tolist())
+        return list(self.columns["gpci.locality"])
 
     @cached_property
     def locality_index(self) -> dict[str, int]:
@@ -240,52 +489,89 @@ class MedicareRelease:
         return index
 
     @cached_property
-    def gpci(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(work, pe, mp) GPCIs x 1000, one per locality and a final 1000 for NATIONAL."""
-        parts = []
+    def gpci_values(self) -> tuple[list[int], list[int], list[int]]:
+        """(work, pe, mp) GPCIs x 1000 as ints, one per locality and 1000 last for NATIONAL."""
+        parts: list[list[int]] = []
         for name in ("work_gpci", "pe_gpci", "mp_gpci"):
-            values = self.arrays.get(f"gpci.{name}", np.zeros(0, dtype=np.int64))
-            parts.append(np.append(values.astype(np.int64), 1000))
+            values = self.columns.get(f"gpci.{name}", [])
+            parts.append([int(v) for v in values] + [1000])
         return parts[0], parts[1], parts[2]
 
     @cached_property
-    def opps_caps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sorted keys ``rvu_row * (n_localities + 1) + locality_index`` and the caps in cents."""
-        if "oppscap.code" not in self.arrays or not self.has_gpci:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        rows = np.array(
-            [
-                self.rvu_index.get((c, m), -1)
-                for c, m in zip(
-                    self.arrays["oppscap.code"].tolist(),
-                    self.arrays["oppscap.modifier"].tolist(),
-                    strict=True,
-                )
-            ],
-            dtype=np.int64,
-        )
-        locs = np.array(
-            [self.locality_index.get(loc, -1) for loc in self.arrays["oppscap.locality"].tolist()],
-            dtype=np.int64,
-        )
-        keep = (rows >= 0) & (locs >= 0)
-        keys = rows[keep] * (len(self.localities) + 1) + locs[keep]
-        order = np.argsort(keys, kind="stable")
+    def gpci(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`gpci_values` as int64 arrays."""
+        import numpy as np  # lazy: the vectorised engine's; see ``arrays``
+
+        work, pe, mp = self.gpci_values
         return (
-            keys[order],
-            self.arrays["oppscap.cap_nonfacility"][keep][order].astype(np.int64),
-            self.arrays["oppscap.cap_facility"][keep][order].astype(np.int64),
+            np.array(work, dtype=np.int64),
+            np.array(pe, dtype=np.int64),
+            np.array(mp, dtype=np.int64),
         )
 
     @cached_property
+    def opps_cap_map(self) -> dict[tuple[str, str, str], tuple[int, int]]:
+        """{(code, modifier, locality): (non-facility cap, facility cap)} in cents.
+
+        Built by C loops (``dict(zip(...))``), in reverse so the first row of a repeated key
+        wins, as in the sorted arrays of :attr:`opps_caps`.
+        """
+        if "oppscap.code" not in self.columns or not self.has_gpci:
+            return {}
+        c = self.columns
+        keys = zip(
+            reversed(c["oppscap.code"]),
+            reversed(c["oppscap.modifier"]),
+            reversed(c["oppscap.locality"]),
+            strict=True,
+        )
+        caps = zip(
+            reversed(c["oppscap.cap_nonfacility"]),
+            reversed(c["oppscap.cap_facility"]),
+            strict=True,
+        )
+        return dict(zip(keys, caps, strict=True))
+
+    @cached_property
+    def opps_cap_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lookup, non-facility caps, facility caps) for the vectorised engine.
+
+        ``lookup[row * (n_localities + 1) + gpci_position]`` is the position of that pair's
+        caps, or -1: a dense table (a few MB), so a lookup is one gather, not a search.
+        """
+        import numpy as np  # lazy: the vectorised engine's; see ``arrays``
+
+        width = len(self.localities) + 1
+        rvu_index, locality_index = self.rvu_index, self.locality_index
+        keys: list[int] = []
+        values: list[tuple[int, int]] = []
+        for (code, mod, loc), cap in self.opps_cap_map.items():
+            row = rvu_index.get((code, mod), -1)
+            place = locality_index.get(loc, -1)
+            if row >= 0 and place >= 0:
+                keys.append(row * width + place)
+                values.append(cap)
+        lookup = np.full(len(self.columns["pprrvu.code"]) * width, -1, dtype=np.int32)
+        lookup[np.array(keys, dtype=np.int64)] = np.arange(len(keys), dtype=np.int32)
+        caps = np.array(values, dtype=np.int64).reshape(-1, 2)
+        return lookup, caps[:, 0].copy(), caps[:, 1].copy()
+
+    @cached_property
+    def rows_with_caps(self) -> np.ndarray:
+        """For each PPRRVU row, whether any locality has an OPPS cap for it."""
+        import numpy as np  # lazy: the vectorised engine's; see ``arrays``
+
+        lookup = self.opps_cap_table[0].reshape(-1, len(self.localities) + 1)
+        return np.asarray((lookup >= 0).any(axis=1))
+
+    @cached_property
     def anesthesia_cf(self) -> dict[str, int]:
-        if "anes.locality" not in self.arrays:
+        if "anes.locality" not in self.columns:
             return {}
         return dict(
             zip(
-                self.arrays["anes.locality"].tolist(),
-                self.arrays["anes.anesthesia_cf"].tolist(),
+                self.columns["anes.locality"],
+                self.columns["anes.anesthesia_cf"],
                 strict=True,
             )
         )
@@ -297,9 +583,9 @@ class MedicareRelease:
 @cache
 def published_conversion_factors() -> dict[tuple[int, bool], int]:
     """{(year, qualifying APM participant): CF x 10000} from the PFS final rules."""
-    import csv
-    import io
-    from importlib import resources
+    import csv  # lazy: used only here
+    import io  # lazy: used only here
+    from importlib import resources  # lazy: used only here
 
     text = (
         resources.files("xlrate.medicare.layouts")
@@ -315,8 +601,12 @@ def published_conversion_factors() -> dict[tuple[int, bool], int]:
 def load_release(
     year: int | str | None = None, release: str | None = None, date: object = None
 ) -> MedicareRelease:
-    """Load (once, then cached) the release for ``year`` / ``release`` (or in force on ``date``)."""
-    info = resolve_release(year, release, date)
+    """Load (once, then cached) the release for ``year`` / ``release`` (or in force on ``date``).
+
+    A damaged installed release raises :class:`DataError` in one line, unless the package
+    embeds the same release: then that copy is returned with a :class:`StoreWarning`.
+    """
+    info = _resolved_release(year, release, date)
     key = (info.release_id, str(info.path))
     cached = _cache.get(key)
     if cached is not None:
@@ -324,17 +614,49 @@ def load_release(
     with _lock:
         cached = _cache.get(key)
         if cached is None:
-            with np.load(info.path / TABLES_FILE, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-            cached = MedicareRelease(info, arrays)
+            cached = _load(info)
             _cache[key] = cached
+            # A stand-in (the embedded copy of a damaged install) is found under its own
+            # path from now on: remember it there too, so it loads (and warns) once.
+            _cache[(cached.release_id, str(cached.info.path))] = cached
     return cached
+
+
+def _load(info: ReleaseInfo) -> MedicareRelease:
+    if info.damage:
+        raise DataError(_damaged_message(info, info.damage))
+    try:
+        tables = _open_release_tables(info)
+    except DataError as exc:
+        if info.source != "installed":
+            raise
+        # Remember the damage and look again: the embedded copy may stand in for it.
+        _damaged[str(info.path)] = str(exc).split(" is damaged: ", 1)[-1]
+        _scans.clear()
+        _resolved.clear()
+        stand_in = _scan("releases").get(info.release_id)
+        if stand_in is None or stand_in.damage or stand_in.source == "installed":
+            raise DataError(_damaged_message(info, _damaged[str(info.path)])) from None
+        info, tables = stand_in, _open_release_tables(stand_in)
+    if info.note:
+        warnings.warn(info.note, StoreWarning, stacklevel=3)
+    return MedicareRelease(info, tables)
+
+
+def store_notes() -> list[str]:
+    """What the store had to work around (damaged installs served from the embedded copy)."""
+    notes = [i.note for kind in _PATTERNS for i in _scan(kind).values() if i.note]
+    return sorted(set(notes))
 
 
 def clear_cache() -> None:
     """Forget loaded releases and every answer computed from them (after an install)."""
     _cache.clear()
     _zip_cache.clear()
+    _scans.clear()
+    _resolved.clear()
+    _damaged.clear()
+    _homes.clear()
     for hook in _on_clear:
         hook()
 
@@ -351,16 +673,33 @@ class ZipTable:
     """ZIP5 -> locality, with the plus-four (split ZIP) flag."""
 
     def __init__(
-        self, quarter: str, path: Path, arrays: dict[str, np.ndarray], provenance: dict[str, Any]
+        self, quarter: str, path: Path, tables: Mapping[str, Column], provenance: dict[str, Any]
     ):
         self.quarter = quarter
         self.path = path
         self.provenance = provenance
-        self.arrays = arrays
+        self.columns = tables
+
+    @cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        import numpy as np  # lazy: only for callers that want arrays; lookups use the lists
+
+        tables = self.columns
+        if isinstance(tables, Tables):
+            return {k: tables.numpy(k) for k in tables}
+        return {k: np.asarray(v) for k, v in tables.items()}
 
     @cached_property
     def index(self) -> dict[str, int]:
-        return {z: i for i, z in enumerate(self.arrays["zip"].tolist())}
+        return {z: i for i, z in enumerate(self.columns["zip"])}
+
+
+def _open_zip_tables(info: ReleaseInfo) -> Tables:
+    tables = read_npz(info.path / TABLES_FILE)
+    problem = _check_tables(tables, {"": _ZIP_SCHEMA}, ("",))
+    if problem:
+        raise DataError(f"{info.path / TABLES_FILE} is damaged: {problem}")
+    return tables
 
 
 def load_zip_table() -> ZipTable:
@@ -370,21 +709,113 @@ def load_zip_table() -> ZipTable:
             "no ZIP code to locality file is available: reinstall xlrate or run `xlrate medicare update`"
         )
     quarter = sorted(found)[-1]
-    source, path = found[quarter]
-    cached = _zip_cache.get(str(path))
-    if cached is None:
-        with np.load(path / TABLES_FILE, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        provenance = json.loads((path / PROVENANCE_FILE).read_text("utf-8"))
-        cached = ZipTable(quarter, path, arrays, provenance)
-        _zip_cache[str(path)] = cached
+    info = found[quarter]
+    cached = _zip_cache.get(str(info.path))
+    if cached is not None:
+        return cached
+    if info.damage:
+        raise DataError(_damaged_zip_message(info, info.damage))
+    try:
+        tables = _open_zip_tables(info)
+    except DataError as exc:
+        if info.source != "installed":
+            raise
+        _damaged[str(info.path)] = str(exc).split(" is damaged: ", 1)[-1]
+        _scans.clear()
+        _resolved.clear()
+        stand_in = _scan("zip5").get(quarter)
+        if stand_in is None or stand_in.damage or stand_in.source == "installed":
+            raise DataError(_damaged_zip_message(info, _damaged[str(info.path)])) from None
+        info, tables = stand_in, _open_zip_tables(stand_in)
+    if info.note:
+        warnings.warn(info.note, StoreWarning, stacklevel=2)
+    cached = ZipTable(quarter, info.path, tables, info.provenance)
+    _zip_cache[str(info.path)] = cached
     return cached
+
+
+def _damaged_zip_message(info: ReleaseInfo, why: str) -> str:
+    return (
+        f"the installed ZIP code to locality file {info.release_id} is damaged ({why}): run "
+        "`xlrate medicare repair`, then `xlrate medicare update` to download it again"
+    )
+
+
+# --------------------------------------------------------------------------- repair
+
+
+def check_installed() -> list[tuple[Path, str]]:
+    """Every damaged or stray entry of the user's store, with what is wrong with it."""
+    home = _home()
+    problems: list[tuple[Path, str]] = []
+    if home is None:
+        return problems
+    for kind, pattern in _PATTERNS.items():
+        base = home / kind
+        if not base.is_dir():
+            continue
+        what = "release" if kind == "releases" else "ZIP code quarter"
+        for child in sorted(base.iterdir()):
+            if child.name.startswith("."):
+                continue  # an install in progress (or one set aside): not ours to touch
+            if not child.is_dir() or not pattern.match(child.name):
+                problems.append(
+                    (child, f"not a {what} (stray {'folder' if child.is_dir() else 'file'})")
+                )
+                continue
+            info = _info(kind, child.name, child, "installed")
+            why = info.damage
+            if not why:
+                try:
+                    (_open_release_tables if kind == "releases" else _open_zip_tables)(info)
+                except DataError as exc:
+                    why = str(exc).split(" is damaged: ", 1)[-1]
+            if why:
+                problems.append((child, why))
+    return problems
+
+
+def repair() -> list[str]:
+    """Remove damaged and stray entries from the user's store; one line per thing done."""
+    done = []
+    embedded = {
+        (kind, child.name)
+        for kind in _PATTERNS
+        if (EMBEDDED_ROOT / kind).is_dir()
+        for child in (EMBEDDED_ROOT / kind).iterdir()
+    }
+    for path, why in check_installed():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        kind = path.parent.name
+        match = _PATTERNS[kind].match(path.name)
+        if match is None:
+            done.append(f"removed {path}: {why}")
+        elif (kind, path.name) in embedded:
+            done.append(
+                f"removed {path} ({why}): the copy embedded in xlrate serves {path.name} now"
+            )
+        elif kind == "releases":
+            done.append(
+                f"removed {path} ({why}): run `xlrate medicare update --year {match.group(1)} "
+                f"--release {match.group(2)}` to download it again"
+            )
+        else:
+            done.append(
+                f"removed {path} ({why}): run `xlrate medicare update` to download it again"
+            )
+    clear_cache()
+    return done
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def _to_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    import numpy as np  # lazy: writing a release needs numpy; reading it does not
+
     out: dict[str, np.ndarray] = {}
     for column in frame.columns:
         series = frame[column]
@@ -398,6 +829,8 @@ def _to_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def bundle_arrays(bundle: Bundle) -> dict[str, np.ndarray]:
+    import numpy as np  # lazy: writing a release needs numpy; reading it does not
+
     arrays: dict[str, np.ndarray] = {}
     for name, frame in bundle.tables.items():
         if frame is not None:
@@ -413,6 +846,8 @@ def _atomic_write_dir(
     target: Path, arrays: dict[str, np.ndarray], provenance: dict[str, Any]
 ) -> None:
     """Write a release folder beside ``target`` and rename it into place."""
+    import numpy as np  # lazy: writing a release needs numpy; reading it does not
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -440,6 +875,15 @@ def _atomic_write_dir(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def release_dir(release_id: str, root: Path | None = None) -> Path:
+    """Where release ``release_id`` lives (or would be installed) in the user's store."""
+    if not RELEASE_ID_RE.match(str(release_id)):
+        raise DataError(
+            f"{release_id!r} is not a release id: write it as 2025D (year and quarter letter)"
+        )
+    return (root or medicare_home()) / "releases" / str(release_id)
 
 
 def install_bundle(
