@@ -30,8 +30,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "xlrate"
 
 LAYERS = ["base", "sources", "profile", "analysis", "report", "email", "excel", "cli"]
@@ -51,11 +49,7 @@ TOP = {
 }
 
 # (importer, imported) pairs that break rule 1 or 2 today, with who removes them.
-KNOWN_EDGES: dict[tuple[str, str], str] = {
-    # report/__init__ re-exports build_workbook lazily while workbook.py asks the package
-    # for xlrate_version: a loop of two (arch-report's report-by-sheet rewrite).
-    ("xlrate.report.workbook", "xlrate.report"): "arch-report: report by sheet",
-}
+KNOWN_EDGES: dict[tuple[str, str], str] = {}
 
 # Unexplained function-local imports per file, to be annotated (or hoisted) by the file's
 # owner this session. A count may only go down; 0 drops the entry.
@@ -234,20 +228,6 @@ def test_function_local_imports_say_why() -> None:
     assert not problems, (
         "function-local imports without a `# lazy: why` comment (hoist them, or say why):\n"
         + "\n".join(problems)
-    )
-
-
-@pytest.mark.parametrize("path", sorted(KNOWN_LAZY))
-def test_known_lazy_counts_only_go_down(path: str) -> None:
-    lines = {
-        i.line
-        for i in ALL
-        if i.in_function
-        and not i.explained
-        and str(MODULES[i.importer].relative_to(PACKAGE.parent)) == path
-    }
-    assert len(lines) == KNOWN_LAZY[path], (
-        f"{path} now has {len(lines)} unexplained function-local imports: set KNOWN_LAZY to that"
     )
 
 

@@ -30,6 +30,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from xlrate import __version__
 from xlrate.analysis import Analysis
 from xlrate.errors import ReportError
 from xlrate.files import (
@@ -40,7 +41,6 @@ from xlrate.files import (
     save_workbook,
 )
 from xlrate.report import layout as L
-from xlrate.report import xlrate_version
 from xlrate.report.cells import FORMULA_STARTS, BuildResult, Writer
 from xlrate.report.sheets import (
     Book,
@@ -143,7 +143,7 @@ def build_workbook(
         market.write(book, ws)
     summary.write(book, wb["Summary"])
     scenarios.write(book, wb["Scenarios"])
-    sources.write(book, wb["Sources"], xlrate_version())
+    sources.write(book, wb["Sources"], __version__)
     _targets_and_checks(book, wb)
     # Excel recalculates everything on open (openpyxl stores no cached results).
     wb.calculation.fullCalcOnLoad = True
