@@ -484,7 +484,9 @@ class Routed:
 
     schedule: np.ndarray  # index into SCHEDULES
     units_milli: np.ndarray
-    release: np.ndarray | None = None  # per row, only when some row was routed
+    release: Any = (
+        None  # a Categorical of release ids, one per row  # per row, only when some row was routed
+    )
     year: np.ndarray | None = None
     rows: np.ndarray | None = None  # the routed rows, with their status and note as parts
     status: list[tuple[np.ndarray, list[str]]] | None = None
@@ -617,7 +619,7 @@ def route(
     release_ids = sorted({q.release for q in quotes} | {rel.release_id})
     rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int64)
     rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int64)[pair]
-    routed.release = _texts(None, [(rid, release_ids)])
+    routed.release = pd.Categorical.from_codes(rid, categories=pd.Index(release_ids))
     routed.year = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)[rid]
     return routed
 
@@ -680,8 +682,47 @@ def add_columns(out: pd.DataFrame, routed: Routed) -> None:
         out["release"] = routed.release
         out["year"] = routed.year
     if routed.rows is not None and routed.status is not None and routed.note is not None:
-        out["status"] = _texts(out["status"].array, routed.status, routed.rows)
-        out["note"] = _texts(out["note"].array, routed.note, routed.rows)
+        for name, parts in (("status", routed.status), ("note", routed.note)):
+            column = out[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                out[name] = _recategorise(column.array, parts, routed.rows)
+            else:
+                out[name] = _texts(column.array, parts, routed.rows)
+
+
+def _recategorise(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: np.ndarray) -> Any:
+    """A Categorical text column (the engine's) with ``rows`` replaced by the joined
+    ``parts``: only the routed rows' texts are built, each distinct text becomes one
+    category, and no row is converted to a Python or Arrow string."""
+    import pandas as pd  # lazy: pandas loads on use
+
+    try:
+        import pyarrow as pa  # lazy: pandas' default string storage; C loops
+        import pyarrow.compute as pc  # lazy: with pyarrow
+
+        taken = [
+            pa.array(texts, type=pa.large_string()).take(pa.array(codes)) for codes, texts in parts
+        ]
+        sep = pa.scalar("", pa.large_string())
+        joined = taken[0] if len(taken) == 1 else pc.binary_join_element_wise(*taken, sep)
+        encoded = pc.dictionary_encode(joined)
+        index = encoded.indices.to_numpy(zero_copy_only=False)
+        distinct = [str(t) for t in encoded.dictionary.to_pylist()]
+    except ImportError:
+        index, words = pd.factorize(join_parts(parts))
+        distinct = [str(w) for w in words]
+    categories = list(column.categories)
+    position = {text: i for i, text in enumerate(categories)}
+    mapping = np.empty(len(distinct), dtype=np.int64)
+    for j, text in enumerate(distinct):
+        found = position.get(text)
+        if found is None:
+            found = position[text] = len(categories)
+            categories.append(text)
+        mapping[j] = found
+    codes = np.asarray(column.codes, dtype=np.int64).copy()
+    codes[rows] = mapping[index]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))
 
 
 def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code: object) -> Any:
