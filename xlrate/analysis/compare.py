@@ -17,6 +17,15 @@ A row is *compared* when it has both a numeric payer rate and a Medicare amount;
 rows keep a plain-words note saying why not (no PFS amount, "Not a benefit", ...). The
 workbook's formulas compute the same quantities from the same cells, and the tests hold
 the two to a relative difference under 1e-9.
+
+Dates of service: this comparison does not use them. :func:`era_rows_for_payer` sums each
+payer's 835 lines over all dates to one allowed amount per unit per (code, modifier), and
+:func:`medicare_table` prices every key with one release, the profile's ``year``/``release``
+(else the release in force today; shown on the Medicare and Sources sheets), so ``era_pct``
+is an average over the 835s' dates against that one release. The date of service is used
+by the underpayment audit (:mod:`xlrate.analysis.audit`, the Underpayments sheet): each
+line's contract fee schedule and, for percent-of-Medicare terms without a stated
+``medicare_release``, its Medicare release are the ones in force on that line's date.
 """
 
 from __future__ import annotations
