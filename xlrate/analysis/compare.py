@@ -44,8 +44,13 @@ KEY = ["code", "modifier", "setting"]
 # Modifiers that change the Medicare amount: the RVU row (26, TC, 53) and the payment-policy
 # adjustments (50 bilateral, 51 multiple procedure, 62 co-surgeon, 80/81/82/AS assistant).
 # A line paid at 50% as a second procedure is compared with Medicare's 50%, not with the
-# full amount. Others on an 835 line (25, 59, ...) do not change the amount.
-PRICING_MODIFIERS = ("26", "TC", "53", "50", "51", "62", "80", "81", "82", "AS")
+# full amount. DMEPOS fees differ by NU (new), RR (rental), UE (used) and KU/KE/KF (CMS's
+# DMEPOS read-me), so those stay too. Others on an 835 line (25, 59, QW...) do not change
+# the amount.
+PRICING_MODIFIERS = (
+    *("26", "TC", "53", "50", "51", "62", "80", "81", "82", "AS"),
+    *("NU", "RR", "UE", "KU", "KE", "KF"),
+)
 # Facility places of service: the engine's list, as the two-character text a file holds.
 FACILITY_POS = frozenset(f"{pos:02d}" for pos in ENGINE_FACILITY_POS)
 
@@ -80,6 +85,7 @@ MEDICARE_COLUMNS = [
     "pe_gpci",
     "mp_gpci",
     "conversion_factor",
+    "schedule",
 ]
 
 
@@ -273,7 +279,9 @@ def medicare_table(
     year: int | None,
     release: str | None,
 ) -> pd.DataFrame:
-    """Price the distinct (code, modifier, setting) ``keys``: amount, status, note, RVUs, GPCIs."""
+    """Price the distinct (code, modifier, setting) ``keys``: amount, status, note, RVUs, GPCIs,
+    and the ``schedule`` that priced it (PFS, CLFS, ASP, DMEPOS, PEN, ANES: the engine picks
+    it by code); ``release`` is that schedule's release (a lab code's CLFS quarter)."""
     distinct = keys[KEY].drop_duplicates().sort_values(KEY, kind="stable").reset_index(drop=True)
     if distinct.empty:
         return pd.DataFrame(columns=[*MEDICARE_COLUMNS, "locality", "year", "release"])
@@ -304,6 +312,7 @@ def medicare_table(
         )
     for column in ("locality", "year", "release"):
         out[column] = priced[column].to_numpy() if column in priced else None
+    out["schedule"] = _text(priced["schedule"]).to_numpy() if "schedule" in priced else "PFS"
     return out
 
 
