@@ -143,12 +143,16 @@ def test_dry_run_says_what_it_would_fetch_and_fetches_nothing(served: FakeCMS) -
     assert _installed("asp").source == "embedded"
 
 
-def test_a_broken_file_leaves_the_release_in_use(served: FakeCMS) -> None:
+def test_a_broken_file_leaves_the_release_in_use(
+    served: FakeCMS, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A zip that is not a CLFS file (the ASP zip under the CLFS name) is refused, one line."""
+    monkeypatch.setenv("XLRATE_TODAY", "2025-02-14")
     served.file("/files/zip/25CLABQ1.zip", ASP_ZIP)
     with pytest.raises(UpdateError) as caught:
         update_schedule("clfs", "2025A")
     assert "\n" not in str(caught.value)
+    assert "still using CLFS release 2025A (shipped with xlrate)" in str(caught.value)
     store.clear_cache()
     assert _installed("clfs").source == "embedded"
     assert xlrate.medicare_amount("85025", year=2025).amount == Decimal("7.77")

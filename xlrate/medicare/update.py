@@ -195,14 +195,29 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split()).rstrip(".")
 
 
-def _failed(exc: BaseException) -> UpdateError:
+def _schedule_in_use(schedule: str) -> str:
+    """The CLFS/ASP/DMEPOS release that answers prices today, for the failure message."""
+    today = releases.today()
+    try:
+        info = schedule_store.resolve(schedule, today.year, "ABCD"[(today.month - 1) // 3])
+    except Exception:  # the message must still be written when the store is unreadable
+        info = None
+    if info is None:
+        return f"no {schedule.upper()} release (those codes stay unpriced)"
+    when = str(info.provenance.get("installed_at", ""))[:10]
+    origin = "shipped with xlrate" if info.source == "embedded" else f"installed {when}".strip()
+    return f"{schedule.upper()} release {info.release_id} ({origin})"
+
+
+def _failed(exc: BaseException, schedule: str = "") -> UpdateError:
     reason = getattr(exc, "reason", None) or str(exc)
     hint = getattr(exc, "hint", "")
     if isinstance(exc, LayoutError):
         # The parser's own fix is for developers (edit the column map); users update xlrate.
         reason = reason.split(" If CMS changed the file")[0]
         hint = "CMS may have changed the file: update xlrate, or install an earlier release"
-    message = f"Medicare update failed: {_one_line(reason)}; still using {in_use()}."
+    using = _schedule_in_use(schedule) if schedule else in_use()
+    message = f"Medicare update failed: {_one_line(reason)}; still using {using}."
     if hint:
         message += f" {_one_line(hint)}."
     return UpdateError(message)
@@ -404,18 +419,20 @@ def _provenance(fetched: Download, source: Source, how: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _explained(io_what: str) -> Iterator[None]:
-    """Turn every failure into the one-line :class:`UpdateError` (what, in use, what to try)."""
+def _explained(io_what: str, schedule: str = "") -> Iterator[None]:
+    """Turn every failure into the one-line :class:`UpdateError` (what, in use, what to try;
+    ``schedule``: a CLFS/ASP/DMEPOS refresh, whose release in use is named)."""
     try:
         yield
     except (UpdateError, LayoutError) as exc:
-        raise _failed(exc) from exc
+        raise _failed(exc, schedule) from exc
     except OSError as exc:
         raise _failed(
             _Failure(
                 f"could not {io_what} ({exc.strerror or exc})",
                 "Check free disk space and that the folder is writable",
-            )
+            ),
+            schedule,
         ) from exc
 
 
@@ -840,7 +857,7 @@ def fetch_schedule_file(
     options = options or HttpOptions()
     base = cms_base_url()
     with (
-        _explained(f"write into {medicare_home()}"),
+        _explained(f"write into {medicare_home()}", schedule),
         _session(session, options) as http,
         update_lock(lock_timeout) as lock,
     ):
@@ -881,7 +898,7 @@ def plan_schedule(
     """Where :func:`update_schedule` would fetch ``schedule``'s file from, without downloading
     (``xlrate medicare update --schedule clfs --dry-run``)."""
     options = options or HttpOptions()
-    with _explained("read CMS's pages"), _session(session, options) as http:
+    with _explained("read CMS's pages", schedule), _session(session, options) as http:
         return _schedule_source(http, schedule, release, cms_base_url(), options)
 
 
