@@ -182,3 +182,16 @@ def test_all_dry_run_lists_every_schedule(served: FakeCMS) -> None:
 def test_a_year_without_a_quarter_is_refused_for_the_schedules(served: FakeCMS) -> None:
     result = CliRunner().invoke(cli, ["medicare", "update", "--schedule", "clfs", "--year", "2025"])
     assert result.exit_code != 0 and "--year and a quarter letter" in result.output
+
+
+def test_all_goes_on_when_one_schedule_fails(served: FakeCMS) -> None:
+    """CMS lists no 2025A RVU zip here: the PFS part fails, the three others install, and
+    the command ends non-zero with the PFS failure in one line."""
+    result = CliRunner().invoke(
+        cli, ["medicare", "update", "--schedule", "all", "--year", "2025", "--release", "A"]
+    )
+    assert result.exit_code == 1
+    for schedule in ("CLFS", "ASP", "DMEPOS", "PEN"):
+        assert f"Installed {schedule} release 2025A" in result.output
+    assert "Medicare update failed" in result.output and "2025A" in result.output
+    assert _installed("clfs").source == "installed"

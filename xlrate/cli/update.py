@@ -95,51 +95,27 @@ def update_cmd(
       xlrate medicare update --schedule all --dry-run
     """
     from xlrate.medicare.update import (  # lazy: the CLI loads only the command being run
-        OTHER_SCHEDULES,
         HttpOptions,
-        describe_source,
-        plan_schedule,
-        plan_update,
-        schedule_release,
-        update_release,
-        update_releases,
-        update_schedule,
-        update_zip_localities,
+        refresh,
     )
 
-    options = HttpOptions(timeout=timeout)
-    schedule = schedule.lower()
-    others = list(OTHER_SCHEDULES) if schedule == "all" else []
-    if schedule in OTHER_SCHEDULES:
-        others = [schedule]
     try:
-        if sha256 and schedule == "all":
-            raise click.UsageError("--sha256 pins one file: give one --schedule with it")
-        rid = schedule_release(year, release) if others else None
-        if dry_run:
-            if schedule in ("pfs", "all"):
-                for source in plan_update(year, release, zip_file=zip_file, options=options):
-                    click.echo(f"Would fetch {describe_source(source)}")
-            for other in others:
-                source = plan_schedule(other, rid, options=options)
-                click.echo(f"Would fetch {other.upper()} {describe_source(source)}")
-            return
-        if schedule in ("pfs", "all"):
-            if sha256 or year is not None or release is not None:
-                results = [
-                    update_release(year, release, sha256=sha256, force=force, options=options)
-                ]
-            else:
-                results = update_releases(force=force, options=options)
-            for result in results:
-                click.echo(result.message)
-            if zip_file:
-                click.echo(update_zip_localities(force=force, options=options).message)
-        for other in others:
-            for result in update_schedule(other, rid, sha256=sha256, force=force, options=options):
-                click.echo(result.message)
+        done = refresh(
+            schedule,
+            year,
+            release,
+            sha256=sha256,
+            force=force,
+            zip_file=zip_file,
+            dry_run=dry_run,
+            options=HttpOptions(timeout=timeout),
+        )
     except XlrateError as exc:
         raise click.ClickException(str(exc)) from exc
+    for line in done.lines:
+        click.echo(line)
+    if done.failures:
+        raise click.ClickException(" ".join(done.failures))
 
 
 @medicare_group.command("install")

@@ -989,6 +989,77 @@ def update_schedule(
     return results
 
 
+@dataclass
+class Refresh:
+    """What :func:`refresh` did: one line per release fetched (or planned), and the one-line
+    failure of each schedule that failed (the others went on)."""
+
+    lines: list[str] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+
+def refresh(
+    schedule: str = "pfs",
+    year: int | None = None,
+    release: str | None = None,
+    *,
+    sha256: str | None = None,
+    force: bool = False,
+    zip_file: bool = False,
+    dry_run: bool = False,
+    options: HttpOptions | None = None,
+) -> Refresh:
+    """``xlrate medicare update --schedule S``: ``pfs`` (the RVU release(s), and the ZIP
+    locality file with ``zip_file``), ``clfs``, ``asp``, ``dmepos`` or ``all`` of them.
+    With ``all`` a schedule that fails does not stop the others; its failure is reported.
+    ``dry_run`` lists what would be fetched."""
+    schedule = schedule.lower()
+    if schedule not in SCHEDULE_CHOICES:
+        raise InputError(f"schedule {schedule!r}: choose one of {', '.join(SCHEDULE_CHOICES)}")
+    if sha256 and schedule == "all":
+        raise InputError("--sha256 pins one file: give one --schedule with it")
+    options = options or HttpOptions()
+    others = list(OTHER_SCHEDULES) if schedule == "all" else []
+    if schedule in OTHER_SCHEDULES:
+        others = [schedule]
+    rid = schedule_release(year, release) if others else None
+    done = Refresh()
+
+    def pfs() -> None:
+        if dry_run:
+            for source in plan_update(year, release, zip_file=zip_file, options=options):
+                done.lines.append(f"Would fetch {describe_source(source)}")
+            return
+        if sha256 or year is not None or release is not None:
+            results = [update_release(year, release, sha256=sha256, force=force, options=options)]
+        else:
+            results = update_releases(force=force, options=options)
+        done.lines.extend(result.message for result in results)
+        if zip_file:
+            done.lines.append(update_zip_localities(force=force, options=options).message)
+
+    def other(name: str) -> None:
+        if dry_run:
+            source = plan_schedule(name, rid, options=options)
+            done.lines.append(f"Would fetch {name.upper()} {describe_source(source)}")
+            return
+        for result in update_schedule(name, rid, sha256=sha256, force=force, options=options):
+            done.lines.append(result.message)
+
+    steps: list[tuple[str, Any]] = []
+    if schedule in ("pfs", "all"):
+        steps.append(("pfs", pfs))
+    steps += [(name, lambda n=name: other(n)) for name in others]
+    for _, step in steps:
+        try:
+            step()
+        except UpdateError as exc:
+            if schedule != "all":
+                raise
+            done.failures.append(str(exc))
+    return done
+
+
 def _has_member(data: bytes, pattern: str) -> bool:
     regex = re.compile(pattern, re.IGNORECASE)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
