@@ -472,8 +472,7 @@ def _schedule_provenance(medicare: MedicareSource, table: pd.DataFrame) -> dict[
     }
     found: dict[str, Any] = {}
     for schedule, release in sorted(used):
-        getter = getattr(medicare, "schedule_provenance", None)  # a test double may lack it
-        provenance = getter(schedule, release) if getter else {}
+        provenance = medicare.schedule_provenance(schedule, release)
         if provenance:
             found[f"{schedule} {release}"] = provenance
     return found
