@@ -180,7 +180,11 @@ def test_payer_filter_and_zip(tmp_path: Path) -> None:
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and {r["payer"] for r in rows} == {"ACME HEALTH PLAN"}
-    assert "medicare: Medicare 2025D, locality 01112-05 (ZIP 94110)" in err
+    assert (
+        "medicare: Medicare release in force on each date of service (2025A, 2025D), "
+        "locality 01112-05 (ZIP 94110); 2025D for dates before any release here" in err
+    )
+    assert "use 2025D; run `xlrate medicare update --year YEAR` for 2024" in err
     code, out, err = run(
         "audit", "--era", str(era), "--pct-of-medicare", "125", "--payer", "nobody",
         "--format", "csv",

@@ -25,7 +25,7 @@ from xlrate.analysis import audit, compare, scenarios
 from xlrate.codes import clean_code, parse_modifiers
 from xlrate.errors import ImportFileError, InputError
 from xlrate.files import file_digest
-from xlrate.medicare import localities, pricing, store
+from xlrate.medicare import localities, pricing, schedule_store, store
 from xlrate.practice import era835, fee_schedules
 
 # The profile lives in xlrate.profile (below the analysis, no pandas); these names stay
@@ -123,6 +123,9 @@ class Analysis:
     #: payer -> its underpayment audit (payers with a ``contract`` and 835s), for the
     #: Underpayments sheets; no claim, patient or member identifier
     audits: dict[str, audit.AuditSheet] = field(default_factory=dict)
+    #: "CLFS 2025A" -> provenance (CMS files with sha256) of each other schedule's release
+    #: that priced a row of the Medicare sheet, for the Sources sheet
+    schedule_provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def payer_names(self) -> list[str]:
@@ -143,6 +146,13 @@ class MedicareSource:
         """(year, release id, provenance) of the release ``price`` will use."""
         loaded = store.load_release(year, release)
         return int(loaded.year), str(loaded.release_id), dict(loaded.provenance)
+
+    def schedule_provenance(self, schedule: str, release: str) -> dict[str, Any]:
+        """Provenance of a CLFS/ASP/DMEPOS/PEN release (its CMS files), {} when unknown."""
+        for info in schedule_store.list_schedule_releases(schedule.lower()):
+            if info.release_id == release:
+                return dict(info.provenance)
+        return {}
 
     def locality_name(self, locality: str) -> str:
         """The locality's name in words (``ALABAMA``), or "" when unknown."""
@@ -387,6 +397,7 @@ def analyze(
         table["yoy_change"] = yoy["change"].to_numpy()
         yoy_years = (yoy.attrs["old"], yoy.attrs["new"])
     yoy_provenance = _yoy_provenance(medicare, yoy_years)
+    schedule_provenance = _schedule_provenance(medicare, table)
 
     market = None
     if any(p.has_market for p in profile.payers):
@@ -445,7 +456,26 @@ def analyze(
         yoy_provenance=yoy_provenance,
         market=market,
         audits=audits,
+        schedule_provenance=schedule_provenance,
     )
+
+
+def _schedule_provenance(medicare: MedicareSource, table: pd.DataFrame) -> dict[str, Any]:
+    """The other schedules' releases that priced a row (an amount), with their CMS files."""
+    if "schedule" not in table or not len(table):
+        return {}
+    priced = table[pd.to_numeric(table["amount"], errors="coerce").notna()]
+    used = {
+        (str(s), str(r))
+        for s, r in zip(priced["schedule"], priced["release"], strict=True)
+        if str(s) not in ("PFS", "ANES", "", "None", "nan") and r is not None
+    }
+    found: dict[str, Any] = {}
+    for schedule, release in sorted(used):
+        provenance = medicare.schedule_provenance(schedule, release)
+        if provenance:
+            found[f"{schedule} {release}"] = provenance
+    return found
 
 
 def _market(

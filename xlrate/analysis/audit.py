@@ -8,11 +8,15 @@ Contract terms (:class:`Contract`, from a profile's ``contract = {...}`` table t
   {file = "a_2025.csv", from = 2025-01-01}]``): the file in force on the date of service
   prices the line;
 - or N% of Medicare for a stated year (and release) and locality (``pct_of_medicare = 125,
-  medicare_year = 2025``), through the Medicare engine;
+  medicare_year = 2025``), through the Medicare engine. Without a stated release, each
+  line uses the Medicare release in force on its date of service (January's 2025A for a
+  February line, 2025D for a November one; with ``medicare_year``, for dates in that year
+  only, other dates use that year's release as before);
 - or both: the fee schedule, with percent-of-Medicare for codes it does not list.
 
 Rules applied to the per-unit rate (the Medicare indicators come from the PPRRVU table of
-the release named by the contract, else the newest installed one):
+the release named by the contract, else the one in force on the date of service, else the
+newest installed one):
 
 - 26 / TC: the fee schedule's row for the component; when it lists only the global fee,
   the global split by Medicare's ratio (component amount / global amount, same locality
@@ -69,7 +73,7 @@ from xlrate.codes import clean_code
 from xlrate.errors import InputError, XlrateError
 from xlrate.files import atomic_path
 from xlrate.medicare.pricing import FACILITY_POS, medicare_amount
-from xlrate.medicare.store import MedicareRelease, load_release
+from xlrate.medicare.store import MedicareRelease, load_release, resolve_release
 from xlrate.practice.era835 import ServiceLine, read_era
 from xlrate.practice.fee_schedules import read_fee_schedule
 
@@ -485,12 +489,16 @@ class _Terms:
         self.contract = contract
         self.warnings = warnings
         self.schedules = [_load_schedule(p, warnings) for p in contract.fees]
-        self._rates: dict[tuple[str, str, str, int], _Rate] = {}
-        self._indicators: dict[tuple[str, str], _Indicators] = {}
-        self._medicare: dict[tuple[str, str, str], tuple[Decimal | None, str]] = {}
+        self._rates: dict[tuple[str, str, str, int, str], _Rate] = {}
+        self._indicators: dict[tuple[str, str, str], _Indicators] = {}
+        self._medicare: dict[tuple[str, str, str, str], tuple[Decimal | None, str]] = {}
         self._release: MedicareRelease | None = None
         self._in_force: dict[dt.date | None, int] = {}
-        self.priced: dict[tuple[str, str, str, int], tuple[Any, ...]] = {}
+        self._by_date: dict[dt.date, str] = {}
+        self.dated_releases: set[str] = set()  # releases picked by a date of service
+        self.undated_days: set[dt.date] = set()  # dates no release here was in force on
+        self.medicare_where = ""
+        self.priced: dict[tuple[str, str, str, int, str], tuple[Any, ...]] = {}
         # A release is needed only for percent-of-Medicare, 26/TC splits and indicators.
         self.year = contract.medicare_year
         self.release_name = contract.medicare_release
@@ -512,21 +520,61 @@ class _Terms:
         if probe.status in ("unknown_locality", "split_zip", "gpci_missing"):
             raise InputError(f"contract: {probe.note}")
         where = "national" if probe.locality == "NATIONAL" else f"locality {probe.locality}"
-        self.medicare_note = f"Medicare {probe.release}, {where}" + (
-            f" (ZIP {c.zip})" if c.zip and not c.locality else ""
-        )
+        self.medicare_where = where + (f" (ZIP {c.zip})" if c.zip and not c.locality else "")
+        self.medicare_note = f"Medicare {probe.release}, {self.medicare_where}"
 
-    def release(self) -> MedicareRelease:
+    def dated_note(self) -> None:
+        """Say which releases the dates of service picked (after the lines are priced), and
+        once, which dates had none in force (they use the default release)."""
+        if not self.dated_releases or not self.medicare_where:
+            return
+        used = ", ".join(sorted(self.dated_releases))
+        self.medicare_note = (
+            f"Medicare release in force on each date of service ({used}), {self.medicare_where}"
+        )
+        if self.undated_days and self.contract.pct_of_medicare is not None:
+            first, last = min(self.undated_days), max(self.undated_days)
+            default = self.release().release_id
+            years = " ".join(str(y) for y in sorted({d.year for d in self.undated_days}))
+            self.medicare_note += f"; {default} for dates before any release here"
+            self.warnings.append(
+                f"no Medicare release here was in force on {len(self.undated_days)} date(s) "
+                f"of service ({first.isoformat()} to {last.isoformat()}): those lines use "
+                f"{default}; run `xlrate medicare update --year YEAR` for {years} to price "
+                "them with their own year"
+            )
+
+    def release(self, dated: str = "") -> MedicareRelease:
+        if dated:
+            return load_release(release=dated)
         if self._release is None:
             self._release = load_release(self.year, self.release_name)
         return self._release
 
-    def indicators(self, code: str, component: str) -> _Indicators:
-        key = (code, component)
+    def release_for(self, day: dt.date | None) -> str:
+        """The Medicare release in force on ``day`` (``2025A``) when the contract states no
+        release (and ``day`` is in its ``medicare_year``, if it states one); "" otherwise:
+        the stated or default release."""
+        if day is None or self.release_name or (self.year and day.year != int(self.year)):
+            return ""
+        found = self._by_date.get(day)
+        if found is None:
+            try:
+                found = resolve_release(date=day).release_id
+            except XlrateError:  # no release in force then: the default, said once at the end
+                found = ""
+                self.undated_days.add(day)
+            self._by_date[day] = found
+        if found:
+            self.dated_releases.add(found)
+        return found
+
+    def indicators(self, code: str, component: str, dated: str = "") -> _Indicators:
+        key = (code, component, dated)
         found = self._indicators.get(key)
         if found is None:
-            rel = self.release()
-            row = rel.rvu_index.get(key, rel.rvu_index.get((code, ""), -1))
+            rel = self.release(dated)
+            row = rel.rvu_index.get((code, component), rel.rvu_index.get((code, ""), -1))
             if row < 0:
                 found = _Indicators()
             else:
@@ -540,8 +588,12 @@ class _Terms:
             self._indicators[key] = found
         return found
 
-    def medicare(self, code: str, component: str, setting: str) -> tuple[Decimal | None, str]:
-        key = (code, component, setting)
+    def medicare(
+        self, code: str, component: str, setting: str, dated: str = ""
+    ) -> tuple[Decimal | None, str]:
+        """Medicare's amount and a label; ``dated``: the release in force on the date of
+        service (:meth:`release_for`), else the contract's (or the default) release."""
+        key = (code, component, setting, dated)
         found = self._medicare.get(key)
         if found is None:
             c = self.contract
@@ -552,8 +604,8 @@ class _Terms:
                     locality=c.locality,
                     zip=c.zip if not c.locality else None,
                     setting=setting,
-                    year=self.year,
-                    release=self.release_name,
+                    year=None if dated else self.year,
+                    release=dated or self.release_name,
                 )
             except XlrateError as exc:
                 found = (None, str(exc))
@@ -582,14 +634,17 @@ class _Terms:
 
     def rate(self, code: str, component: str, setting: str, day: dt.date | None) -> _Rate:
         index = self.schedule_for(day)
-        key = (code, component, setting, index)
+        dated = self.release_for(day)
+        key = (code, component, setting, index, dated)
         found = self._rates.get(key)
         if found is None:
-            found = self._rate(code, component, setting, index)
+            found = self._rate(code, component, setting, index, dated)
             self._rates[key] = found
         return found
 
-    def fee(self, index: int, code: str, component: str, setting: str) -> _Rate | None:
+    def fee(
+        self, index: int, code: str, component: str, setting: str, dated: str = ""
+    ) -> _Rate | None:
         """The fee schedule's own rate (a component split from the global when needed)."""
         schedule = self.schedules[index]
         name = _period_name(schedule.period)
@@ -604,8 +659,8 @@ class _Terms:
             for key in ((code, "", setting), (code, "", "")):
                 global_fee = schedule.fees.get(key)
                 if global_fee is not None:
-                    part, _ = self.medicare(code, component, setting)
-                    whole, label = self.medicare(code, "", setting)
+                    part, _ = self.medicare(code, component, setting, dated)
+                    whole, label = self.medicare(code, "", setting, dated)
                     if part is None or not whole:
                         return _Rate(
                             None,
@@ -624,14 +679,14 @@ class _Terms:
                     )
         return None
 
-    def _rate(self, code: str, component: str, setting: str, index: int) -> _Rate:
+    def _rate(self, code: str, component: str, setting: str, index: int, dated: str) -> _Rate:
         if index >= 0:
-            found = self.fee(index, code, component, setting)
+            found = self.fee(index, code, component, setting, dated)
             if found is not None:
                 return found
         c = self.contract
         if c.pct_of_medicare is not None:
-            amount, label = self.medicare(code, component, setting)
+            amount, label = self.medicare(code, component, setting, dated)
             if amount is None:
                 return _Rate(None, f"no Medicare amount: {label}", status="no_term")
             rate = _round(amount * c.pct_of_medicare / _HUNDRED)
@@ -765,9 +820,11 @@ def _price_line(line: AuditLine, terms: _Terms) -> None:
     """The per-unit rate and the modifier factors (multiple procedures come later).
 
     Memoised on what the result depends on: code, modifiers, setting and the fee schedule
-    in force (a remit repeats a few hundred such keys over its lines)."""
+    in force and the Medicare release in force (a remit repeats a few hundred such keys over
+    its lines)."""
     setting = _setting(line.place_of_service)
-    key = (line.code, line.modifiers, setting, terms.schedule_for(line.service_date))
+    day = line.service_date
+    key = (line.code, line.modifiers, setting, terms.schedule_for(day), terms.release_for(day))
     found = terms.priced.get(key)
     if found is None:
         _price_line_uncached(line, terms)
@@ -790,7 +847,7 @@ def _price_line_uncached(line: AuditLine, terms: _Terms) -> None:
         line.rules.append(rate.source)
         return
     line.rules.append(f"{rate.source}: {rate.amount:.2f} per unit")
-    ind = terms.indicators(code, component)
+    ind = terms.indicators(code, component, terms.release_for(line.service_date))
     line.mult_proc = ind.mult_proc
     factor = _ONE
     for mod in mods:
@@ -947,8 +1004,9 @@ def _diagnose(line: AuditLine, terms: _Terms) -> str:
         code = clean_code(line.code)
         component = "TC" if "26" in mods else "26"
         setting = _setting(line.place_of_service)
-        part, _ = terms.medicare(code, component, setting)
-        whole_m, _ = terms.medicare(code, "", setting)
+        dated = terms.release_for(line.service_date)
+        part, _ = terms.medicare(code, component, setting, dated)
+        whole_m, _ = terms.medicare(code, "", setting, dated)
         if part is not None and whole_m:
             share = _round(rate.split_of * part / whole_m)
             if same(_round(share * line.factor * (full + reduced))):
@@ -1269,6 +1327,7 @@ def audit_lines(
             f" and {len(missing) - 12} more" if len(missing) > 12 else ""
         )
         warnings.append(f"no contract term for {len(missing)} code(s): {shown}")
+    terms.dated_note()
     return AuditResult(
         contract=contract,
         lines=net,

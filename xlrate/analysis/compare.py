@@ -17,6 +17,15 @@ A row is *compared* when it has both a numeric payer rate and a Medicare amount;
 rows keep a plain-words note saying why not (no PFS amount, "Not a benefit", ...). The
 workbook's formulas compute the same quantities from the same cells, and the tests hold
 the two to a relative difference under 1e-9.
+
+Dates of service: this comparison does not use them. :func:`era_rows_for_payer` sums each
+payer's 835 lines over all dates to one allowed amount per unit per (code, modifier), and
+:func:`medicare_table` prices every key with one release, the profile's ``year``/``release``
+(else the release in force today; shown on the Medicare and Sources sheets), so ``era_pct``
+is an average over the 835s' dates against that one release. The date of service is used
+by the underpayment audit (:mod:`xlrate.analysis.audit`, the Underpayments sheet): each
+line's contract fee schedule and, for percent-of-Medicare terms without a stated
+``medicare_release``, its Medicare release are the ones in force on that line's date.
 """
 
 from __future__ import annotations
@@ -35,8 +44,13 @@ KEY = ["code", "modifier", "setting"]
 # Modifiers that change the Medicare amount: the RVU row (26, TC, 53) and the payment-policy
 # adjustments (50 bilateral, 51 multiple procedure, 62 co-surgeon, 80/81/82/AS assistant).
 # A line paid at 50% as a second procedure is compared with Medicare's 50%, not with the
-# full amount. Others on an 835 line (25, 59, ...) do not change the amount.
-PRICING_MODIFIERS = ("26", "TC", "53", "50", "51", "62", "80", "81", "82", "AS")
+# full amount. DMEPOS fees differ by NU (new), RR (rental), UE (used) and KU/KE/KF (CMS's
+# DMEPOS read-me), so those stay too. Others on an 835 line (25, 59, QW...) do not change
+# the amount.
+PRICING_MODIFIERS = (
+    *("26", "TC", "53", "50", "51", "62", "80", "81", "82", "AS"),
+    *("NU", "RR", "UE", "KU", "KE", "KF"),
+)
 # Facility places of service: the engine's list, as the two-character text a file holds.
 FACILITY_POS = frozenset(f"{pos:02d}" for pos in ENGINE_FACILITY_POS)
 
@@ -71,6 +85,7 @@ MEDICARE_COLUMNS = [
     "pe_gpci",
     "mp_gpci",
     "conversion_factor",
+    "schedule",
 ]
 
 
@@ -264,7 +279,9 @@ def medicare_table(
     year: int | None,
     release: str | None,
 ) -> pd.DataFrame:
-    """Price the distinct (code, modifier, setting) ``keys``: amount, status, note, RVUs, GPCIs."""
+    """Price the distinct (code, modifier, setting) ``keys``: amount, status, note, RVUs, GPCIs,
+    and the ``schedule`` that priced it (PFS, CLFS, ASP, DMEPOS, PEN, ANES: the engine picks
+    it by code); ``release`` is that schedule's release (a lab code's CLFS quarter)."""
     distinct = keys[KEY].drop_duplicates().sort_values(KEY, kind="stable").reset_index(drop=True)
     if distinct.empty:
         return pd.DataFrame(columns=[*MEDICARE_COLUMNS, "locality", "year", "release"])
@@ -295,6 +312,7 @@ def medicare_table(
         )
     for column in ("locality", "year", "release"):
         out[column] = priced[column].to_numpy() if column in priced else None
+    out["schedule"] = _text(priced["schedule"]).to_numpy() if "schedule" in priced else "PFS"
     return out
 
 

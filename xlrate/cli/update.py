@@ -18,6 +18,7 @@ def medicare_group() -> None:
                                                     year's January release once CMS lists it)
       xlrate medicare update --dry-run              what it would fetch, without downloading
       xlrate medicare update --year 2026 --release C
+      xlrate medicare update --schedule clfs        the lab fee schedule (also asp, dmepos, all)
       xlrate medicare install rvu26c.zip            a zip you downloaded yourself
       xlrate medicare repair                        remove damaged installed data
     """
@@ -33,6 +34,14 @@ medicare_group.add_command(repair_cmd)
     metavar="A|B|C|D",
     help="Quarterly release: A (January), B (April), C (July), D (October), or a correction "
     "such as AR (2024AR). Default: the one in force today.",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(["pfs", "clfs", "asp", "dmepos", "all"], case_sensitive=False),
+    default="pfs",
+    show_default=True,
+    help="Which fee schedule: pfs (physician RVU files), clfs (lab), asp (Part B drugs), "
+    "dmepos (DMEPOS and PEN), or all of them.",
 )
 @click.option(
     "--zip-file",
@@ -57,6 +66,7 @@ medicare_group.add_command(repair_cmd)
 def update_cmd(
     year: int | None,
     release: str | None,
+    schedule: str,
     zip_file: bool,
     sha256: str | None,
     force: bool,
@@ -74,35 +84,38 @@ def update_cmd(
     year's January release, posted in December) when CMS already lists it.
 
     \b
+    --schedule clfs|asp|dmepos|all refreshes the other schedules the same way (CMS's
+    quarterly CLFS, ASP and DMEPOS files; the DMEPOS zip brings the PEN fees too).
+
+    \b
     Examples:
       xlrate medicare update --dry-run
       xlrate medicare update --year 2025 --release D
+      xlrate medicare update --schedule clfs --year 2025 --release A
+      xlrate medicare update --schedule all --dry-run
     """
     from xlrate.medicare.update import (  # lazy: the CLI loads only the command being run
         HttpOptions,
-        describe_source,
-        plan_update,
-        update_release,
-        update_releases,
-        update_zip_localities,
+        refresh,
     )
 
-    options = HttpOptions(timeout=timeout)
     try:
-        if dry_run:
-            for source in plan_update(year, release, zip_file=zip_file, options=options):
-                click.echo(f"Would fetch {describe_source(source)}")
-            return
-        if sha256 or year is not None or release is not None:
-            results = [update_release(year, release, sha256=sha256, force=force, options=options)]
-        else:
-            results = update_releases(force=force, options=options)
-        for result in results:
-            click.echo(result.message)
-        if zip_file:
-            click.echo(update_zip_localities(force=force, options=options).message)
+        done = refresh(
+            schedule,
+            year,
+            release,
+            sha256=sha256,
+            force=force,
+            zip_file=zip_file,
+            dry_run=dry_run,
+            options=HttpOptions(timeout=timeout),
+        )
     except XlrateError as exc:
         raise click.ClickException(str(exc)) from exc
+    for line in done.lines:
+        click.echo(line)
+    if done.failures:
+        raise click.ClickException(" ".join(done.failures))
 
 
 @medicare_group.command("install")

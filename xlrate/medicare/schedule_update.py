@@ -79,11 +79,14 @@ def install_file(
     source_url: str = "",
     extra_provenance: dict[str, Any] | None = None,
     root: Path | None = None,
+    name: str | None = None,
 ) -> schedule_store.ScheduleInfo:
     """Parse ``path`` (a CMS zip, CSV or XLSX of ``schedule``) and install it atomically.
 
     DMEPOS and PEN need CMS's rural ZIP file too: a member of the zip, or ``rural_zip_file``.
     ``extra_provenance`` (a refresh's source URL, download time, zip sha256) is merged in.
+    ``name`` is the file's name for messages and provenance (CMS's name, when ``path`` is a
+    refresh's temporary file).
     """
     schedule = schedule.lower()
     if schedule not in schedule_store.SCHEDULE_DIRS:
@@ -92,31 +95,32 @@ def install_file(
         )
     path = Path(path)
     data = path.read_bytes()
+    label = name or path.name
     files: list[dict[str, Any]] = []
     if schedule == "clfs":
-        arrays = clfs.read(data, path.name)
+        arrays = clfs.read(data, label)
         release = release_id or clfs.release_id(arrays)
-        files.append(_entry(path.name, data, "clfs", len(arrays["code"])))
+        files.append(_entry(label, data, "clfs", len(arrays["code"])))
     elif schedule == "asp":
-        arrays = asp.read(data, path.name)
+        arrays = asp.read(data, label)
         effective = arrays.pop("effective", np.array([""], dtype=str))
         release = release_id or str(effective[0])
-        files.append(_entry(path.name, data, "asp", len(arrays["code"])))
+        files.append(_entry(label, data, "asp", len(arrays["code"])))
     else:
         if sf.is_bundle(data):
-            member, body = sf.zip_member(data, _MEMBERS[schedule], path.name)
+            member, body = sf.zip_member(data, _MEMBERS[schedule], label)
             if rural_zip_file is None:
-                rural_name, rural_data = sf.zip_member(data, _MEMBERS["rural"], path.name)
+                rural_name, rural_data = sf.zip_member(data, _MEMBERS["rural"], label)
             else:
                 rural_name, rural_data = (
                     Path(rural_zip_file).name,
                     Path(rural_zip_file).read_bytes(),
                 )
         else:
-            member, body = path.name, data
+            member, body = label, data
             if rural_zip_file is None:
                 raise LayoutError(
-                    f"{path.name}: {schedule.upper()} fees need CMS's DMEPOS rural ZIP file too "
+                    f"{label}: {schedule.upper()} fees need CMS's DMEPOS rural ZIP file too "
                     "(give the quarter's zip, or the rural ZIP CSV as well)"
                 )
             rural_name, rural_data = Path(rural_zip_file).name, Path(rural_zip_file).read_bytes()
@@ -126,23 +130,23 @@ def install_file(
         release = release_id or _title_release(sf.file_rows(body, member)[:10])
         files.append(
             _entry(
-                path.name,
+                label,
                 data,
                 schedule,
                 len(arrays["code"]),
-                member if member != path.name else "",
+                member if member != label else "",
             )
         )
         if rural_zip_file is not None:
             files.append(_entry(rural_name, rural_data, "rural_zip", len(rural["rural_zip"])))
     if not re.fullmatch(r"20\d\d[ABCD]", release or ""):
         raise LayoutError(
-            f"{path.name}: cannot tell which quarter the file is for; give release_id such as 2025A"
+            f"{label}: cannot tell which quarter the file is for; give release_id such as 2025A"
         )
     rows = len(arrays["code"])
     if rows < MIN_ROWS[schedule]:
         raise LayoutError(
-            f"{path.name}: only {rows} {schedule.upper()} rows (a real file has at least "
+            f"{label}: only {rows} {schedule.upper()} rows (a real file has at least "
             f"{MIN_ROWS[schedule]}); not installed"
         )
     provenance = {

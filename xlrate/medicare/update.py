@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fnmatch
+import io
 import json
 import os
 import re
@@ -41,7 +42,7 @@ from filelock import FileLock, Timeout
 
 from xlrate.errors import InputError, LayoutError, UpdateError
 from xlrate.files import sha256_hex
-from xlrate.medicare import discovery, releases, store
+from xlrate.medicare import discovery, releases, schedule_files, schedule_store, store
 from xlrate.medicare.archive import ArchiveError, ZipLimits, verify_members
 from xlrate.medicare.download import (
     Download,
@@ -55,6 +56,7 @@ from xlrate.medicare.download import (
     now_utc,
 )
 from xlrate.medicare.plausibility import check_changes, check_values
+from xlrate.medicare.schedule_update import install_file
 from xlrate.settings import cms_base_url, medicare_home
 
 if TYPE_CHECKING:
@@ -85,7 +87,7 @@ class Plausible:
 class UpdateResult:
     """What an update or install did."""
 
-    kind: str  # "release" or "zip5"
+    kind: str  # "release", "zip5", or a schedule ("clfs", "asp", "dmepos", "pen")
     name: str  # "2025D", or the ZIP file's data quarter "20254"
     status: str  # "installed" or "unchanged"
     source_url: str
@@ -96,11 +98,12 @@ class UpdateResult:
 
     @property
     def message(self) -> str:
-        what = (
-            f"Medicare release {self.name}"
-            if self.kind == "release"
-            else (f"ZIP code to locality file {self.name}")
-        )
+        if self.kind == "release":
+            what = f"Medicare release {self.name}"
+        elif self.kind == "zip5":
+            what = f"ZIP code to locality file {self.name}"
+        else:  # clfs, asp, dmepos, pen
+            what = f"{self.kind.upper()} release {self.name}"
         note = f" {self.note}" if self.note else ""
         if self.status == "unchanged":
             return f"{what} is up to date (unchanged at {self.source_url}).{note}"
@@ -192,14 +195,29 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split()).rstrip(".")
 
 
-def _failed(exc: BaseException) -> UpdateError:
+def _schedule_in_use(schedule: str) -> str:
+    """The CLFS/ASP/DMEPOS release that answers prices today, for the failure message."""
+    today = releases.today()
+    try:
+        info = schedule_store.resolve(schedule, today.year, "ABCD"[(today.month - 1) // 3])
+    except Exception:  # the message must still be written when the store is unreadable
+        info = None
+    if info is None:
+        return f"no {schedule.upper()} release (those codes stay unpriced)"
+    when = str(info.provenance.get("installed_at", ""))[:10]
+    origin = "shipped with xlrate" if info.source == "embedded" else f"installed {when}".strip()
+    return f"{schedule.upper()} release {info.release_id} ({origin})"
+
+
+def _failed(exc: BaseException, schedule: str = "") -> UpdateError:
     reason = getattr(exc, "reason", None) or str(exc)
     hint = getattr(exc, "hint", "")
     if isinstance(exc, LayoutError):
         # The parser's own fix is for developers (edit the column map); users update xlrate.
         reason = reason.split(" If CMS changed the file")[0]
         hint = "CMS may have changed the file: update xlrate, or install an earlier release"
-    message = f"Medicare update failed: {_one_line(reason)}; still using {in_use()}."
+    using = _schedule_in_use(schedule) if schedule else in_use()
+    message = f"Medicare update failed: {_one_line(reason)}; still using {using}."
     if hint:
         message += f" {_one_line(hint)}."
     return UpdateError(message)
@@ -401,18 +419,20 @@ def _provenance(fetched: Download, source: Source, how: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _explained(io_what: str) -> Iterator[None]:
-    """Turn every failure into the one-line :class:`UpdateError` (what, in use, what to try)."""
+def _explained(io_what: str, schedule: str = "") -> Iterator[None]:
+    """Turn every failure into the one-line :class:`UpdateError` (what, in use, what to try;
+    ``schedule``: a CLFS/ASP/DMEPOS refresh, whose release in use is named)."""
     try:
         yield
     except (UpdateError, LayoutError) as exc:
-        raise _failed(exc) from exc
+        raise _failed(exc, schedule) from exc
     except OSError as exc:
         raise _failed(
             _Failure(
                 f"could not {io_what} ({exc.strerror or exc})",
                 "Check free disk space and that the folder is writable",
-            )
+            ),
+            schedule,
         ) from exc
 
 
@@ -778,6 +798,34 @@ def _zip_locality_source(http: requests.Session, options: HttpOptions) -> Source
     return _source(found, "zip_locality")
 
 
+def _schedule_source(
+    http: requests.Session, schedule: str, release: str | None, base: str, options: HttpOptions
+) -> Source:
+    """Where CMS's file of ``schedule`` for ``release`` (None: the one in force today) is."""
+    site = discovery.site(schedule)
+    if release is None:
+        listing = discovery.list_site(http, site, base, options)
+        listed = listing.releases()
+        if not listed:
+            raise DownloadError(
+                f"no {schedule.upper()} release is linked from {listing.url}",
+                "Download the file yourself from CMS",
+                url=listing.url,
+            )
+        rid = releases.release_for_date(listed, releases.today()) or listed[0]
+        found = discovery.find_release(http, site, str(rid), base, options, listing)
+    else:
+        found = discovery.find_release(http, site, release, base, options)
+    if found is None:
+        page = base + site.index_path
+        raise DownloadError(
+            f"no {schedule.upper()} file for {release} is linked from {page} or its pages",
+            "Check the release exists on CMS's site, or download the file yourself",
+            url=page,
+        )
+    return _source(found, schedule)
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A schedule's file fetched from CMS into a private temporary file (see
@@ -809,38 +857,213 @@ def fetch_schedule_file(
     options = options or HttpOptions()
     base = cms_base_url()
     with (
-        _explained(f"write into {medicare_home()}"),
+        _explained(f"write into {medicare_home()}", schedule),
         _session(session, options) as http,
         update_lock(lock_timeout) as lock,
     ):
-        site = discovery.site(schedule)
-        if release is None:
-            listing = discovery.list_site(http, site, base, options)
-            listed = listing.releases()
-            if not listed:
-                raise DownloadError(
-                    f"no {schedule.upper()} release is linked from {listing.url}",
-                    "Download the file yourself from CMS",
-                    url=listing.url,
-                )
-            rid = releases.release_for_date(listed, releases.today()) or listed[0]
-            found = discovery.find_release(http, site, str(rid), base, options, listing)
-        else:
-            found = discovery.find_release(http, site, release, base, options)
-        if found is None:
-            page = base + site.index_path
-            raise DownloadError(
-                f"no {schedule.upper()} file for {release} is linked from {page} or its pages",
-                "Check the release exists on CMS's site, or download the file yourself",
-                url=page,
-            )
-        source = _source(found, schedule)
+        source = _schedule_source(http, schedule, release, base, options)
         with _fetched(http, source, lock.parent, options, None, progress, schedule) as fetched:
             assert fetched.path is not None  # no validators were sent, so never a 304
             _check_pin(fetched.sha256, sha256, source.url)
             verify_members(fetched.path, limits)
             how = f"xlrate medicare update --schedule {schedule}"
             yield Fetched(fetched.path, source, _provenance(fetched, source, how))
+
+
+OTHER_SCHEDULES = ("clfs", "asp", "dmepos")  # refreshed by update_schedule; PEN rides with DMEPOS
+SCHEDULE_CHOICES = ("pfs", *OTHER_SCHEDULES, "all")
+
+
+def schedule_release(year: int | None, release: str | None) -> str | None:
+    """The release id for a schedule refresh (``2025A``) from ``--year``/``--release``; None
+    (the one in force today) when neither is given."""
+    year, quarter = _check_request(year, release)
+    if year is None and quarter is None:
+        return None
+    if year is None or quarter is None or quarter not in "ABCD" or len(quarter) != 1:
+        raise InputError(
+            "for the CLFS, ASP and DMEPOS files give both --year and a quarter letter "
+            "(--year 2025 --release A), or neither for the quarter in force today"
+        )
+    return f"{year}{quarter}"
+
+
+def plan_schedule(
+    schedule: str,
+    release: str | None = None,
+    *,
+    session: requests.Session | None = None,
+    options: HttpOptions | None = None,
+) -> Source:
+    """Where :func:`update_schedule` would fetch ``schedule``'s file from, without downloading
+    (``xlrate medicare update --schedule clfs --dry-run``)."""
+    options = options or HttpOptions()
+    with _explained("read CMS's pages", schedule), _session(session, options) as http:
+        return _schedule_source(http, schedule, release, cms_base_url(), options)
+
+
+def _installed_schedule_sha(schedule: str, release_id: str) -> str | None:
+    """The sha256 of the CMS file an installed (not embedded) schedule release came from."""
+    for info in schedule_store.list_schedule_releases(schedule):
+        if info.release_id == release_id and info.source == "installed":
+            return str((info.provenance.get("archive") or {}).get("sha256") or "") or None
+    return None
+
+
+def update_schedule(
+    schedule: str,
+    release: str | None = None,
+    *,
+    sha256: str | None = None,
+    force: bool = False,
+    session: requests.Session | None = None,
+    options: HttpOptions | None = None,
+    limits: ZipLimits | None = None,
+    progress: bool | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> list[UpdateResult]:
+    """Refresh ``schedule`` (``clfs``, ``asp`` or ``dmepos``) from CMS: find its file for
+    ``release`` (None: the one in force today), download and check it
+    (:func:`fetch_schedule_file`), parse and check it with the layouts, and install it
+    atomically (:func:`schedule_update.install_file`; the release in use stays until the new
+    one is written). CMS's DMEPOS zip also installs the PEN fee schedule it holds. A file
+    whose sha256 is already installed is left alone unless ``force``."""
+    if schedule not in OTHER_SCHEDULES:
+        raise InputError(f"schedule {schedule!r}: choose one of {', '.join(OTHER_SCHEDULES)}")
+    results: list[UpdateResult] = []
+    with fetch_schedule_file(
+        schedule,
+        release,
+        sha256=sha256,
+        session=session,
+        options=options,
+        limits=limits,
+        progress=progress,
+        lock_timeout=lock_timeout,
+    ) as fetched:
+        source, provenance = fetched.source, fetched.provenance
+        archive = provenance["archive"]
+        rid = source.release or release
+        parts = [schedule]
+        if schedule == "dmepos":
+            data = fetched.path.read_bytes()
+            if schedule_files.is_bundle(data) and _has_member(data, r"^DMEPEN[^/]*\.csv$"):
+                parts.append("pen")
+        for part in parts:
+            if not force and rid and _installed_schedule_sha(part, rid) == archive["sha256"]:
+                results.append(
+                    UpdateResult(
+                        part,
+                        rid,
+                        "unchanged",
+                        provenance["source_url"],
+                        archive["sha256"],
+                        archive["bytes"],
+                    )  # fmt: skip
+                )
+                continue
+            info = install_file(
+                part,
+                fetched.path,
+                release_id=rid,
+                source_url=provenance["source_url"],
+                extra_provenance=provenance,
+                name=str(archive["name"]).rsplit("/", 1)[-1] or None,
+            )
+            note = (
+                f"It applies to dates of service from "
+                f"{releases.format_date(releases.effective_date(info.release_id))}."
+            )
+            results.append(
+                UpdateResult(
+                    part,
+                    info.release_id,
+                    "installed",
+                    provenance["source_url"],
+                    archive["sha256"],
+                    archive["bytes"],
+                    info.path,
+                    note,
+                )  # fmt: skip
+            )
+    return results
+
+
+@dataclass
+class Refresh:
+    """What :func:`refresh` did: one line per release fetched (or planned), and the one-line
+    failure of each schedule that failed (the others went on)."""
+
+    lines: list[str] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+
+def refresh(
+    schedule: str = "pfs",
+    year: int | None = None,
+    release: str | None = None,
+    *,
+    sha256: str | None = None,
+    force: bool = False,
+    zip_file: bool = False,
+    dry_run: bool = False,
+    options: HttpOptions | None = None,
+) -> Refresh:
+    """``xlrate medicare update --schedule S``: ``pfs`` (the RVU release(s), and the ZIP
+    locality file with ``zip_file``), ``clfs``, ``asp``, ``dmepos`` or ``all`` of them.
+    With ``all`` a schedule that fails does not stop the others; its failure is reported.
+    ``dry_run`` lists what would be fetched."""
+    schedule = schedule.lower()
+    if schedule not in SCHEDULE_CHOICES:
+        raise InputError(f"schedule {schedule!r}: choose one of {', '.join(SCHEDULE_CHOICES)}")
+    if sha256 and schedule == "all":
+        raise InputError("--sha256 pins one file: give one --schedule with it")
+    options = options or HttpOptions()
+    others = list(OTHER_SCHEDULES) if schedule == "all" else []
+    if schedule in OTHER_SCHEDULES:
+        others = [schedule]
+    rid = schedule_release(year, release) if others else None
+    done = Refresh()
+
+    def pfs() -> None:
+        if dry_run:
+            for source in plan_update(year, release, zip_file=zip_file, options=options):
+                done.lines.append(f"Would fetch {describe_source(source)}")
+            return
+        if sha256 or year is not None or release is not None:
+            results = [update_release(year, release, sha256=sha256, force=force, options=options)]
+        else:
+            results = update_releases(force=force, options=options)
+        done.lines.extend(result.message for result in results)
+        if zip_file:
+            done.lines.append(update_zip_localities(force=force, options=options).message)
+
+    def other(name: str) -> None:
+        if dry_run:
+            source = plan_schedule(name, rid, options=options)
+            done.lines.append(f"Would fetch {name.upper()} {describe_source(source)}")
+            return
+        for result in update_schedule(name, rid, sha256=sha256, force=force, options=options):
+            done.lines.append(result.message)
+
+    steps: list[tuple[str, Any]] = []
+    if schedule in ("pfs", "all"):
+        steps.append(("pfs", pfs))
+    steps += [(name, lambda n=name: other(n)) for name in others]
+    for _, step in steps:
+        try:
+            step()
+        except UpdateError as exc:
+            if schedule != "all":
+                raise
+            done.failures.append(str(exc))
+    return done
+
+
+def _has_member(data: bytes, pattern: str) -> bool:
+    regex = re.compile(pattern, re.IGNORECASE)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return any(regex.search(n.rsplit("/", 1)[-1]) for n in zf.namelist())
 
 
 def update_zip_localities(

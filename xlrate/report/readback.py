@@ -46,6 +46,7 @@ STATUS_NAME = "MedicareStatus"
 MEDICARE_PRICE_COLUMNS = {
     "amount": "amount",
     "status": "status",
+    "schedule": "schedule",
     "work_rvu": "work_rvu",
     "pe_rvu": "pe_rvu_setting",
     "mp_rvu": "mp_rvu",

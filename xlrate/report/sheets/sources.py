@@ -65,6 +65,20 @@ def write(book: Book, ws: Worksheet, version: str) -> None:
                     details,
                 ]
             )
+    # The other schedules (CLFS, ASP, DMEPOS, PEN) whose releases priced a row.
+    for schedule_release, prov in a.schedule_provenance.items():
+        where = prov.get("source_url") or prov.get("landing_page", "")
+        details = f"{schedule_release} fee schedule; {where}"
+        if prov.get("note"):
+            details += f"; {prov['note']}"
+        for f in prov.get("files", []):
+            file_name = str(f.get("name") or "")
+            if f.get("member"):
+                file_name += f" ({f['member']})"
+            line(
+                ["CMS", schedule_release, file_name, f.get("sha256"), f.get("bytes"), None, None,
+                 details]
+            )  # fmt: skip
     row += 1
     w.put(ws, row, 1, "Your input files", "xlrate Section")
     row += 1
