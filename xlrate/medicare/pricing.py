@@ -1032,10 +1032,12 @@ def price(
     if routable or schedule_options or "units" in frame.columns:
         from xlrate.medicare import schedules  # lazy: only when another schedule is needed
 
+        # Notes the routing writes (rows of pairs no schedule prices say which files were
+        # looked in; routed rows get theirs in add_columns): None = unchanged.
         res: dict[str, Any] = {
             "nonfacility_cents": nf_cents,
             "facility_cents": f_cents,
-            "note": np.asarray(notes.texts, dtype=object)[note],
+            "note": np.full(n, None, dtype=object),
         }
         # As for one price: a row whose place has no locality (unknown, split ZIP, no
         # GPCIs) keeps that status rather than going to another schedule. Such rows point
@@ -1058,7 +1060,10 @@ def price(
             zip_default=zip,
         )
         nf_cents, f_cents = res["nonfacility_cents"], res["facility_cents"]
-        changed = np.flatnonzero(res["note"] != np.asarray(notes.texts, dtype=object)[note])
+        routable_pair = np.array([p.status in ROUTED_STATUSES for p in pairs] + [False])
+        candidates = np.flatnonzero(routable_pair[route_pair_idx])
+        written = res["note"][candidates]
+        changed = candidates[np.not_equal(written, None)]
         if len(changed):  # new note texts, numbered once each
             text_index, texts = pd.factorize(res["note"][changed])
             text_ids = np.array([notes.id(str(t)) for t in texts], dtype=np.int64)

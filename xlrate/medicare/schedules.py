@@ -224,6 +224,27 @@ def _zip_states() -> dict[str, str]:
 
 store.on_clear(_zip_state_cache.clear)
 
+_contexts: dict[tuple[int, ScheduleOptions], _Context] = {}
+
+
+def _context(rel: MedicareRelease, opts: ScheduleOptions) -> _Context:
+    """The context of one release and options, kept for single prices (a column of cells
+    asks the same one thousands of times); forgotten with the store's caches."""
+    key = (id(rel), opts)
+    try:
+        found = _contexts.get(key)
+    except TypeError:  # options that cannot be hashed (a base-units mapping): not kept
+        return _Context(rel, opts)
+    if found is None or found.rel is not rel:
+        found = _contexts[key] = _Context(rel, opts)
+        if len(_contexts) > 64:
+            _contexts.clear()
+            _contexts[key] = found
+    return found
+
+
+store.on_clear(_contexts.clear)
+
 
 def _resolve_place(ctx: _Context, locality: object, zip_code: object, state: object) -> _Place:
     place = _Place()
@@ -729,7 +750,7 @@ def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code
     """The scalar API's version of :func:`route`: ``result`` is a PriceResult (no pandas)."""
     units = _units_milli([opts.units], "units")[0]
     if result.status in ROUTED_STATUSES and is_valid_code(result.code):
-        ctx = _Context(rel, opts)
+        ctx = _context(rel, opts)
         s = ctx.schedule_of(result.code)
         if s == PFS and result.status == "unknown_code":
             result = dataclasses.replace(result, note=_nowhere_note(ctx, result.code))
