@@ -21,7 +21,6 @@ pinned downloads.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import tempfile
@@ -201,12 +200,16 @@ def atomic_path(target: Path | str, *, backup: bool = False) -> Iterator[Path]:
 def sha256_hex(data: bytes | Path | str) -> str:
     """The SHA-256 hex digest of ``data`` (bytes), or of the file at a path (read in blocks)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
+        import hashlib  # lazy: OpenSSL's loading costs a command's start-up when unused
+
         return hashlib.sha256(data).hexdigest()
     return file_digest(data)[0]
 
 
 def file_digest(path: Path | str) -> tuple[str, int]:
     """(SHA-256 hex digest, size in bytes) of a file, read in 1 MB blocks."""
+    import hashlib  # lazy: OpenSSL's loading costs a command's start-up when unused
+
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:

@@ -110,8 +110,6 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; every failure ends as one line and exit code 1 or 2."""
-    from xlrate.files import describe_os_error  # lazy: the CLI loads only the command being run
-
     args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     try:
         return cli.main(args=args, prog_name="xlrate", standalone_mode=False)
@@ -145,6 +143,8 @@ def main(argv: list[str] | None = None) -> Any:
         if debug:
             traceback.print_exc()
         if exc.filename:
+            from xlrate.files import describe_os_error  # lazy: only when a write failed
+
             _fail(describe_os_error(exc, exc.filename))
         _fail(f"{exc.strerror or exc} (run with --debug for details)")
     except MemoryError:

@@ -1063,7 +1063,7 @@ def price(
         routable_pair = np.array([p.status in ROUTED_STATUSES for p in pairs] + [False])
         candidates = np.flatnonzero(routable_pair[route_pair_idx])
         written = res["note"][candidates]
-        changed = candidates[np.not_equal(written, None)]
+        changed = candidates[pd.notna(written)]  # None: the routing left the note
         if len(changed):  # new note texts, numbered once each
             text_index, texts = pd.factorize(res["note"][changed])
             text_ids = np.array([notes.id(str(t)) for t in texts], dtype=np.int64)
