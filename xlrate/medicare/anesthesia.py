@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -85,6 +85,13 @@ def national_cf() -> dict[int, int]:
 
 
 def default_path() -> Path:
+    return _default_path(os.environ.get("XLRATE_HOME"))
+
+
+@lru_cache(maxsize=8)
+def _default_path(home: str | None) -> Path:
+    """The store folder depends only on XLRATE_HOME (else the per-user folder): worked out
+    once, not for each of the hundreds of anesthesia codes a table may hold."""
     return medicare_home() / DEFAULT_FILE
 
 
