@@ -343,6 +343,17 @@ def _note(answer: Answer) -> Cell:
     return answer.note
 
 
+def _medicare_cells(
+    args: dict[str, Cell], defaults: Defaults, pick: Callable[[Answer], Cell]
+) -> Cell:
+    """MEDICARE_RATE and MEDICARE_NOTE: one answer per cell, the amount or its reason."""
+
+    def one(**kw: Cell) -> Answer:
+        return medicare_answer(**kw, defaults=defaults)
+
+    return over_cells(args, one, pick=pick)
+
+
 def medicare_rate(
     code: Cell,
     modifier: Cell = None,
@@ -354,12 +365,7 @@ def medicare_rate(
 ) -> Cell:
     """=MEDICARE_RATE(code, [modifier], [locality], [setting], [year])."""
     args = {"code": code, "modifier": modifier, "locality": locality, "setting": setting}
-    args["year"] = year
-
-    def one(**kw: Cell) -> Answer:
-        return medicare_answer(**kw, defaults=defaults)
-
-    return over_cells(args, one, pick=_value)
+    return _medicare_cells({**args, "year": year}, defaults, _value)
 
 
 def medicare_note(
@@ -373,12 +379,7 @@ def medicare_note(
 ) -> Cell:
     """=MEDICARE_NOTE(...): the reason behind an #N/A of MEDICARE_RATE (empty when priced)."""
     args = {"code": code, "modifier": modifier, "locality": locality, "setting": setting}
-    args["year"] = year
-
-    def one(**kw: Cell) -> Answer:
-        return medicare_answer(**kw, defaults=defaults)
-
-    return over_cells(args, one, pick=_note)
+    return _medicare_cells({**args, "year": year}, defaults, _note)
 
 
 def pct_medicare(
