@@ -622,11 +622,19 @@ def load_release(
     return cached
 
 
-def _load(info: ReleaseInfo) -> MedicareRelease:
+def _open_or_stand_in(
+    info: ReleaseInfo,
+    kind: str,
+    key: str,
+    open_tables: Callable[[ReleaseInfo], Tables],
+    damaged_message: Callable[[ReleaseInfo, str], str],
+) -> tuple[ReleaseInfo, Tables]:
+    """Open ``info``'s tables; a damaged install is remembered and the embedded copy of the
+    same release (``kind``/``key``) stands in for it, or one line says what to run."""
     if info.damage:
-        raise DataError(_damaged_message(info, info.damage))
+        raise DataError(damaged_message(info, info.damage))
     try:
-        tables = _open_release_tables(info)
+        return info, open_tables(info)
     except DataError as exc:
         if info.source != "installed":
             raise
@@ -634,10 +642,16 @@ def _load(info: ReleaseInfo) -> MedicareRelease:
         _damaged[str(info.path)] = str(exc).split(" is damaged: ", 1)[-1]
         _scans.clear()
         _resolved.clear()
-        stand_in = _scan("releases").get(info.release_id)
+        stand_in = _scan(kind).get(key)
         if stand_in is None or stand_in.damage or stand_in.source == "installed":
-            raise DataError(_damaged_message(info, _damaged[str(info.path)])) from None
-        info, tables = stand_in, _open_release_tables(stand_in)
+            raise DataError(damaged_message(info, _damaged[str(info.path)])) from None
+        return stand_in, open_tables(stand_in)
+
+
+def _load(info: ReleaseInfo) -> MedicareRelease:
+    info, tables = _open_or_stand_in(
+        info, "releases", info.release_id, _open_release_tables, _damaged_message
+    )
     if info.note:
         warnings.warn(info.note, StoreWarning, stacklevel=3)
     return MedicareRelease(info, tables)
@@ -713,20 +727,7 @@ def load_zip_table() -> ZipTable:
     cached = _zip_cache.get(str(info.path))
     if cached is not None:
         return cached
-    if info.damage:
-        raise DataError(_damaged_zip_message(info, info.damage))
-    try:
-        tables = _open_zip_tables(info)
-    except DataError as exc:
-        if info.source != "installed":
-            raise
-        _damaged[str(info.path)] = str(exc).split(" is damaged: ", 1)[-1]
-        _scans.clear()
-        _resolved.clear()
-        stand_in = _scan("zip5").get(quarter)
-        if stand_in is None or stand_in.damage or stand_in.source == "installed":
-            raise DataError(_damaged_zip_message(info, _damaged[str(info.path)])) from None
-        info, tables = stand_in, _open_zip_tables(stand_in)
+    info, tables = _open_or_stand_in(info, "zip5", quarter, _open_zip_tables, _damaged_zip_message)
     if info.note:
         warnings.warn(info.note, StoreWarning, stacklevel=2)
     cached = ZipTable(quarter, info.path, tables, info.provenance)
