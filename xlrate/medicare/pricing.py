@@ -30,7 +30,7 @@ from __future__ import annotations
 import builtins
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
@@ -168,6 +168,9 @@ class _Pair:
     policy: int = POLICY_SCALE
     na_note_nonfac: str = ""
     na_note_fac: str = ""
+    #: Notes of priced rows already worded, by (NA shown and capped flags, options text):
+    #: the pair lives as long as its release, so a bulk call words each note once.
+    worded: dict[tuple[int, str], str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -234,13 +237,28 @@ def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int,
 def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
     """Resolve one distinct request (memoised per release: the data never changes)."""
     memo: dict[tuple[object, ...], _Pair] = rel.__dict__.setdefault("_pair_memo", {})
-    key = (type(code_value), code_value, type(mod_value), mod_value)
+    key: tuple[object, ...] = (
+        (code_value, mod_value)  # text, as nearly always: no other key equals it
+        if type(code_value) is str and (mod_value is None or type(mod_value) is str)
+        else (type(code_value), code_value, type(mod_value), mod_value)
+    )
     found = memo.get(key)
     if found is None:
         found = _resolve_pair_uncached(rel, code_value, mod_value)
         if len(memo) < 200_000:
             memo[key] = found
     return found
+
+
+def _resolve_pairs(rel: MedicareRelease, requests: list[tuple[object, object]]) -> list[_Pair]:
+    """:func:`_resolve_pair` for many requests. Text requests are their own memo keys (see
+    there), so those already met are found in one pass at C speed."""
+    memo: dict[tuple[object, ...], _Pair] = rel.__dict__.setdefault("_pair_memo", {})
+    found: list[_Pair | None] = list(map(memo.get, requests))
+    if None in found:
+        for i in [i for i, pair in enumerate(found) if pair is None]:
+            found[i] = _resolve_pair(rel, *requests[i])
+    return found  # type: ignore[return-value]  # no None is left
 
 
 @lru_cache(maxsize=65536, typed=True)
@@ -591,21 +609,21 @@ def _engine(
         nonfac[rows[lower_nf]] = cap_nf_v[lower_nf]
         fac[rows[lower_f]] = cap_f_v[lower_f]
     opt_num, opt_den = options.factor()
-    policy = plan.policy_of[pair_idx]
-    if opt_num == opt_den and not np.any(policy != POLICY_SCALE):
+    policy = plan.policy_of[pair_idx] if plan.any_policy else None
+    if opt_num == opt_den and (policy is None or not np.any(policy != POLICY_SCALE)):
         nonfac += 5_000_000
         nonfac //= 10_000_000
         fac += 5_000_000
         fac //= 10_000_000
         nf_cents, f_cents = nonfac, fac
     else:
-        num = policy * opt_num
+        num = POLICY_SCALE * opt_num if policy is None else policy * opt_num
         den = POLICY_SCALE * opt_den
         nf_cents = _round_cents(nonfac, num, den)
         f_cents = _round_cents(fac, num, den)
     bad = ~ok
-    nf_cents[bad] = -1
-    f_cents[bad] = -1
+    np.putmask(nf_cents, bad, -1)
+    np.putmask(f_cents, bad, -1)
     return nf_cents, f_cents, capped_nf, capped_f
 
 
@@ -650,6 +668,10 @@ class _Plan:
     work_gpci_of: np.ndarray
     pe_gpci_of: np.ndarray
     mp_gpci_of: np.ndarray
+    #: Note id per extra-note key (pair, mode, NA shown, capped; see ``_finish``), -1 until
+    #: the key is first met: each key is worded once per call, whatever the chunks.
+    extra_note_of: np.ndarray
+    any_policy: bool  # some pair's modifier changes the payment (a factor other than 1)
 
 
 def _plan(rel: MedicareRelease, pairs: list[_Pair], places: list[_Place], notes: _Notes) -> _Plan:
@@ -657,7 +679,22 @@ def _plan(rel: MedicareRelease, pairs: list[_Pair], places: list[_Place], notes:
 
     blocking = np.zeros(len(STATUSES), dtype=bool)
     blocking[[_STATUS_INDEX[s] for s in _BLOCKING]] = True
-    row_of = np.array([p.row for p in pairs], dtype=np.int64)
+    # One pass over the pairs: row, policy, status, NA flags and note, per pair.
+    numbers = np.array(
+        [
+            (
+                p.row,
+                p.policy,
+                _STATUS_INDEX.get(p.status, 0),
+                p.na_note_nonfac != "",
+                p.na_note_fac != "",
+                notes.id(p.note),
+            )
+            for p in pairs
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 6)
+    row_of = numbers[:, 0].copy()
     place_of = np.array([p.index for p in places], dtype=np.int64)
     r = np.maximum(row_of, 0)  # a pair without a row prices nothing: its values are masked
     p = np.maximum(place_of, 0)
@@ -667,14 +704,14 @@ def _plan(rel: MedicareRelease, pairs: list[_Pair], places: list[_Place], notes:
         pairs=pairs,
         places=places,
         row_of=row_of,
-        policy_of=np.array([p.policy for p in pairs], dtype=np.int64),
+        policy_of=numbers[:, 1].copy(),
         place_of=place_of,
-        pair_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in pairs], dtype=np.int8),
+        pair_status=numbers[:, 2].astype(np.int8),
         place_status=np.array([_STATUS_INDEX.get(p.status, 0) for p in places], dtype=np.int8),
         blocking=blocking,
-        na_nf_of=np.array([bool(p.na_note_nonfac) for p in pairs], dtype=bool),
-        na_f_of=np.array([bool(p.na_note_fac) for p in pairs], dtype=bool),
-        pair_note_id=np.array([notes.id(p.note) for p in pairs], dtype=np.int64),
+        na_nf_of=numbers[:, 3].astype(bool),
+        na_f_of=numbers[:, 4].astype(bool),
+        pair_note_id=numbers[:, 5].copy(),
         place_note_id=np.array([notes.id(p.note) for p in places], dtype=np.int64),
         place_has_note=np.array([bool(p.note) for p in places], dtype=bool),
         work_rvu_of=a["pprrvu.work_rvu"][r].astype(np.int64),
@@ -685,6 +722,8 @@ def _plan(rel: MedicareRelease, pairs: list[_Pair], places: list[_Place], notes:
         work_gpci_of=work_g[p],
         pe_gpci_of=pe_g[p],
         mp_gpci_of=mp_g[p],
+        extra_note_of=np.full(len(pairs) * 48, -1, dtype=np.int64),
+        any_policy=bool((numbers[:, 1] != POLICY_SCALE).any()),
     )
 
 
@@ -705,21 +744,27 @@ def _finish(
     """
     import numpy as np  # lazy: the vectorised executor's; the scalar core runs without numpy
 
-    stop = plan.pair_status[pair_idx]
-    loc_stop = plan.place_status[place_idx]
-    by_code = (stop != 0) & (plan.blocking[stop] | (loc_stop == 0))
-    status = np.where(by_code, stop, loc_stop)
+    status = plan.pair_status[pair_idx]
+    if plan.place_status.any():  # some place has no locality: its status unless the code's blocks
+        loc_stop = plan.place_status[place_idx]
+        by_code = (status != 0) & (plan.blocking[status] | (loc_stop == 0))
+        status = np.where(by_code, status, loc_stop)
+        by_place = ~by_code & (loc_stop != 0)
+    else:
+        by_place = None
     priceable = status == 0
     nf, f, capped_nf, capped_f = _engine(rel, plan, pair_idx, place_idx, priceable, options)
     na_nf = plan.na_nf_of[pair_idx] & priceable
     na_f = plan.na_f_of[pair_idx] & priceable
     if not options.include_na:
-        nf[na_nf] = -1
-        f[na_f] = -1
+        np.putmask(nf, na_nf, -1)
+        np.putmask(f, na_f, -1)
     all_na = np.where(mode == NONFAC, na_nf, np.where(mode == FAC, na_f, na_nf & na_f))
-    status[priceable & all_na] = _STATUS_INDEX["na_setting"]
+    np.putmask(status, all_na, _STATUS_INDEX["na_setting"])  # all_na rows are priceable
 
-    note = np.where(by_code | priceable, plan.pair_note_id[pair_idx], plan.place_note_id[place_idx])
+    note = plan.pair_note_id[pair_idx]
+    if by_place is not None and by_place.any():
+        note[by_place] = plan.place_note_id[place_idx[by_place]]
     show_nf = na_nf & (mode != FAC)
     show_f = na_f & (mode != NONFAC)
     extra = priceable & (show_nf | show_f | capped_nf | capped_f)
@@ -733,17 +778,19 @@ def _finish(
             + capped_nf[rows] * 2
             + capped_f[rows]
         )
-        inverse, uniq = _factorize_keys(key, len(plan.pairs) * 48)
-        ids = []
-        for k in uniq:
-            found = notes.keyed.get((0, k))
-            if found is None:
-                cap_f, cap_nf = bool(k & 1), bool((k >> 1) & 1)
-                sh_f, sh_nf = bool((k >> 2) & 1), bool((k >> 3) & 1)
-                text = _note_text(plan.pairs[(k >> 4) // 3], sh_nf, sh_f, cap_nf, cap_f, described)
-                found = notes.keyed[(0, k)] = notes.id(text)
-            ids.append(found)
-        note[rows] = np.array(ids, dtype=np.int64)[inverse]
+        ids = plan.extra_note_of[key]
+        new = key[ids < 0]
+        if len(new):
+            for k in np.unique(new).tolist():
+                pair, flags = plan.pairs[(k >> 4) // 3], k & 15
+                text = pair.worded.get((flags, described))
+                if text is None:
+                    cap_f, cap_nf, sh_f, sh_nf = (bool(flags & bit) for bit in (1, 2, 4, 8))
+                    text = _note_text(pair, sh_nf, sh_f, cap_nf, cap_f, described)
+                    pair.worded[(flags, described)] = text
+                plan.extra_note_of[k] = notes.id(text)
+            ids = plan.extra_note_of[key]
+        note[rows] = ids
     with_place = np.flatnonzero(priceable & plan.place_has_note[place_idx])
     if len(with_place):
         n_places = len(plan.places)
@@ -931,7 +978,23 @@ def _distinct(
     if n_b == 1:
         return a_idx, [(a, b_u[0]) for a in a_u]
     idx, keys = _factorize_keys(a_idx * n_b + b_idx, len(a_u) * n_b)
-    return idx, [(a_u[k // n_b], b_u[k % n_b]) for k in keys]
+    at = np.asarray(keys, dtype=np.int64)
+    a_arr, b_arr = np.empty(len(a_u), dtype=object), np.empty(n_b, dtype=object)
+    a_arr[:], b_arr[:] = a_u, b_u
+    return idx, list(zip_pairs(a_arr[at // n_b].tolist(), b_arr[at % n_b].tolist()))
+
+
+def _renumber(ids: dict[Any, int], local: np.ndarray, values: list[Any]) -> np.ndarray:
+    """A slice's distinct ``values`` (``local``: index per row) numbered across the table in
+    ``ids`` (value -> number, in order of first appearance): the numbers per row."""
+    import numpy as np  # lazy: bulk pricing only
+
+    if not ids:  # the first slice: all its values are new, in order
+        ids.update(zip_pairs(values, range(len(values))))
+        return local
+    numbers = [ids.setdefault(v, len(ids)) for v in values]
+    picked: np.ndarray = np.array(numbers, dtype=np.int64)[local] if numbers else local
+    return picked
 
 
 def _modes(part: pd.DataFrame, default_mode: int) -> np.ndarray:
@@ -985,20 +1048,16 @@ def price(
     default_mode = _setting_mode(setting, NONFAC if setting is None else BOTH)
     pair_ids: dict[tuple[object, object], int] = {}
     place_ids: dict[tuple[object, object], int] = {}
-    pair_idx = np.empty(n, dtype=np.int64)
-    place_idx = np.empty(n, dtype=np.int64)
+    pair_idx = np.empty(n, dtype=np.int32)  # narrow: fewer pages to touch at 5M rows
+    place_idx = np.empty(n, dtype=np.int32)
     mode = np.empty(n, dtype=np.int8)
     for start in range(0, max(n, 1), SLICE_ROWS):
         part = frame.iloc[start : start + SLICE_ROWS] if n > SLICE_ROWS else frame
         rows = slice(start, start + len(part))
-        local, values = _distinct(part, ("code", "modifier"))
-        ids = [pair_ids.setdefault(v, len(pair_ids)) for v in values]
-        pair_idx[rows] = np.array(ids, dtype=np.int64)[local] if ids else local
-        local, values = _distinct(part, ("locality", "zip"))
-        ids = [place_ids.setdefault(v, len(place_ids)) for v in values]
-        place_idx[rows] = np.array(ids, dtype=np.int64)[local] if ids else local
+        pair_idx[rows] = _renumber(pair_ids, *_distinct(part, ("code", "modifier")))
+        place_idx[rows] = _renumber(place_ids, *_distinct(part, ("locality", "zip")))
         mode[rows] = _modes(part, default_mode)
-    pairs = [_resolve_pair(rel, code, mod) for code, mod in pair_ids]
+    pairs = _resolve_pairs(rel, list(pair_ids))
     places = []
     for loc_value, zip_value in place_ids:
         # A row with neither a locality nor a ZIP takes the call's locality / ZIP / national.
@@ -1017,7 +1076,7 @@ def price(
     nf_cents = np.empty(n, dtype=np.int64)
     f_cents = np.empty(n, dtype=np.int64)
     status = np.empty(n, dtype=np.int8)
-    note = np.empty(n, dtype=np.int64)
+    note = np.empty(n, dtype=np.int32)
     for start in range(0, n, CHUNK_ROWS):
         rows = slice(start, start + CHUNK_ROWS)
         nf_cents[rows], f_cents[rows], status[rows], note[rows] = _finish(
@@ -1032,13 +1091,7 @@ def price(
     if routable or schedule_options or "units" in frame.columns:
         from xlrate.medicare import schedules  # lazy: only when another schedule is needed
 
-        # Notes the routing writes (rows of pairs no schedule prices say which files were
-        # looked in; routed rows get theirs in add_columns): None = unchanged.
-        res: dict[str, Any] = {
-            "nonfacility_cents": nf_cents,
-            "facility_cents": f_cents,
-            "note": np.full(n, None, dtype=object),
-        }
+        res = {"nonfacility_cents": nf_cents, "facility_cents": f_cents}
         # As for one price: a row whose place has no locality (unknown, split ZIP, no
         # GPCIs) keeps that status rather than going to another schedule. Such rows point
         # at a stand-in pair that no schedule takes.
@@ -1060,16 +1113,17 @@ def price(
             zip_default=zip,
         )
         nf_cents, f_cents = res["nonfacility_cents"], res["facility_cents"]
-        routable_pair = np.array([p.status in ROUTED_STATUSES for p in pairs] + [False])
-        candidates = np.flatnonzero(routable_pair[route_pair_idx])
-        written = res["note"][candidates]
-        changed = candidates[pd.notna(written)]  # None: the routing left the note
-        if len(changed):  # new note texts, numbered once each
-            text_index, texts = pd.factorize(res["note"][changed])
-            text_ids = np.array([notes.id(str(t)) for t in texts], dtype=np.int64)
-            note[changed] = text_ids[text_index]
-    nf_amount = np.empty(n, dtype=np.float64)
-    f_amount = np.empty(n, dtype=np.float64)
+        if routed.pair_notes:  # codes on no schedule: the note names every file looked in
+            pair_note = np.full(len(pairs) + 1, -1, dtype=np.int64)
+            for i, text in routed.pair_notes.items():
+                pair_note[i] = notes.id(text)
+            row_note = pair_note[route_pair_idx]
+            noted = row_note >= 0
+            note[noted] = row_note[noted]
+    # Dollars are written over the cents they come from (same size; each chunk is read
+    # before it is written): no two more arrays as long as the table.
+    nf_amount = nf_cents.view(np.float64)
+    f_amount = f_cents.view(np.float64)
     amount = np.empty(n, dtype=np.float64)
     for start in range(0, n, CHUNK_ROWS):
         rows = slice(start, start + CHUNK_ROWS)

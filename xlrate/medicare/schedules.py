@@ -128,6 +128,9 @@ class _PairQuote:
     release: str = ""
 
 
+_MISSING = object()
+
+
 def _route_pair(ctx: _Context, code_value: object, mod_value: object) -> _PairQuote | None:
     """The other schedule's quote for a request the PFS does not price, or None (stays PFS).
 
@@ -136,9 +139,14 @@ def _route_pair(ctx: _Context, code_value: object, mod_value: object) -> _PairQu
     memo: dict[tuple[object, ...], _PairQuote | None] = ctx.rel.__dict__.setdefault(
         "_route_memo", {}
     )
-    key = (type(code_value), code_value, type(mod_value), mod_value)
-    if key in memo:
-        return memo[key]
+    key: tuple[object, ...] = (
+        (code_value, mod_value)  # text, as nearly always: no other key equals it
+        if type(code_value) is str and (mod_value is None or type(mod_value) is str)
+        else (type(code_value), code_value, type(mod_value), mod_value)
+    )
+    known = memo.get(key, _MISSING)
+    if known is not _MISSING:
+        return known  # type: ignore[return-value]
     code = clean_code(code_value)
     if not is_valid_code(code):
         return None
@@ -435,9 +443,12 @@ def _price_routed(
                     f"{p.zip or '(none given)'} is not in CMS's DMEPOS rural ZIP file"
                 )
         part_b[dme] = inv_b + 1
-    u_idx, u_vals = _small_factorize(units_milli)
-    suffixes = [""] + [f"; x {Decimal(int(u)) / 1000:g} units" for u in u_vals.tolist()]
-    part_u = np.where(ok & (sched != ANES) & (cents >= 0) & (units_milli != 1000), u_idx + 1, 0)
+    if n and (units_milli != 1000).any():  # "; x 2 units" after the amounts it scaled
+        u_idx, u_vals = _small_factorize(units_milli)
+        suffixes = [""] + [f"; x {Decimal(int(u)) / 1000:g} units" for u in u_vals.tolist()]
+        part_u = np.where(ok & (sched != ANES) & (cents >= 0) & (units_milli != 1000), u_idx + 1, 0)
+    else:
+        part_u, suffixes = np.zeros(0, dtype=np.int64), [""]
     part_a = pair.copy()
     # Anesthesia: base and time units and the CF, per distinct (pair, place, minutes).
     texts_c: list[str] = []
@@ -477,6 +488,13 @@ def _price_routed(
     return cents, (status, status_words), note_parts
 
 
+def _all_one(units_milli: np.ndarray) -> bool:
+    """Every row is for one unit (a broadcast of one value is checked once)."""
+    if len(units_milli) and units_milli.strides == (0,):
+        return bool(units_milli[0] == 1000)
+    return not (units_milli != 1000).any()
+
+
 def _dense_factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct keys ascending, index per key) for small non-negative integer keys, in O(n)
     (np.unique sorts, which costs more than everything else for a million rows)."""
@@ -503,11 +521,12 @@ def _small_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Routed:
     """What :func:`route` adds to the engine's result: per-row schedule, units, release."""
 
-    schedule: np.ndarray  # index into SCHEDULES
-    units_milli: np.ndarray
-    release: Any = (
-        None  # a Categorical of release ids, one per row  # per row, only when some row was routed
-    )
+    schedule: np.ndarray  # index into SCHEDULES (int8)
+    units_milli: np.ndarray  # per row; a read-only broadcast of one value when all are alike
+    #: Notes for pairs (by the engine's pair index) whose code no schedule lists: which
+    #: files were looked in (the engine's note names the PFS file only).
+    pair_notes: dict[int, str] = dataclasses.field(default_factory=dict)
+    release: Any = None  # a Categorical of release ids per row, when some row was routed
     year: np.ndarray | None = None
     rows: np.ndarray | None = None  # the routed rows, with their status and note as parts
     status: list[tuple[np.ndarray, list[str]]] | None = None
@@ -526,10 +545,11 @@ def route(
     opts: ScheduleOptions,
     zip_default: object = None,
 ) -> Routed:
-    """Price, in the engine's result arrays ``res`` (cents, status, note; changed in place),
-    the rows whose code the PFS does not price with the schedule that does, and scale every
-    amount to the row's units. ``place_localities``/``place_idx`` are the engine's distinct
-    places (the locality each resolved to) and each row's place."""
+    """Price, in the engine's cent arrays ``res`` (changed in place), the rows whose code the
+    PFS does not price with the schedule that does, and scale every amount to the row's
+    units. ``place_localities``/``place_idx`` are the engine's distinct places (the locality
+    each resolved to) and each row's place. The routed rows' status and note, and the notes
+    of pairs no schedule lists, come back in the :class:`Routed` (see :func:`add_columns`)."""
     import pandas as pd  # lazy: pandas loads on use
 
     n = len(pair_idx)
@@ -540,37 +560,33 @@ def route(
             blank = np.array([_blank(v) for v in u_vals], dtype=bool)[u_idx]
             units_milli = np.where(blank, _units_milli([opts.units], "units")[0], units_milli)
     else:
-        units_milli = np.full(n, _units_milli([opts.units], "units")[0], dtype=np.int64)
+        # One value for every row: a broadcast, no array of a million equal numbers.
+        units_milli = np.broadcast_to(_units_milli([opts.units], "units")[:1], (n,))
 
     ctx = _Context(rel, opts)
-    schedule_of_pair = np.zeros(len(pair_requests), dtype=np.int64)
+    schedule_of_pair = np.zeros(len(pair_requests), dtype=np.int8)
     quotes_by_pair: dict[int, _PairQuote] = {}
-    unknown_notes: dict[int, str] = {}
-    for i, ((code_value, mod_value), pfs_status) in enumerate(
-        zip(pair_requests, pair_statuses, strict=True)
-    ):
+    routed = Routed(schedule_of_pair, units_milli)
+    # Text requests are their own memo keys (see _route_pair): those met before are found
+    # without a call.
+    memo: dict[tuple[object, ...], _PairQuote | None] = rel.__dict__.get("_route_memo", {})
+    for i, pfs_status in enumerate(pair_statuses):
         if pfs_status not in ROUTED_STATUSES:
             continue
-        found = _route_pair(ctx, code_value, mod_value)
+        request = pair_requests[i]
+        found = memo.get(request, _MISSING)
+        if found is _MISSING:
+            found = _route_pair(ctx, *request)
         if found is not None:
+            assert isinstance(found, _PairQuote)
             schedule_of_pair[i] = found.schedule
             quotes_by_pair[i] = found
         elif pfs_status == "unknown_code":
-            unknown_notes[i] = _nowhere_note(ctx, clean_code(code_value))
-    sched = schedule_of_pair[pair_idx]
-    routed = Routed(sched, units_milli)
-    if unknown_notes:
-        # A code on no schedule says so (the engine's note names the PFS file only).
-        notes = np.full(len(pair_requests), None, dtype=object)
-        for i, text in unknown_notes.items():
-            notes[i] = text
-        which = notes[pair_idx]
-        nowhere = np.flatnonzero(which != None)  # noqa: E711 - elementwise on objects
-        res["note"] = np.asarray(res["note"], dtype=object).copy()
-        res["note"][nowhere] = which[nowhere]
+            routed.pair_notes[i] = _nowhere_note(ctx, clean_code(request[0]))
+    sched = routed.schedule = schedule_of_pair[pair_idx]
 
     # PFS rows: the engine's cents are for one unit.
-    if (units_milli != 1000).any():
+    if not _all_one(units_milli):
         pfs = (sched == PFS) & (units_milli != 1000)
         for col in ("nonfacility_cents", "facility_cents"):
             cents = res[col]
@@ -630,16 +646,12 @@ def route(
         ctx, quotes, pair, places, place.ravel().astype(np.int64), units_milli[rows], minutes
     )
     for col in ("nonfacility_cents", "facility_cents"):
-        res[col] = res[col].copy()
         res[col][rows] = cents
-    # Status and note are written by add_columns into the columns the engine wrote; the
-    # engine's (long) notes for these rows would only be converted to be thrown away.
+    # Status and note are written by add_columns into the columns the engine wrote.
     routed.rows, routed.status, routed.note = rows, [status], note
-    res["note"] = np.asarray(res["note"], dtype=object).copy()
-    res["note"][rows] = ""
     release_ids = sorted({q.release for q in quotes} | {rel.release_id})
-    rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int64)
-    rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int64)[pair]
+    rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int8)
+    rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int8)[pair]
     routed.release = pd.Categorical.from_codes(rid, categories=pd.Index(release_ids))
     routed.year = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)[rid]
     return routed
@@ -653,97 +665,64 @@ def join_parts(parts: list[tuple[np.ndarray, list[str]]]) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def _texts(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: Any = None) -> Any:
-    """A text column: ``column`` (a pandas array the engine wrote) with ``rows`` replaced by
-    the joined ``parts``, or (``column`` None) all rows from the parts.
-
-    With pandas' pyarrow string storage the texts are taken from their few distinct values
-    and joined in C, and only the routed rows are replaced, rather than building and
-    converting one Python string per row; otherwise an object array.
-    """
-    try:
-        import pandas as pd  # lazy: pandas loads on use
-        import pyarrow as pa  # lazy: optional: pandas' default string storage
-        import pyarrow.compute as pc  # lazy: pyarrow loads on use
-
-        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
-        if column is not None and not isinstance(column.dtype, pd.StringDtype):
-            raise TypeError("not an arrow-backed column")
-    except (ImportError, TypeError, ValueError):
-        if column is None:
-            return join_parts(parts)
-        values = np.asarray(column, dtype=object).copy()
-        values[rows] = join_parts(parts)
-        return values
-    taken = [
-        pa.array(texts, type=pa.large_string()).take(pa.array(codes)) for codes, texts in parts
-    ]
-    if len(taken) == 1:
-        joined = taken[0]
-    else:
-        joined = pc.binary_join_element_wise(*taken, pa.scalar("", pa.large_string()))
-    if column is not None:
-        mask = np.zeros(len(column), dtype=bool)
-        mask[rows] = True
-        base = pa.array(column).cast(pa.large_string())
-        joined = pc.replace_with_mask(base, pa.array(mask), joined)
-    return pd.array(joined, dtype=dtype)
-
-
 def add_columns(out: pd.DataFrame, routed: Routed) -> None:
-    """Write ``schedule`` and ``units`` (and a routed row's release and year) into ``out``."""
+    """Write ``schedule`` and ``units`` (and a routed row's release and year, status and note)
+    into ``out``, whose ``status`` and ``note`` are the engine's Categoricals."""
     import pandas as pd  # lazy: pandas loads on use
 
     # Categorical: six words for a million rows cost nothing to build.
     out["schedule"] = pd.Categorical.from_codes(
-        routed.schedule, dtype=pd.CategoricalDtype(list(SCHEDULES))
+        routed.schedule, dtype=pd.CategoricalDtype(list(SCHEDULES)), validate=False
     )
-    out["units"] = routed.units_milli / 1000.0
+    units = routed.units_milli
+    out["units"] = units[0] / 1000.0 if len(units) and units.strides == (0,) else units / 1000.0
     if routed.release is not None and routed.year is not None:
         out["release"] = routed.release
         out["year"] = routed.year
     if routed.rows is not None and routed.status is not None and routed.note is not None:
         for name, parts in (("status", routed.status), ("note", routed.note)):
-            column = out[name]
-            if isinstance(column.dtype, pd.CategoricalDtype):
-                out[name] = _recategorise(column.array, parts, routed.rows)
-            else:
-                out[name] = _texts(column.array, parts, routed.rows)
+            out[name] = _recategorise(out[name].array, parts, routed.rows)
 
 
 def _recategorise(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: np.ndarray) -> Any:
-    """A Categorical text column (the engine's) with ``rows`` replaced by the joined
-    ``parts``: only the routed rows' texts are built, each distinct text becomes one
-    category, and no row is converted to a Python or Arrow string."""
+    """The Categorical ``column`` with ``rows`` replaced by the joined ``parts``.
+
+    The parts' codes are combined into one number per row; each distinct combination is
+    joined into text once (numpy's C loop over the few distinct values) and becomes, or
+    finds, a category. No per-row string is built."""
     import pandas as pd  # lazy: pandas loads on use
 
-    try:
-        import pyarrow as pa  # lazy: pandas' default string storage; C loops
-        import pyarrow.compute as pc  # lazy: with pyarrow
-
-        taken = [
-            pa.array(texts, type=pa.large_string()).take(pa.array(codes)) for codes, texts in parts
-        ]
-        sep = pa.scalar("", pa.large_string())
-        joined = taken[0] if len(taken) == 1 else pc.binary_join_element_wise(*taken, sep)
-        encoded = pc.dictionary_encode(joined)
-        index = encoded.indices.to_numpy(zero_copy_only=False)
-        distinct = [str(t) for t in encoded.dictionary.to_pylist()]
-    except ImportError:
-        index, words = pd.factorize(join_parts(parts))
-        distinct = [str(w) for w in words]
+    key = np.asarray(parts[0][0], dtype=np.int64)
+    for codes, part_texts in parts[1:]:
+        key = key * len(part_texts) + codes
+    if len(key) and int(key.max()) < 4 * len(key) + 4096:
+        distinct, index = _dense_factorize(key)
+    else:
+        index, distinct = pd.factorize(key)
+    rest = np.asarray(distinct, dtype=np.int64)
+    pieces = []
+    for _codes, words in reversed(parts[1:]):
+        rest, piece = np.divmod(rest, len(words))
+        pieces.append(np.asarray(words, dtype=object)[piece])
+    joined = np.asarray(parts[0][1], dtype=object)[rest]
+    for piece_words in reversed(pieces):
+        joined = joined + piece_words
+    text_index, texts = pd.factorize(joined)
     categories = list(column.categories)
     position = {text: i for i, text in enumerate(categories)}
-    mapping = np.empty(len(distinct), dtype=np.int64)
-    for j, text in enumerate(distinct):
-        found = position.get(text)
-        if found is None:
-            found = position[text] = len(categories)
+    found = np.empty(len(texts), dtype=np.int64)
+    for j, text in enumerate(texts.tolist()):
+        at = position.get(text)
+        if at is None:
+            at = position[text] = len(categories)
             categories.append(text)
-        mapping[j] = found
-    codes = np.asarray(column.codes, dtype=np.int64).copy()
+        found[j] = at
+    mapping = found[text_index]
+    codes = np.array(column.codes, dtype=np.int32 if len(categories) > 32_000 else np.int16)
     codes[rows] = mapping[index]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))
+    return pd.Categorical.from_codes(
+        codes, dtype=pd.CategoricalDtype(categories, ordered=False), validate=False
+    )
 
 
 def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code: object) -> Any:
