@@ -341,6 +341,23 @@ class _Place:
 def _resolve_place(
     rel: MedicareRelease, locality: object, zip_code: object, national: bool
 ) -> _Place:
+    """Resolve one distinct place (memoised per release, like the pairs)."""
+    memo: dict[tuple[object, ...], _Place] = rel.__dict__.setdefault("_place_memo", {})
+    key = (type(locality), locality, type(zip_code), zip_code, national)
+    try:
+        found = memo.get(key)
+    except TypeError:  # a value that cannot be hashed: not kept
+        return _resolve_place_uncached(rel, locality, zip_code, national)
+    if found is None:
+        found = _resolve_place_uncached(rel, locality, zip_code, national)
+        if len(memo) < 100_000:
+            memo[key] = found
+    return found
+
+
+def _resolve_place_uncached(
+    rel: MedicareRelease, locality: object, zip_code: object, national: bool
+) -> _Place:
     if national or (_blank(locality) and _blank(zip_code)):
         return _Place(index=rel.locality_index[NATIONAL], locality=NATIONAL)
     note = ""
@@ -970,10 +987,14 @@ def _distinct(
     import numpy as np  # lazy: bulk pricing only
 
     n = len(part)
-    zeros = np.zeros(n, dtype=np.int64)
-    first = _factorize(part[names[0]]) if names[0] in part.columns else (zeros, [None])
-    second = _factorize(part[names[1]]) if names[1] in part.columns else (zeros, [None])
-    (a_idx, a_u), (b_idx, b_u) = first, second
+    has_a, has_b = names[0] in part.columns, names[1] in part.columns
+    if not has_b:
+        a_idx, a_u = _factorize(part[names[0]]) if has_a else (np.zeros(n, np.int64), [None])
+        return a_idx, [(a, None) for a in a_u]
+    b_idx, b_u = _factorize(part[names[1]])
+    if not has_a:
+        return b_idx, [(None, b) for b in b_u]
+    a_idx, a_u = _factorize(part[names[0]])
     n_b = len(b_u)
     if n_b == 1:
         return a_idx, [(a, b_u[0]) for a in a_u]
@@ -1087,6 +1108,8 @@ def price(
     # not_priced) and another schedule does get that schedule's amount; units scale every
     # amount (xlrate.medicare.schedules, issue 12).
     routed = None
+    status_words = list(STATUSES)  # the status column's categories: the other schedules
+    status_index = dict(_STATUS_INDEX)  # may add theirs (needs_state, ...)
     routable = any(p.status in ROUTED_STATUSES for p in pairs)
     if routable or schedule_options or "units" in frame.columns:
         from xlrate.medicare import schedules  # lazy: only when another schedule is needed
@@ -1108,6 +1131,7 @@ def price(
             [*(p.status for p in pairs), "place_error"],
             route_pair_idx,
             [p.locality for p in places],
+            [zip_value for _loc, zip_value in place_ids],
             place_idx,
             schedules.ScheduleOptions(**schedule_options),
             zip_default=zip,
@@ -1120,6 +1144,17 @@ def price(
             row_note = pair_note[route_pair_idx]
             noted = row_note >= 0
             note[noted] = row_note[noted]
+        if routed.rows is not None and routed.status is not None and routed.note is not None:
+            # The routed rows' status and note, in this call's codes.
+            words, word_list = routed.status
+            for word in word_list:
+                if word not in status_index:
+                    status_index[word] = len(status_words)
+                    status_words.append(word)
+            status[routed.rows] = np.array([status_index[w] for w in word_list], np.int8)[words]
+            text_index, texts = schedules.distinct_texts(routed.note)
+            text_ids = np.array([notes.id(t) for t in texts], dtype=np.int32)
+            note[routed.rows] = text_ids[text_index]
     # Dollars are written over the cents they come from (same size; each chunk is read
     # before it is written): no two more arrays as long as the table.
     nf_amount = nf_cents.view(np.float64)
@@ -1149,8 +1184,12 @@ def price(
     out["nonfacility_amount"] = pd.Series(nf_amount, index=out.index, copy=False)
     out["facility_amount"] = pd.Series(f_amount, index=out.index, copy=False)
     out["amount"] = pd.Series(amount, index=out.index, copy=False)
-    out["status"] = pd.Categorical.from_codes(status, categories=pd.Index(list(STATUSES)))
-    out["note"] = pd.Categorical.from_codes(note, categories=pd.Index(notes.texts))
+    out["status"] = pd.Categorical.from_codes(
+        status, dtype=pd.CategoricalDtype(status_words), validate=False
+    )
+    out["note"] = pd.Categorical.from_codes(
+        note, dtype=pd.CategoricalDtype(notes.texts), validate=False
+    )
     if detail:
         row = plan.row_of[pair_idx]
         ok = row >= 0

@@ -75,6 +75,7 @@ class _Context:
             s: schedule_store.load_for(d, rel.year, rel.quarter) for s, d in _STORE_DIR.items()
         }
         self._base_units: dict[str, int] | None | bool = False
+        self.places: dict[tuple[object, ...], _Place] = {}  # see _resolve_place
         self._anes_codes: frozenset[str] | None = None
 
     @property
@@ -255,6 +256,23 @@ store.on_clear(_contexts.clear)
 
 
 def _resolve_place(ctx: _Context, locality: object, zip_code: object, state: object) -> _Place:
+    """The DMEPOS state, rural flag and anesthesia CF of a place (memoised on the context;
+    the place is only read)."""
+    key = tuple((type(v), v) for v in (locality, zip_code, state))
+    try:
+        found = ctx.places.get(key)
+    except TypeError:  # a value that cannot be hashed: not kept
+        return _resolve_place_uncached(ctx, locality, zip_code, state)
+    if found is None:
+        found = _resolve_place_uncached(ctx, locality, zip_code, state)
+        if len(ctx.places) < 100_000:
+            ctx.places[key] = found
+    return found
+
+
+def _resolve_place_uncached(
+    ctx: _Context, locality: object, zip_code: object, state: object
+) -> _Place:
     place = _Place()
     z = "" if _blank(zip_code) else str(zip_code).strip()[:5]
     if z.isdigit() and len(z) < 5:
@@ -349,50 +367,63 @@ def _price_routed(
 
     Status is (code per row, distinct words); the note is parts to join end to end, each
     (code per row, distinct texts), so no Python string is built per request row."""
-    sched_of = np.array([q.schedule for q in quotes], dtype=np.int64)
-    value_of = np.array([q.value for q in quotes], dtype=np.int64)
-    places_of = np.array([q.places for q in quotes], dtype=np.int64)
-    ok_of = np.array([q.status == "priced" for q in quotes], dtype=bool)
-    sched = sched_of[pair]
-    value = value_of[pair]
-    ok = ok_of[pair]
+    # The quotes' numbers in one pass: schedule, value, decimals, priced.
+    numbers = np.array(
+        [(q.schedule, q.value, q.places, q.status == "priced") for q in quotes], dtype=np.int64
+    ).reshape(-1, 4)
+    sched_of = numbers[:, 0].astype(np.int8)
+    value_of = numbers[:, 1]
+    places_of = numbers[:, 2]
+    ok_of = numbers[:, 3].astype(bool)
     n = len(pair)
-    cents = np.full(n, -1, dtype=np.int64)
     # What the place did to a row (status and note): 0 nothing; DMEPOS/PEN 1 rural fee,
     # 2 non-rural fee, 3 no state, 4 no fee in the state, 5 only a rural fee; anesthesia
     # 6 with time units, 7 base units only, 8 no anesthesia CF for the locality.
-    extra_code = np.zeros(n, dtype=np.int64)
+    extra_code = np.zeros(n, dtype=np.int8)
 
     # CLFS, ASP: per-unit value (10**-places dollars) x units (thousandths), half-up to cents.
-    flat = ok & ((sched == CLFS) | (sched == ASP))
-    if flat.any():
-        div = 10 ** (places_of[pair][flat] + 1)
-        exact = value[flat] * units_milli[flat]
-        cents[flat] = (exact + div // 2) // div
+    flat_of = ok_of & ((sched_of == CLFS) | (sched_of == ASP))
+    div_of = 10 ** (places_of + 1)  # per pair: its value has ``places`` decimals
+    if _all_one(units_milli):  # one unit each: every row's cents are its pair's
+        cents = np.where(flat_of, (value_of * 1000 + div_of // 2) // div_of, -1)[pair]
+    else:
+        cents = np.full(n, -1, dtype=np.int64)
+        flat = flat_of[pair]
+        div = div_of[pair[flat]]
+        cents[flat] = (value_of[pair[flat]] * units_milli[flat] + div // 2) // div
+    # Rows of the schedules priced by place, found from their pairs.
+    by_place = np.flatnonzero(
+        (ok_of & ((sched_of == DMEPOS) | (sched_of == PEN) | (sched_of == ANES)))[pair]
+    )
+    sched = sched_of[pair[by_place]]
 
     # DMEPOS, PEN: the state's fee, rural where the ZIP is rural and a rural fee exists.
     state_col = np.array([p.state for p in places], dtype=object)
     rural_of = np.array([p.rural for p in places], dtype=bool)
     for s in (DMEPOS, PEN):
-        rows = np.flatnonzero(ok & (sched == s))
+        rows = by_place[sched == s]
         if not len(rows):
             continue
         release = ctx.releases[s]
         assert release is not None
         index = dmepos.state_index(release)
         state_of_place = np.array([index.get(str(st), -1) for st in state_col], dtype=np.int64)
-        st = state_of_place[place[rows]]
+        row_place = place[rows]
+        st = state_of_place[row_place]
         fee, used_rural, only_rural = dmepos.amounts(
-            release, value[rows], st, rural_of[place[rows]]
+            release, value_of[pair[rows]], st, rural_of[row_place]
         )
         priced = fee >= 0
-        cents[rows[priced]] = (fee[priced] * units_milli[rows[priced]] + 500) // 1000
+        if _all_one(units_milli):
+            cents[rows] = fee  # -1 where there is none
+        else:
+            cents[rows[priced]] = (fee[priced] * units_milli[rows[priced]] + 500) // 1000
         code = np.where(used_rural, 1, 2)
         code = np.where(st < 0, 3, np.where(priced, code, np.where(only_rural, 5, 4)))
         extra_code[rows] = code
 
     # ANES: (base + time units) x CF x percent.
-    rows = np.flatnonzero(ok & (sched == ANES))
+    rows = by_place[sched == ANES]
     if len(rows):
         cf_of = np.array([p.anes_cf for p in places], dtype=np.int64)
         cf = cf_of[place[rows]]
@@ -400,7 +431,7 @@ def _price_routed(
         mins = minutes[rows]
         has_time = time_ok & ~np.isnan(mins)
         tenths = anesthesia.time_tenths(np.where(has_time, mins, 0.0))
-        total = value[rows] + tenths
+        total = value_of[pair[rows]] + tenths
         pct = np.array([q.percent for q in quotes], dtype=np.int64)[pair[rows]]
         got = cf > 0
         cents[rows[got]] = anesthesia.amount_cents(total[got], cf[got], pct[got])
@@ -411,18 +442,23 @@ def _price_routed(
         {q.status for q in quotes} | {"needs_state", "not_priced", "gpci_missing"}
     )
     word = {w: i for i, w in enumerate(status_words)}
-    status = np.array([word[q.status] for q in quotes], dtype=np.int64)[pair]
-    status = np.where(extra_code == 3, word["needs_state"], status)
-    status = np.where((extra_code == 4) | (extra_code == 5), word["not_priced"], status)
-    status = np.where(extra_code == 8, word["gpci_missing"], status)
+    status = np.array([word[q.status] for q in quotes], dtype=np.int8)[pair]
+    if len(by_place):  # what the place did, on the rows priced by place
+        extra = extra_code[by_place]
+        fixed = status[by_place]
+        fixed = np.where(extra == 3, word["needs_state"], fixed)
+        fixed = np.where((extra == 4) | (extra == 5), word["not_priced"], fixed)
+        status[by_place] = np.where(extra == 8, word["gpci_missing"], fixed)
 
     # Notes: the pair's note, the place's part (per-state schedules), the units; every row's
     # note is a code into the distinct notes, each built once (pairs, places and units are
     # few; request rows are many).
-    part_b = np.zeros(n, dtype=np.int64)  # 0: none, else 1 + index into texts_b
     texts_b: list[str] = []
-    dme = np.flatnonzero((extra_code >= 1) & (extra_code <= 5))
+    extra = extra_code[by_place]
+    dme = by_place[(extra >= 1) & (extra <= 5)]
+    anes = by_place[extra >= 6]
     if len(dme):
+        part_b = np.zeros(n, dtype=np.int64)  # 0: none, else 1 + index into texts_b
         keys_b, inv_b = _dense_factorize(place[dme] * 8 + extra_code[dme])
         for k in keys_b.tolist():
             p, extra = places[k // 8], k % 8
@@ -446,14 +482,15 @@ def _price_routed(
     if n and (units_milli != 1000).any():  # "; x 2 units" after the amounts it scaled
         u_idx, u_vals = _small_factorize(units_milli)
         suffixes = [""] + [f"; x {Decimal(int(u)) / 1000:g} units" for u in u_vals.tolist()]
-        part_u = np.where(ok & (sched != ANES) & (cents >= 0) & (units_milli != 1000), u_idx + 1, 0)
+        scaled = (ok_of & (sched_of != ANES))[pair] & (cents >= 0) & (units_milli != 1000)
+        part_u = np.where(scaled, u_idx + 1, 0)
     else:
         part_u, suffixes = np.zeros(0, dtype=np.int64), [""]
-    part_a = pair.copy()
+    part_a = pair
     # Anesthesia: base and time units and the CF, per distinct (pair, place, minutes).
     texts_c: list[str] = []
-    anes = np.flatnonzero(extra_code >= 6)
     if len(anes):
+        part_a = pair.copy()
         m_idx, m_vals = _small_factorize(np.where(np.isnan(minutes), -1.0, minutes)[anes])
         keys_c, inv_c = np.unique(
             (pair[anes] * len(places) + place[anes]) * len(m_vals) * 9
@@ -528,9 +565,9 @@ class Routed:
     pair_notes: dict[int, str] = dataclasses.field(default_factory=dict)
     release: Any = None  # a Categorical of release ids per row, when some row was routed
     year: np.ndarray | None = None
-    rows: np.ndarray | None = None  # the routed rows, with their status and note as parts
-    status: list[tuple[np.ndarray, list[str]]] | None = None
-    note: list[tuple[np.ndarray, list[str]]] | None = None
+    rows: np.ndarray | None = None  # the routed rows, with their status and note:
+    status: tuple[np.ndarray, list[str]] | None = None  # (word per row, the words)
+    note: list[tuple[np.ndarray, list[str]]] | None = None  # parts joined end to end
 
 
 def route(
@@ -541,15 +578,17 @@ def route(
     pair_statuses: list[str],
     pair_idx: np.ndarray,
     place_localities: list[str],
+    place_zips: list[object],
     place_idx: np.ndarray,
     opts: ScheduleOptions,
     zip_default: object = None,
 ) -> Routed:
     """Price, in the engine's cent arrays ``res`` (changed in place), the rows whose code the
     PFS does not price with the schedule that does, and scale every amount to the row's
-    units. ``place_localities``/``place_idx`` are the engine's distinct places (the locality
-    each resolved to) and each row's place. The routed rows' status and note, and the notes
-    of pairs no schedule lists, come back in the :class:`Routed` (see :func:`add_columns`)."""
+    units. ``place_localities``/``place_zips``/``place_idx`` are the engine's distinct places
+    (the locality each resolved to, the ZIP asked) and each row's place. The routed rows'
+    status and note, and the notes of pairs no schedule lists, come back in the
+    :class:`Routed`."""
     import pandas as pd  # lazy: pandas loads on use
 
     n = len(pair_idx)
@@ -563,7 +602,7 @@ def route(
         # One value for every row: a broadcast, no array of a million equal numbers.
         units_milli = np.broadcast_to(_units_milli([opts.units], "units")[:1], (n,))
 
-    ctx = _Context(rel, opts)
+    ctx = _context(rel, opts)
     schedule_of_pair = np.zeros(len(pair_requests), dtype=np.int8)
     quotes_by_pair: dict[int, _PairQuote] = {}
     routed = Routed(schedule_of_pair, units_milli)
@@ -602,36 +641,29 @@ def route(
     quotes = [quotes_by_pair[i] for i in order]
     pair = local[pair_idx[rows]]
 
-    # Places of the routed rows: the engine's place (locality, and the ZIP of its first
-    # row) x the row's state, if the request says one.
+    # Places of the routed rows: the engine's place (the locality it resolved to and the
+    # ZIP asked) x the row's state, if the request says one.
     engine_place = place_idx[rows]
-    first = np.full(len(place_localities), -1, dtype=np.int64)
-    first[engine_place[::-1]] = rows[::-1]
-    # Only the first row of each engine place is read (converting the column costs more).
-    wanted = first[first >= 0]
-    zip_of_place = np.full(len(place_localities), None, dtype=object)
-    if "zip" in frame.columns:
-        zip_of_place[first >= 0] = frame["zip"].take(wanted).to_numpy(dtype=object)
+
+    def resolve(e: int, st: object) -> _Place:
+        z = place_zips[e]
+        return _resolve_place(
+            ctx,
+            place_localities[e],
+            zip_default if _blank(z) else z,
+            opts.state if _blank(st) else st,
+        )
+
     if "state" in frame.columns:
         s_idx, s_vals = pd.factorize(
             frame["state"].to_numpy(dtype=object)[rows], use_na_sentinel=False
         )
         s_list = list(s_vals)
-    else:
-        s_idx, s_list = np.zeros(len(rows), dtype=np.int64), [None]
-    place_keys, place = _dense_factorize(engine_place * len(s_list) + s_idx)
-    places = []
-    for k in place_keys.tolist():
-        e, st = k // len(s_list), s_list[k % len(s_list)]
-        z = zip_of_place[e]
-        places.append(
-            _resolve_place(
-                ctx,
-                place_localities[e],
-                zip_default if _blank(z) else z,
-                opts.state if _blank(st) else st,
-            )
-        )
+        place_keys, place = _dense_factorize(engine_place * len(s_list) + s_idx)
+        places = [resolve(k // len(s_list), s_list[k % len(s_list)]) for k in place_keys.tolist()]
+    else:  # the engine's places are few: each is resolved (memoised), none is renumbered
+        place = engine_place
+        places = [resolve(e, None) for e in range(len(place_localities))]
     if "minutes" in frame.columns:
         m_idx, m_vals = pd.factorize(
             frame["minutes"].to_numpy(dtype=object)[rows], use_na_sentinel=False
@@ -640,20 +672,28 @@ def route(
         if opts.minutes is not None:
             minutes = np.where(np.isnan(minutes), _minutes([opts.minutes], "minutes")[0], minutes)
     else:
-        minutes = np.full(len(rows), _minutes([opts.minutes], "minutes")[0])
+        minutes = np.broadcast_to(_minutes([opts.minutes], "minutes")[:1], (len(rows),))
+    if len(units_milli) and units_milli.strides == (0,):  # one value: still a broadcast
+        row_units = np.broadcast_to(units_milli[:1], (len(rows),))
+    else:
+        row_units = units_milli[rows]
 
     cents, status, note = _price_routed(
-        ctx, quotes, pair, places, place.ravel().astype(np.int64), units_milli[rows], minutes
+        ctx, quotes, pair, places, place.ravel().astype(np.int64), row_units, minutes
     )
     for col in ("nonfacility_cents", "facility_cents"):
         res[col][rows] = cents
-    # Status and note are written by add_columns into the columns the engine wrote.
-    routed.rows, routed.status, routed.note = rows, [status], note
+    # Status and note: the caller writes them into the engine's codes (distinct_texts).
+    routed.rows, routed.status, routed.note = rows, status, note
     release_ids = sorted({q.release for q in quotes} | {rel.release_id})
     rid = np.full(n, release_ids.index(rel.release_id), dtype=np.int8)
     rid[rows] = np.array([release_ids.index(q.release) for q in quotes], dtype=np.int8)[pair]
-    routed.release = pd.Categorical.from_codes(rid, categories=pd.Index(release_ids))
-    routed.year = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)[rid]
+    routed.release = pd.Categorical.from_codes(
+        rid, dtype=pd.CategoricalDtype(release_ids), validate=False
+    )
+    years = np.array([int(r[:4]) for r in release_ids], dtype=np.int64)
+    # Per row only when a schedule's release is of another year than the PFS's.
+    routed.year = years[rid] if (years != rel.year).any() else None
     return routed
 
 
@@ -666,8 +706,9 @@ def join_parts(parts: list[tuple[np.ndarray, list[str]]]) -> np.ndarray:
 
 
 def add_columns(out: pd.DataFrame, routed: Routed) -> None:
-    """Write ``schedule`` and ``units`` (and a routed row's release and year, status and note)
-    into ``out``, whose ``status`` and ``note`` are the engine's Categoricals."""
+    """Write ``schedule`` and ``units`` (and, when some row was routed, each row's release
+    and year) into ``out``. The routed rows' status and note go into the engine's own codes
+    (see :func:`distinct_texts`) before its columns are built."""
     import pandas as pd  # lazy: pandas loads on use
 
     # Categorical: six words for a million rows cost nothing to build.
@@ -676,22 +717,32 @@ def add_columns(out: pd.DataFrame, routed: Routed) -> None:
     )
     units = routed.units_milli
     out["units"] = units[0] / 1000.0 if len(units) and units.strides == (0,) else units / 1000.0
-    if routed.release is not None and routed.year is not None:
+    if routed.release is not None:
         out["release"] = routed.release
+    if routed.year is not None:
         out["year"] = routed.year
-    if routed.rows is not None and routed.status is not None and routed.note is not None:
-        for name, parts in (("status", routed.status), ("note", routed.note)):
-            out[name] = _recategorise(out[name].array, parts, routed.rows)
 
 
-def _recategorise(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: np.ndarray) -> Any:
-    """The Categorical ``column`` with ``rows`` replaced by the joined ``parts``.
+def _dedupe(codes: np.ndarray, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """(codes, texts) with each text once."""
+    position: dict[str, int] = {}
+    ids = np.array([position.setdefault(t, len(position)) for t in texts], dtype=np.int64)
+    if len(position) == len(texts):
+        return codes, texts
+    return ids[codes], list(position)
+
+
+def distinct_texts(parts: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, list[str]]:
+    """The per-row texts that ``parts`` (code per row, distinct texts; joined end to end)
+    spell, as (index per row, the texts of the distinct combinations).
 
     The parts' codes are combined into one number per row; each distinct combination is
-    joined into text once (numpy's C loop over the few distinct values) and becomes, or
-    finds, a category. No per-row string is built."""
+    joined into text once (numpy's C loop over the few distinct values). No per-row string
+    is built."""
     import pandas as pd  # lazy: pandas loads on use
 
+    # Each part's texts once (many pairs share a note): then equal rows have equal keys.
+    parts = [_dedupe(codes, texts) for codes, texts in parts]
     key = np.asarray(parts[0][0], dtype=np.int64)
     for codes, part_texts in parts[1:]:
         key = key * len(part_texts) + codes
@@ -707,22 +758,9 @@ def _recategorise(column: Any, parts: list[tuple[np.ndarray, list[str]]], rows: 
     joined = np.asarray(parts[0][1], dtype=object)[rest]
     for piece_words in reversed(pieces):
         joined = joined + piece_words
-    text_index, texts = pd.factorize(joined)
-    categories = list(column.categories)
-    position = {text: i for i, text in enumerate(categories)}
-    found = np.empty(len(texts), dtype=np.int64)
-    for j, text in enumerate(texts.tolist()):
-        at = position.get(text)
-        if at is None:
-            at = position[text] = len(categories)
-            categories.append(text)
-        found[j] = at
-    mapping = found[text_index]
-    codes = np.array(column.codes, dtype=np.int32 if len(categories) > 32_000 else np.int16)
-    codes[rows] = mapping[index]
-    return pd.Categorical.from_codes(
-        codes, dtype=pd.CategoricalDtype(categories, ordered=False), validate=False
-    )
+    # Different combinations can spell the same text ("a" + "bc", "ab" + "c"): the caller
+    # numbers texts, not combinations.
+    return np.asarray(index, dtype=np.int64), joined.tolist()
 
 
 def route_one(result: Any, rel: MedicareRelease, opts: ScheduleOptions, zip_code: object) -> Any:
