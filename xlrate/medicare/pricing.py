@@ -591,7 +591,8 @@ def _engine(
     """Exact cents for every request row: (nonfacility, facility, capped nf, capped f).
 
     The same arithmetic as :func:`_cents_one`, on whole columns: RVUs gathered per row from
-    the distinct pairs, GPCIs from the distinct places; rows where ``ok`` is False get -1.
+    the distinct pairs, GPCIs from the distinct places. Rows where ``ok`` is False get a
+    meaningless number: the caller masks them (with the NA rows, in one pass).
     """
     import numpy as np  # lazy: the vectorised executor's; the scalar core runs without numpy
 
@@ -638,9 +639,6 @@ def _engine(
         den = POLICY_SCALE * opt_den
         nf_cents = _round_cents(nonfac, num, den)
         f_cents = _round_cents(fac, num, den)
-    bad = ~ok
-    np.putmask(nf_cents, bad, -1)
-    np.putmask(f_cents, bad, -1)
     return nf_cents, f_cents, capped_nf, capped_f
 
 
@@ -773,9 +771,11 @@ def _finish(
     nf, f, capped_nf, capped_f = _engine(rel, plan, pair_idx, place_idx, priceable, options)
     na_nf = plan.na_nf_of[pair_idx] & priceable
     na_f = plan.na_f_of[pair_idx] & priceable
-    if not options.include_na:
-        np.putmask(nf, na_nf, -1)
-        np.putmask(f, na_f, -1)
+    # No amount (-1) where the row cannot be priced, and where the setting is NA (unless the
+    # options ask for NA amounts): one pass per column.
+    unpriced = ~priceable
+    np.putmask(nf, unpriced if options.include_na else unpriced | na_nf, -1)
+    np.putmask(f, unpriced if options.include_na else unpriced | na_f, -1)
     all_na = np.where(mode == NONFAC, na_nf, np.where(mode == FAC, na_f, na_nf & na_f))
     np.putmask(status, all_na, _STATUS_INDEX["na_setting"])  # all_na rows are priceable
 
@@ -1187,8 +1187,10 @@ def price(
     out["status"] = pd.Categorical.from_codes(
         status, dtype=pd.CategoricalDtype(status_words), validate=False
     )
+    # Notes can be tens of thousands of distinct texts (a DMEPOS note per code and state):
+    # held as Python strings, the categories cost a third of Arrow strings to build.
     out["note"] = pd.Categorical.from_codes(
-        note, dtype=pd.CategoricalDtype(notes.texts), validate=False
+        note, dtype=pd.CategoricalDtype(pd.Index(notes.texts, dtype=object)), validate=False
     )
     if detail:
         row = plan.row_of[pair_idx]
