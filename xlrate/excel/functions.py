@@ -27,6 +27,7 @@ from typing import Any
 
 import xlwings as xw
 
+from xlrate.codes import is_blank
 from xlrate.errors import XlrateError
 from xlrate.medicare import cells
 from xlrate.medicare.cells import ARGUMENT_HELP, FUNCTION_HELP, NA, Defaults
@@ -187,7 +188,7 @@ def _year(value: Any) -> int | None:
 
 
 def _release(value: Any) -> str | None:
-    return None if cells.blank(value) else str(value).strip().upper()
+    return None if is_blank(value) else str(value).strip().upper()
 
 
 def _setting(value: Any) -> str:

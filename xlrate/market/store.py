@@ -37,26 +37,16 @@ from xlrate.settings import data_home
 if TYPE_CHECKING:
     import pyarrow as pa
 
+# The reader's fields, with what the store adds: where the row came from, and the setting
+# (after billing_class, from the place of service).
 COLUMNS = (
     "payer",
     "plan",
     "source",
     "file_date",
-    "code",
-    "code_type",
-    "modifier",
-    "billing_class",
+    *ROW_FIELDS[: ROW_FIELDS.index("billing_class") + 1],
     "setting",
-    "pos",
-    "negotiated_type",
-    "rate",
-    "expiration_date",
-    "arrangement",
-    "provider_ref",
-    "tin",
-    "tin_type",
-    "npi_count",
-    "npis",
+    *ROW_FIELDS[ROW_FIELDS.index("billing_class") + 1 :],
 )
 BATCH_ROWS = 50_000  # rows held before they are written (bounded memory)
 

@@ -17,7 +17,6 @@ sorts above every number. ``MEDICARE_NOTE`` gives the reason in words for the sa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from xlrate.codes import is_blank
 from xlrate.errors import XlrateError
 
 NA = "#N/A"
@@ -151,17 +151,8 @@ def over_cells(
 # --------------------------------------------------------------------------------------
 
 
-def blank(value: Cell) -> bool:
-    """An empty cell: None, NaN, or text of spaces."""
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _year(value: Cell, default: int | None) -> int | None:
-    if blank(value):
+    if is_blank(value):
         return default
     if isinstance(value, bool):
         raise XlrateError(f"year {value!r} is not a year: write it as 2025")
@@ -184,7 +175,7 @@ def _code_text(value: Cell) -> str:
 
 
 def _modifier_text(value: Cell) -> str | None:
-    if blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -192,7 +183,7 @@ def _modifier_text(value: Cell) -> str | None:
 
 
 def _setting(value: Cell) -> Cell:
-    if blank(value):
+    if is_blank(value):
         return "nonfacility"
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -204,7 +195,7 @@ def _place(value: Cell, defaults: Defaults) -> dict[str, str | None]:
     # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.localities import normalize_locality, normalize_zip
 
-    if blank(value):
+    if is_blank(value):
         return {"locality": defaults.locality, "zip": None if defaults.locality else defaults.zip}
     if isinstance(value, str):
         locality = normalize_locality(value)
@@ -229,7 +220,7 @@ def medicare_answer(
     defaults: Defaults = Defaults(),
 ) -> Answer:
     """Medicare's amount for one cell's arguments, or the reason it has none."""
-    if blank(code):
+    if is_blank(code):
         return Answer("", "")  # an empty row of a filled-down column stays empty
     try:
         place = _place(locality, defaults)
@@ -274,7 +265,7 @@ def _amount(
 
 def rate_value(value: Cell) -> float | None:
     """A payer rate cell as dollars, or None when it holds no amount."""
-    if isinstance(value, bool) or blank(value):
+    if isinstance(value, bool) or is_blank(value):
         return None
     if isinstance(value, (int, float)):
         return float(value)
@@ -296,7 +287,7 @@ def pct_answer(
     defaults: Defaults = Defaults(),
 ) -> Answer:
     """A payer's rate as a fraction of Medicare's amount (1.25 = 125%)."""
-    if blank(rate) or blank(code):
+    if is_blank(rate) or is_blank(code):
         return Answer("", "")
     dollars = rate_value(rate)
     if dollars is None:
@@ -314,7 +305,7 @@ def locality_answer(zip_value: Cell) -> Answer:
     # lazy: loaded on use, keeping this module's import light
     from xlrate.medicare.localities import normalize_zip, resolve_zip
 
-    if blank(zip_value):
+    if is_blank(zip_value):
         return Answer("", "")  # an empty row of a filled-down column stays empty
     if isinstance(zip_value, bool):
         return Answer(None, f"{zip_value!r} is not a 5-digit ZIP code")
@@ -416,7 +407,7 @@ def reprice_rows(rows: Grid, locality: Cell, year: Cell) -> Grid:
     out: Grid = []
     for row in rows:
         code, modifier = (list(row) + [None, None])[:2]
-        if blank(code):
+        if is_blank(code):
             break
         answer = medicare_answer(code, modifier, locality, None, year)
         out.append([answer.value if answer.value is not None else "", answer.note])

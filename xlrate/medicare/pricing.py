@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from xlrate.codes import Modifiers, clean_code, code_cell, parse_modifiers
+from xlrate.codes import Modifiers, clean_code, code_cell, is_blank, parse_modifiers
 from xlrate.errors import CodeError, InputError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
@@ -358,10 +358,10 @@ def _resolve_place(
 def _resolve_place_uncached(
     rel: MedicareRelease, locality: object, zip_code: object, national: bool
 ) -> _Place:
-    if national or (_blank(locality) and _blank(zip_code)):
+    if national or (is_blank(locality) and is_blank(zip_code)):
         return _Place(index=rel.locality_index[NATIONAL], locality=NATIONAL)
     note = ""
-    if not _blank(locality):
+    if not is_blank(locality):
         loc = normalize_locality(locality)
         if loc is None:
             return _Place(
@@ -399,14 +399,6 @@ def _resolve_place_uncached(
     return _Place(index=index, locality=loc, note=note)
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    return str(value).strip() == ""
-
-
 def _setting_mode(value: object, default: int) -> int:
     key = (type(value), value, default)
     try:
@@ -425,7 +417,7 @@ _SETTING_MEMO: dict[tuple[type, object, int], int] = {}
 
 
 def _setting_mode_uncached(value: object, default: int) -> int:
-    if _blank(value):
+    if is_blank(value):
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return FAC if int(value) in FACILITY_POS else NONFAC
@@ -1082,7 +1074,7 @@ def price(
     places = []
     for loc_value, zip_value in place_ids:
         # A row with neither a locality nor a ZIP takes the call's locality / ZIP / national.
-        if _blank(loc_value) and _blank(zip_value):
+        if is_blank(loc_value) and is_blank(zip_value):
             if national:
                 loc_value = NATIONAL
             elif locality is not None:

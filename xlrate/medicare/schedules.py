@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.codes import clean_code, is_valid_code, parse_modifiers
+from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
 from xlrate.errors import InputError
 from xlrate.medicare import anesthesia, asp, clfs, dmepos, schedule_store, store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_zip_table
@@ -274,11 +274,11 @@ def _resolve_place_uncached(
     ctx: _Context, locality: object, zip_code: object, state: object
 ) -> _Place:
     place = _Place()
-    z = "" if _blank(zip_code) else str(zip_code).strip()[:5]
+    z = "" if is_blank(zip_code) else str(zip_code).strip()[:5]
     if z.isdigit() and len(z) < 5:
         z = z.zfill(5)
-    loc = "" if _blank(locality) else str(locality)
-    if not _blank(state):
+    loc = "" if is_blank(locality) else str(locality)
+    if not is_blank(state):
         place.state = str(state).strip().upper()
         place.state_note = f"state {place.state}"
     elif z:
@@ -315,19 +315,11 @@ def _resolve_place_uncached(
     return place
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    return str(value).strip() == ""
-
-
 def _units_milli(values: Any, what: str) -> np.ndarray:
     """Units as exact thousandths; blank -> 1; refuse negatives and text."""
     out = np.empty(len(values), dtype=np.int64)
     for i, v in enumerate(values):
-        if _blank(v):
+        if is_blank(v):
             out[i] = 1000
             continue
         try:
@@ -343,7 +335,7 @@ def _units_milli(values: Any, what: str) -> np.ndarray:
 def _minutes(values: Any, what: str) -> np.ndarray:
     out = np.full(len(values), np.nan)
     for i, v in enumerate(values):
-        if _blank(v):
+        if is_blank(v):
             continue
         try:
             out[i] = float(str(v).strip())
@@ -595,8 +587,8 @@ def route(
     if "units" in frame.columns:
         u_idx, u_vals = pd.factorize(frame["units"], use_na_sentinel=False)
         units_milli = _units_milli(list(u_vals), "the units column")[u_idx]
-        if not _blank(opts.units):
-            blank = np.array([_blank(v) for v in u_vals], dtype=bool)[u_idx]
+        if not is_blank(opts.units):
+            blank = np.array([is_blank(v) for v in u_vals], dtype=bool)[u_idx]
             units_milli = np.where(blank, _units_milli([opts.units], "units")[0], units_milli)
     else:
         # One value for every row: a broadcast, no array of a million equal numbers.
@@ -650,8 +642,8 @@ def route(
         return _resolve_place(
             ctx,
             place_localities[e],
-            zip_default if _blank(z) else z,
-            opts.state if _blank(st) else st,
+            zip_default if is_blank(z) else z,
+            opts.state if is_blank(st) else st,
         )
 
     if "state" in frame.columns:
