@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from xlrate.medicare import asp, clfs, dmepos, schedule_store  # noqa: E402
+from xlrate.medicare import asp, clfs, dmepos, schedule_store, schedule_update  # noqa: E402
 
 SRC = ROOT / "tests" / "data" / "schedules"
 OUT = ROOT / "xlrate" / "medicare" / "data"
@@ -40,17 +40,8 @@ def check_sums() -> None:
 
 
 def file_entry(rel: str, table: str, rows: int, member: str = "") -> dict[str, Any]:
-    data = (SRC / rel).read_bytes()
-    entry: dict[str, Any] = {
-        "name": Path(rel).name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-        "table": table,
-        "rows": rows,
-    }
-    if member:
-        entry["member"] = member
-    return entry
+    """The provenance entry of a file under SRC, as an install writes it."""
+    return schedule_update.file_entry(Path(rel).name, (SRC / rel).read_bytes(), table, rows, member)
 
 
 def main() -> None:

@@ -57,7 +57,8 @@ def _title_release(rows: list[list[str]]) -> str:
     return ""
 
 
-def _entry(name: str, data: bytes, table: str, rows: int, member: str = "") -> dict[str, Any]:
+def file_entry(name: str, data: bytes, table: str, rows: int, member: str = "") -> dict[str, Any]:
+    """The provenance entry of one source file: its name, sha256, size and what it holds."""
     entry: dict[str, Any] = {
         "name": name,
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -100,12 +101,12 @@ def install_file(
     if schedule == "clfs":
         arrays = clfs.read(data, label)
         release = release_id or clfs.release_id(arrays)
-        files.append(_entry(label, data, "clfs", len(arrays["code"])))
+        files.append(file_entry(label, data, "clfs", len(arrays["code"])))
     elif schedule == "asp":
         arrays = asp.read(data, label)
         effective = arrays.pop("effective", np.array([""], dtype=str))
         release = release_id or str(effective[0])
-        files.append(_entry(label, data, "asp", len(arrays["code"])))
+        files.append(file_entry(label, data, "asp", len(arrays["code"])))
     else:
         if sf.is_bundle(data):
             member, body = sf.zip_member(data, _MEMBERS[schedule], label)
@@ -129,7 +130,7 @@ def install_file(
         arrays.update(rural)
         release = release_id or _title_release(sf.file_rows(body, member)[:10])
         files.append(
-            _entry(
+            file_entry(
                 label,
                 data,
                 schedule,
@@ -138,7 +139,7 @@ def install_file(
             )
         )
         if rural_zip_file is not None:
-            files.append(_entry(rural_name, rural_data, "rural_zip", len(rural["rural_zip"])))
+            files.append(file_entry(rural_name, rural_data, "rural_zip", len(rural["rural_zip"])))
     if not re.fullmatch(r"20\d\d[ABCD]", release or ""):
         raise LayoutError(
             f"{label}: cannot tell which quarter the file is for; give release_id such as 2025A"

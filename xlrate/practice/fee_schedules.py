@@ -365,7 +365,8 @@ def _check_amounts_apart(row: Sequence[object], indexes: list[int]) -> None:
             raise _AmbiguousAmounts([_cell_text(row[first]), _cell_text(row[second])])
 
 
-def _score(row: Sequence[object], index: int, role: str) -> tuple[int, int]:
+def _score(row: Sequence[object], index: int, role: str) -> int:
+    """How plainly the header at ``index`` says it is the ``role`` column."""
     words = _words(row[index])
     plain = 0
     if role == "code":
@@ -374,24 +375,13 @@ def _score(row: Sequence[object], index: int, role: str) -> tuple[int, int]:
         plain = sum(w in {"allowed", "allowable", "fee", "amount", "rate"} for w in words)
         if "total" in words:
             plain += 2
-    return (plain, 0)
+    return plain
 
 
 def _best(row: Sequence[object], indexes: list[int], role: str) -> int:
-    """Among several candidate columns, the one whose header says it most plainly."""
-
-    def score(index: int) -> tuple[int, int]:
-        words = _words(row[index])
-        plain = 0
-        if role == "code":
-            plain = 2 if words and words[-1] in _CODE_KEYS else 0
-        elif role in ("amount", "nonfacility", "facility"):
-            plain = sum(w in {"allowed", "allowable", "fee", "amount", "rate"} for w in words)
-            if "total" in words:
-                plain += 2
-        return (plain, -index)
-
-    return max(indexes, key=score)
+    """Among several candidate columns, the one whose header says it most plainly (the
+    leftmost of equals)."""
+    return max(indexes, key=lambda index: (_score(row, index, role), -index))
 
 
 def _amount(value: object) -> tuple[float | None, str]:
