@@ -112,6 +112,20 @@ def csv_encoding(path: str | Path, *, what: str = "CSV file") -> str:
     return encoding
 
 
+def decode_text(data: bytes) -> str:
+    """The bytes of a text file as text, by the rule of :func:`csv_encoding`: a byte-order
+    mark decides (UTF-8, UTF-16); otherwise UTF-8 when the bytes decode as UTF-8, else
+    cp1252 (what Excel on Windows writes), or latin-1 where cp1252 leaves a byte undefined."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(_single_byte(data))
+
+
 def _binary(sample: bytes) -> bool:
     """More than 5% control bytes (other than tab, CR, LF): not a text file."""
     controls = sum(1 for byte in sample[:65536] if byte < 32 and byte not in (9, 10, 13))

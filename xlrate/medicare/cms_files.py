@@ -32,6 +32,7 @@ import pandas as pd
 
 from xlrate.errors import LayoutError
 from xlrate.files import sha256_hex
+from xlrate.text import decode_text
 from xlrate.xlsx import XlsxError, read_sheets
 
 TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
@@ -172,13 +173,7 @@ def strip_dos_eof(data: bytes) -> bytes:
 
 
 def _decode(data: bytes) -> str:
-    data = strip_dos_eof(data)
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return decode_text(strip_dos_eof(data))
 
 
 def xlsx_as_csv(data: bytes, source: str) -> bytes:

@@ -25,6 +25,7 @@ from functools import cache
 from importlib import resources
 
 from xlrate.errors import LayoutError
+from xlrate.text import decode_text
 
 STATE_RE = re.compile(r"^[A-Z]{2}$")
 
@@ -157,15 +158,6 @@ def read_rows(rows: list[list[str]], schedule: str, year: int | None, source: st
 # --------------------------------------------------------------------------- file formats
 
 
-def decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def _cell_text(value: object) -> str:
     """A spreadsheet cell as the text CMS wrote (80053.0 -> "80053", 7.77 -> "7.77")."""
     if value is None:
@@ -216,7 +208,7 @@ def file_rows(data: bytes, name: str) -> list[list[str]]:
     names = _zip_names(data)
     if names is not None and "[Content_Types].xml" in names:
         return xlsx_rows(data)
-    return list(csv.reader(io.StringIO(decode(data))))
+    return list(csv.reader(io.StringIO(decode_text(data))))
 
 
 def zip_member(data: bytes, pattern: str, source: str) -> tuple[str, bytes]:

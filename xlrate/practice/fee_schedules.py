@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlrate.codes import clean_code, code_cell, code_problem, parse_modifiers
 from xlrate.errors import CodeError, ImportFileError
+from xlrate.text import decode_text
 from xlrate.xlsx import read_sheets
 
 if TYPE_CHECKING:
@@ -428,21 +429,6 @@ def _pos(value: object) -> str:
 # -- sources ---------------------------------------------------------------------------
 
 
-def _decode(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="replace")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # Excel on Windows writes cp1252; latin-1 takes the five bytes cp1252 leaves undefined.
-        try:
-            return raw.decode("cp1252")
-        except UnicodeDecodeError:
-            return raw.decode("latin-1")
-
-
 def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
@@ -455,7 +441,7 @@ def _read_csv(
         raise ImportFileError(
             f"{name}: this is not a text (CSV) file. Save the fee schedule as CSV or .xlsx."
         )
-    text = _decode(raw)
+    text = decode_text(raw)
     if "\x00" in text:
         text = text.replace("\x00", "")
     # Try each delimiter Excel may write; the one that yields a recognisable header wins.
