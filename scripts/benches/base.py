@@ -23,24 +23,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import types
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, run on its own
+from benches import best  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def _best(fn: Callable[[], Any], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _old_xlsx_reader() -> types.ModuleType | None:
@@ -94,7 +85,7 @@ def xlsx_rows(tmp: Path) -> list[dict[str, object]]:
             book.close()
 
     assert ours() == with_openpyxl()
-    new = _best(ours)
+    new = best(ours)
     results = []
     old = _old_xlsx_reader()
     if old is not None:
@@ -112,7 +103,7 @@ def xlsx_rows(tmp: Path) -> list[dict[str, object]]:
                 new,
                 "s",
                 "the hand-written ElementTree reader it replaced (42a5840)",
-                _best(with_old),
+                best(with_old),
                 "faster than what it replaced",
             )
         )
@@ -122,7 +113,7 @@ def xlsx_rows(tmp: Path) -> list[dict[str, object]]:
             new,
             "s",
             "openpyxl read-only values (the old fallback)",
-            _best(with_openpyxl, 1),
+            best(with_openpyxl, 1),
             "faster than what it replaced",
         )
     )
@@ -132,7 +123,7 @@ def xlsx_rows(tmp: Path) -> list[dict[str, object]]:
             new,
             "s",
             "pandas.read_excel (the old volumes/charges reader)",
-            _best(lambda: pd.read_excel(path, header=4), 1),
+            best(lambda: pd.read_excel(path, header=4), 1),
             "faster than what it replaced",
         )
     )
@@ -159,10 +150,10 @@ def bomb_rows(tmp: Path) -> list[dict[str, object]]:
     return [
         _row(
             f"refuse a {size:.1f} MB .xlsx that inflates to 4 GB (one-line error)",
-            _best(refuse) * 1000,
+            best(refuse) * 1000,
             "ms",
             "reading the genuine 20,000-row .xlsx",
-            _best(lambda: [list(rows) for _, rows in read_sheets(real)]) * 1000,
+            best(lambda: [list(rows) for _, rows in read_sheets(real)]) * 1000,
             "well under 1 s (was 36 s and 4.3 GB)",
         )
     ]
@@ -194,10 +185,10 @@ def lock_rows(tmp: Path) -> list[dict[str, object]]:
     return [
         _row(
             "update lock: acquire + release (filelock), per call",
-            _best(with_filelock) / n * 1e6,
+            best(with_filelock) / n * 1e6,
             "us",
             "the old primitive: os.open + fcntl.flock + unlock + close",
-            _best(with_flock) / n * 1e6,
+            best(with_flock) / n * 1e6,
             "slower, by 0.1 ms once per update (which takes seconds): filelock's "
             "bookkeeping (thread-local state, stat checks) buys Windows/POSIX in one tested lock",
         )
@@ -214,10 +205,10 @@ def sha_rows(tmp: Path) -> list[dict[str, object]]:
     return [
         _row(
             "sha256 of a 64 MB file (files.file_digest, 1 MB blocks)",
-            _best(lambda: file_digest(path)),
+            best(lambda: file_digest(path)),
             "s",
             "hashlib.sha256(path.read_bytes()) (the old share.sha256)",
-            _best(lambda: hashlib.sha256(path.read_bytes()).hexdigest()),
+            best(lambda: hashlib.sha256(path.read_bytes()).hexdigest()),
             "within 1.2x, flat memory",
         )
     ]

@@ -32,6 +32,9 @@ import pandas as pd
 import xlrate
 from xlrate.medicare.store import load_release
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, run on its own
+from benches import best  # noqa: E402
+
 
 def _requests(n: int, seed: int = 7) -> pd.DataFrame:
     rel = load_release()
@@ -41,15 +44,6 @@ def _requests(n: int, seed: int = 7) -> pd.DataFrame:
     pick = rng.integers(0, len(codes), n)
     locs = np.array(rel.localities)[rng.integers(0, len(rel.localities), n)]
     return pd.DataFrame({"code": codes[pick], "modifier": mods[pick], "locality": locs})
-
-
-def _best(fn: Any, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def _tables() -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -101,7 +95,7 @@ def _polars_seconds(
         return None
     pframe = pl.from_pandas(frame)  # an analyst with polars holds the data in polars already
     prvu, pgpci = pl.from_pandas(rvu), pl.from_pandas(gpci)
-    return _best(lambda: _polars_price(pframe, prvu, pgpci, cf), repeat)
+    return best(lambda: _polars_price(pframe, prvu, pgpci, cf), repeat)
 
 
 def _bulk_rows() -> list[dict[str, Any]]:
@@ -111,9 +105,9 @@ def _bulk_rows() -> list[dict[str, Any]]:
     seconds: dict[int, float] = {}
     for n, repeat in ((1_000_000, 3), (5_000_000, 2)):
         frame = _requests(n)
-        engine = _best(lambda f=frame: xlrate.price(f), repeat)
+        engine = best(lambda f=frame: xlrate.price(f), repeat)
         seconds[n] = engine
-        merge = _best(lambda f=frame: _pandas_price(f, rvu, gpci, cf), repeat)
+        merge = best(lambda f=frame: _pandas_price(f, rvu, gpci, cf), repeat)
         label = f"{n // 1_000_000}M"
         out.append(
             {
@@ -228,8 +222,8 @@ def _excel_rows() -> list[dict[str, Any]]:
         f.PCT_MEDICARE([[r] for r in rates], [[c] for c in codes], None, "01112-05")
 
     one_range()  # imports (pandas for the range path) and the release, once
-    down = _best(filled_down, 2)
-    whole = _best(one_range, 2)
+    down = best(filled_down, 2)
+    whole = best(one_range, 2)
     return [
         {
             "benchmark": "PCT_MEDICARE filled down 10,000 cells (first calc)",
@@ -321,7 +315,7 @@ def _input_rows() -> list[dict[str, Any]]:
             requests = pd.read_csv(big, dtype=str, keep_default_na=False)
             xlrate.price(requests, setting="both").to_csv(written, index=False)
 
-        base = _best(library, 2)
+        base = best(library, 2)
         cmd = [sys.executable, "-m", "xlrate", "price", "--input", str(big), "--format", "csv"]
         with open(written, "w") as sink:
             timings = [_timed_run(cmd, stdout=sink) for _ in range(2)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,12 @@ import xlrate
 from xlrate.medicare import schedule_store
 from xlrate.medicare.store import load_release, load_zip_table
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, run on its own
+from benches import best  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 TIC = ROOT / "tests" / "data" / "schedules" / "tic" / "dolthub__uhc_ny_2022-09__TEST_FILE.json.gz"
 N = 1_000_000
-
-
-def _best(fn: Any, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def _frames(n: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -106,8 +100,8 @@ def rows() -> list[dict[str, Any]]:
     # Alternate the two (best of 3 each): the shared machine's load shifts between runs.
     mixed_t, pfs_t = [], []
     for _ in range(3):
-        mixed_t.append(_best(lambda: xlrate.price(mixed), 1))
-        pfs_t.append(_best(lambda: xlrate.price(pfs), 1))
+        mixed_t.append(best(lambda: xlrate.price(mixed), 1))
+        pfs_t.append(best(lambda: xlrate.price(pfs), 1))
     mixed_s, pfs_s = min(mixed_t), min(pfs_t)
     n_rows, before, after, per = coverage()
     detail = ", ".join(f"{k} {v}" for k, v in sorted(per.items()))

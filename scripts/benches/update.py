@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tempfile
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,16 +21,10 @@ import pandas as pd
 from xlrate.medicare import store
 from xlrate.medicare.update import install_zip
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, run on its own
+from benches import best  # noqa: E402
+
 RVU25D = Path(__file__).resolve().parents[2] / "tests" / "data" / "cms" / "rvu25d"
-
-
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 @contextmanager
@@ -68,15 +62,15 @@ def rows() -> list[dict[str, Any]]:
             return pd.read_csv(io.BytesIO(data), skiprows=9, dtype=str, keep_default_na=False)
 
         plain_read()  # warm imports and the page cache
-        install = _best(lambda: install_zip(bundle))
-        baseline = _best(plain_read)
+        install = best(lambda: install_zip(bundle))
+        baseline = best(plain_read)
 
         def cold_load() -> None:
             store.clear_cache()
             release = store.load_release(2025, "D")
             assert release.info.source == "installed"
 
-        load = _best(cold_load, repeat=5)
+        load = best(cold_load, repeat=5)
 
     return [
         {
