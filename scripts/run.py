@@ -44,7 +44,7 @@ def ensure_env(dev: bool) -> None:
             return
     if not PY.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
-        venv.create(VENV, with_pip=True)
+        _create_venv()
     target = ".[dev]" if dev else "."
     print(
         f"Installing xlrate{'[dev]' if dev else ''} and its dependencies (first run only) ...",
@@ -55,6 +55,28 @@ def ensure_env(dev: bool) -> None:
     )
     subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "-e", target], cwd=ROOT)
     stamp_file.write_text(_stamp(extras))
+
+
+def _create_venv() -> None:
+    """``python3 -m venv``; Debian and Ubuntu ship it apart (python3-venv): install it as
+    root, or say what to install."""
+    try:
+        venv.create(VENV, with_pip=True)
+        return
+    except subprocess.CalledProcessError:  # ensurepip is missing
+        shutil.rmtree(VENV, ignore_errors=True)
+    package = f"python3.{sys.version_info.minor}-venv"
+    if sys.platform.startswith("linux") and shutil.which("apt-get") and os.geteuid() == 0:
+        print(f"Installing {package} (Python's venv module) ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.check_call(["apt-get", "update", "-qq"], env=env)
+        subprocess.check_call(["apt-get", "install", "-y", "-qq", package], env=env)
+        venv.create(VENV, with_pip=True)
+        return
+    sys.exit(
+        f"Python's venv module cannot install pip here: install {package} (Debian/Ubuntu: "
+        f"sudo apt-get install {package}) and run again"
+    )
 
 
 def ensure_libreoffice() -> None:
