@@ -7,6 +7,7 @@ the message as one line, never a traceback.
     XlrateError
     ├── InputError            bad value typed or passed (code, modifier, locality, year, option)
     │   ├── CodeError         a HCPCS code or modifier that is not valid syntax
+    │   ├── RowError          a bad value in one row of a request table (row, column, detail)
     │   └── LocalityError     unknown locality id, ZIP or search with no match
     ├── DataError             the Medicare data needed is not available (year, release, GPCIs)
     ├── LayoutError           a CMS file whose columns do not match any known layout
@@ -27,6 +28,16 @@ class XlrateError(Exception):
 
 class InputError(XlrateError, ValueError):
     """A value passed by the user is not valid."""
+
+
+class RowError(InputError):
+    """A bad value in one row of a request table. ``row`` is its position (0: the first row),
+    ``column`` its column and ``detail`` what is wrong; a caller that read the table from a
+    file says the file and line instead (``xlrate price --input``)."""
+
+    def __init__(self, row: int, column: str, detail: str):
+        super().__init__(f"row {row + 1}, column {column}: {detail}")
+        self.row, self.column, self.detail = row, column, detail
 
 
 class CodeError(InputError):

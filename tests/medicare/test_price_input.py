@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import xlrate
-from xlrate.errors import InputError
+from xlrate.errors import InputError, RowError
 from xlrate.medicare.bulk import price_csv
 
 
@@ -86,6 +86,36 @@ def test_blank_locality_is_not_priced_national_silently(tmp_path: Path) -> None:
     bare = tmp_path / "bare.csv"
     bare.write_text("code\n99213\n", "utf-8")
     assert "line 2: no locality or ZIP" in run("price", "--input", str(bare)).stderr
+
+
+@pytest.mark.parametrize(
+    ("column", "good", "bad", "needle"),
+    [
+        ("units", "2", "two", "'two' is not a number of units"),
+        ("units", "1", "-3", "'-3' is not a number of units"),
+        ("setting", "facility", "ward", "'ward' is not a setting"),
+        ("minutes", "30", "an hour", "'an hour' is not a number of minutes"),
+    ],
+)
+def test_a_bad_value_names_its_line_and_column(
+    tmp_path: Path, column: str, good: str, bad: str, needle: str
+) -> None:
+    # Anesthesia codes, so that minutes are read; the bad value is on the file's line 4 of
+    # 5, after good ones, and again on line 5.
+    path = tmp_path / "requests.csv"
+    path.write_text(
+        f"code,{column}\n00100,{good}\n00102,{good}\n00100,{bad}\n00102,{bad}\n", "utf-8"
+    )
+    out = run("price", "--input", str(path), "--national", "--format", "csv")
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"Error: {path}, line 4, column {column}: {needle}")
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    # The library says the row of the table (the third) and keeps the parts apart.
+    frame = pd.read_csv(path, dtype=str)
+    with pytest.raises(RowError) as caught:
+        xlrate.price(frame, national=True)
+    assert (caught.value.row, caught.value.column) == (2, column)
+    assert str(caught.value).startswith(f"row 3, column {column}: {needle}")
 
 
 def test_streamed_output_equals_the_library_in_chunks(tmp_path: Path) -> None:

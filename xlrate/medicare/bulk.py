@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from xlrate.errors import InputError
+from xlrate.errors import InputError, RowError
 from xlrate.text import csv_encoding
 
 if TYPE_CHECKING:
@@ -135,7 +135,12 @@ def price_csv(
                         "the locality or zip column, or say where for such rows with "
                         "--locality 01112-05, --zip 94110 or --national"
                     )
-            priced = price(chunk, locality=locality, zip=zip, national=national, **price_args)
+            try:
+                priced = price(chunk, locality=locality, zip=zip, national=national, **price_args)
+            except RowError as exc:  # the chunk's row -> the file's line (header: line 1)
+                raise InputError(
+                    f"{path}, line {done + exc.row + 2}, column {exc.column}: {exc.detail}"
+                ) from None
             if "units" in priced.columns:  # 2, not 2.0: each distinct value worded once
                 index, values = pd.factorize(priced["units"])
                 priced["units"] = pd.Categorical.from_codes(

@@ -38,7 +38,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from xlrate.codes import Modifiers, clean_code, code_cell, is_blank, parse_modifiers
-from xlrate.errors import CodeError, InputError
+from xlrate.errors import CodeError, InputError, RowError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
@@ -1010,16 +1010,22 @@ def _renumber(ids: dict[Any, int], local: np.ndarray, values: list[Any]) -> np.n
     return picked
 
 
-def _modes(part: pd.DataFrame, default_mode: int) -> np.ndarray:
-    """Setting per row (nonfacility, facility, both) from a setting or pos column."""
+def _modes(part: pd.DataFrame, default_mode: int, start: int = 0) -> np.ndarray:
+    """Setting per row (nonfacility, facility, both) from a setting or pos column (``part``
+    starts at row ``start`` of the table: a bad value is a RowError there)."""
     import numpy as np  # lazy: bulk pricing only
 
     name = "setting" if "setting" in part.columns else "pos" if "pos" in part.columns else None
     if name is None:
         return np.full(len(part), default_mode, dtype=np.int8)
     index, values = _factorize(part[name])
-    modes: np.ndarray = np.array([_setting_mode(v, default_mode) for v in values], dtype=np.int8)
-    picked: np.ndarray = modes[index]
+    modes = []
+    for j, value in enumerate(values):
+        try:
+            modes.append(_setting_mode(value, default_mode))
+        except InputError as exc:
+            raise RowError(start + int(np.flatnonzero(index == j)[0]), name, str(exc)) from None
+    picked: np.ndarray = np.array(modes, dtype=np.int8)[index]
     return picked
 
 
@@ -1069,7 +1075,7 @@ def price(
         rows = slice(start, start + len(part))
         pair_idx[rows] = _renumber(pair_ids, *_distinct(part, ("code", "modifier")))
         place_idx[rows] = _renumber(place_ids, *_distinct(part, ("locality", "zip")))
-        mode[rows] = _modes(part, default_mode)
+        mode[rows] = _modes(part, default_mode, start)
     pairs = _resolve_pairs(rel, list(pair_ids))
     places = []
     for loc_value, zip_value in place_ids:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
-from xlrate.errors import InputError
+from xlrate.errors import InputError, RowError
 from xlrate.medicare import anesthesia, asp, clfs, dmepos, schedule_store, store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_zip_table
 
@@ -315,34 +315,62 @@ def _resolve_place_uncached(
     return place
 
 
-def _units_milli(values: Any, what: str) -> np.ndarray:
+def _unit_milli(value: object) -> int:
     """Units as exact thousandths; blank -> 1; refuse negatives and text."""
-    out = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        if is_blank(v):
-            out[i] = 1000
-            continue
-        try:
-            d = Decimal(str(v).strip())
-        except Exception:
-            d = Decimal("NaN")
-        if not d.is_finite() or d < 0:
-            raise InputError(f"{what}: {v!r} is not a number of units (write 1, 2, 0.5...)")
-        out[i] = int((d * 1000).to_integral_value())
-    return out
+    if is_blank(value):
+        return 1000
+    try:
+        d = Decimal(str(value).strip())
+    except Exception:
+        d = Decimal("NaN")
+    if not d.is_finite() or d < 0:
+        raise InputError(f"{value!r} is not a number of units (write 1, 2, 0.5...)")
+    return int((d * 1000).to_integral_value())
+
+
+def _minute(value: object) -> float:
+    """Anesthesia minutes; blank -> NaN (none given); refuse negatives and text."""
+    if is_blank(value):
+        return float("nan")
+    try:
+        minutes = float(str(value).strip())
+    except ValueError:
+        raise InputError(f"{value!r} is not a number of minutes") from None
+    if not minutes >= 0:
+        raise InputError(f"{value!r} minutes cannot be negative")
+    return minutes
+
+
+def _units_milli(values: Any, what: str) -> np.ndarray:
+    """:func:`_unit_milli` of each value (an option's: ``what`` names it in an error)."""
+    try:
+        return np.array([_unit_milli(v) for v in values], dtype=np.int64)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
 
 
 def _minutes(values: Any, what: str) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    for i, v in enumerate(values):
-        if is_blank(v):
-            continue
+    """:func:`_minute` of each value (an option's: ``what`` names it in an error)."""
+    try:
+        return np.array([_minute(v) for v in values], dtype=np.float64)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
+
+
+def _column(
+    convert: Any, values: list[object], index: np.ndarray, column: str, rows: Any = None
+) -> list[Any]:
+    """``convert`` of a column's distinct ``values`` (``index``: which one each row has). A
+    bad value is a :class:`RowError` at the first row that has it (``rows``: the table
+    position of each indexed row, when they are not all the table's)."""
+    out = []
+    for j, value in enumerate(values):
         try:
-            out[i] = float(str(v).strip())
-        except ValueError:
-            raise InputError(f"{what}: {v!r} is not a number of minutes") from None
-        if out[i] < 0:
-            raise InputError(f"{what}: {v!r} minutes cannot be negative")
+            out.append(convert(value))
+        except InputError as exc:
+            first = int(np.flatnonzero(index == j)[0])
+            row = first if rows is None else int(rows[first])
+            raise RowError(row, column, str(exc)) from None
     return out
 
 
@@ -586,7 +614,7 @@ def route(
     n = len(pair_idx)
     if "units" in frame.columns:
         u_idx, u_vals = pd.factorize(frame["units"], use_na_sentinel=False)
-        units_milli = _units_milli(list(u_vals), "the units column")[u_idx]
+        units_milli = np.array(_column(_unit_milli, list(u_vals), u_idx, "units"), np.int64)[u_idx]
         if not is_blank(opts.units):
             blank = np.array([is_blank(v) for v in u_vals], dtype=bool)[u_idx]
             units_milli = np.where(blank, _units_milli([opts.units], "units")[0], units_milli)
@@ -660,7 +688,9 @@ def route(
         m_idx, m_vals = pd.factorize(
             frame["minutes"].to_numpy(dtype=object)[rows], use_na_sentinel=False
         )
-        minutes = _minutes(list(m_vals), "the minutes column")[m_idx]
+        minutes = np.array(_column(_minute, list(m_vals), m_idx, "minutes", rows), np.float64)[
+            m_idx
+        ]
         if opts.minutes is not None:
             minutes = np.where(np.isnan(minutes), _minutes([opts.minutes], "minutes")[0], minutes)
     else:
