@@ -171,6 +171,19 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def request_key(code_value: object, mod_value: object) -> tuple[object, ...]:
+    """A memo key for a raw (code, modifier) request: the request itself when it is text, as
+    nearly always (so a dict of them is searched with the requests as they come), else one
+    that tells apart values Python calls equal (1, 1.0 and True; "1" is not 1).
+
+    >>> request_key("99213", None), request_key(1, None) == request_key(1.0, None)
+    (('99213', None), False)
+    """
+    if type(code_value) is str and (mod_value is None or type(mod_value) is str):
+        return (code_value, mod_value)
+    return (type(code_value), code_value, type(mod_value), mod_value)
+
+
 def code_cell(value: object) -> tuple[str, tuple[str, ...]]:
     """(code, modifiers) of a code cell: a code, or a code with modifiers attached the way
     the command line takes them (``99214-25``, ``27447-50-51``).

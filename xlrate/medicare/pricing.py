@@ -37,7 +37,14 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from xlrate.codes import Modifiers, clean_code, code_cell, is_blank, parse_modifiers
+from xlrate.codes import (
+    Modifiers,
+    clean_code,
+    code_cell,
+    is_blank,
+    parse_modifiers,
+    request_key,
+)
 from xlrate.errors import CodeError, InputError, RowError
 from xlrate.medicare import store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
@@ -237,11 +244,7 @@ def _policy(rel: MedicareRelease, row: int, mods: tuple[str, ...]) -> tuple[int,
 def _resolve_pair(rel: MedicareRelease, code_value: object, mod_value: object) -> _Pair:
     """Resolve one distinct request (memoised per release: the data never changes)."""
     memo: dict[tuple[object, ...], _Pair] = rel.__dict__.setdefault("_pair_memo", {})
-    key: tuple[object, ...] = (
-        (code_value, mod_value)  # text, as nearly always: no other key equals it
-        if type(code_value) is str and (mod_value is None or type(mod_value) is str)
-        else (type(code_value), code_value, type(mod_value), mod_value)
-    )
+    key = request_key(code_value, mod_value)
     found = memo.get(key)
     if found is None:
         found = _resolve_pair_uncached(rel, code_value, mod_value)

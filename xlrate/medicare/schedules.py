@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers
+from xlrate.codes import clean_code, is_blank, is_valid_code, parse_modifiers, request_key
 from xlrate.errors import InputError, RowError
 from xlrate.medicare import anesthesia, asp, clfs, dmepos, schedule_store, store
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_zip_table
@@ -140,11 +140,7 @@ def _route_pair(ctx: _Context, code_value: object, mod_value: object) -> _PairQu
     memo: dict[tuple[object, ...], _PairQuote | None] = ctx.rel.__dict__.setdefault(
         "_route_memo", {}
     )
-    key: tuple[object, ...] = (
-        (code_value, mod_value)  # text, as nearly always: no other key equals it
-        if type(code_value) is str and (mod_value is None or type(mod_value) is str)
-        else (type(code_value), code_value, type(mod_value), mod_value)
-    )
+    key = request_key(code_value, mod_value)
     known = memo.get(key, _MISSING)
     if known is not _MISSING:
         return known  # type: ignore[return-value]
@@ -545,11 +541,17 @@ def _price_routed(
     return cents, (status, status_words), note_parts
 
 
-def _all_one(units_milli: np.ndarray) -> bool:
-    """Every row is for one unit (a broadcast of one value is checked once)."""
+def _one_value(units_milli: np.ndarray) -> int | None:
+    """The units of every row when they are one broadcast value (no units column), else None."""
     if len(units_milli) and units_milli.strides == (0,):
-        return bool(units_milli[0] == 1000)
-    return not (units_milli != 1000).any()
+        return int(units_milli[0])
+    return None
+
+
+def _all_one(units_milli: np.ndarray) -> bool:
+    """Every row is for one unit (a broadcast is checked once)."""
+    one = _one_value(units_milli)
+    return one == 1000 if one is not None else not (units_milli != 1000).any()
 
 
 def _dense_factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -695,7 +697,7 @@ def route(
             minutes = np.where(np.isnan(minutes), _minutes([opts.minutes], "minutes")[0], minutes)
     else:
         minutes = np.broadcast_to(_minutes([opts.minutes], "minutes")[:1], (len(rows),))
-    if len(units_milli) and units_milli.strides == (0,):  # one value: still a broadcast
+    if _one_value(units_milli) is not None:  # one value: still a broadcast
         row_units = np.broadcast_to(units_milli[:1], (len(rows),))
     else:
         row_units = units_milli[rows]
@@ -737,8 +739,8 @@ def add_columns(out: pd.DataFrame, routed: Routed) -> None:
     out["schedule"] = pd.Categorical.from_codes(
         routed.schedule, dtype=pd.CategoricalDtype(list(SCHEDULES)), validate=False
     )
-    units = routed.units_milli
-    out["units"] = units[0] / 1000.0 if len(units) and units.strides == (0,) else units / 1000.0
+    one = _one_value(routed.units_milli)
+    out["units"] = routed.units_milli / 1000.0 if one is None else one / 1000.0
     if routed.release is not None:
         out["release"] = routed.release
     if routed.year is not None:
