@@ -74,6 +74,15 @@ def test_rural_and_non_rural_fee_for_two_states() -> None:
     assert [Decimal(str(a)).quantize(Decimal("0.01")) for a in priced["amount"]] == expected
     assert priced["schedule"].tolist() == ["DMEPOS"] * 4
     assert "rural fee" in priced["note"][1] and "non-rural" in priced["note"][0]
+    # A ZIP decides rural or not; a state taken from the locality cannot, and says so.
+    assert "give a ZIP" not in priced["note"][0]
+    by_locality = xlrate.price(
+        pd.DataFrame({"code": ["E0260"], "modifier": ["RR"]}), locality="10112-00"
+    )
+    assert by_locality["amount"][0] == float(expected[0])  # Alabama's non-rural fee
+    assert "AL non-rural fee (the state of locality 10112-00: give a ZIP" in by_locality["note"][0]
+    # The file's category, with its meaning from CMS's read-me (capped rental for E0260).
+    assert "category CR (capped rental items)" in by_locality["note"][0]
 
 
 def test_modifiers_pick_the_row_cms_lists() -> None:

@@ -138,3 +138,12 @@ def test_a_code_on_no_schedule_says_which_files_were_checked() -> None:
     assert "nor in CLFS 2025A, ASP 2025A, DMEPOS 2025A, PEN 2025A" in result.note
     priced = xlrate.price(pd.DataFrame({"code": ["E0241", "99213"]}), year=2025, national=True)
     assert priced["note"][0] == result.note
+
+
+def test_the_engine_passes_on_every_option_the_schedules_take() -> None:
+    import dataclasses
+
+    from xlrate.medicare import pricing, schedules
+
+    fields = {f.name for f in dataclasses.fields(schedules.ScheduleOptions)}
+    assert fields == pricing.SCHEDULE_OPTIONS

@@ -461,12 +461,6 @@ def top_codes(
     return rows[keep].head(limit).assign(share=rows["revenue"] / total)
 
 
-def top_underpaid(compared: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
-    """The rows with the largest annual shortfall to target, across payers."""
-    rows = compared[compared["compared"] & (compared["impact"] < 0)]
-    return rows.sort_values(["impact", "payer", "code"], kind="stable").head(limit)
-
-
 def lesser_of_charges(compared: pd.DataFrame) -> pd.DataFrame:
     """Rows where a payer's rate is at or above the practice's own charge."""
     return compared[compared["at_or_above_charge"]][

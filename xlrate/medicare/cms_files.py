@@ -35,7 +35,6 @@ from xlrate.files import sha256_hex
 from xlrate.text import decode_text
 from xlrate.xlsx import XlsxError, read_sheets
 
-TABLES = ("pprrvu", "gpci", "locco", "anes", "oppscap")
 XLSX_ALLOWED = ("locco",)  # tables read from the .xlsx form when a bundle has no .csv
 _MONTH_TO_QUARTER = {"JANUARY": "A", "APRIL": "B", "JULY": "C", "OCTOBER": "D"}
 _RELEASE_RE = re.compile(

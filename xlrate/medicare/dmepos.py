@@ -177,7 +177,9 @@ def quote(rel: ScheduleRelease, code: str, mods: tuple[str, ...]) -> Quote:
         if mod_set:
             parts.append(" ".join(_short(m) for m in sorted(mod_set)))
         if "category" in a:
-            parts.append(f"category {a['category'][row]}")
+            category = str(a["category"][row])
+            meaning = category_meanings().get(category)
+            parts.append(f"category {category}" + (f" ({meaning})" if meaning else ""))
         text = " ".join(parts)
         if assumed:
             text += f" (priced as {code}-{assumed}: the file's only fee without more modifiers)"

@@ -80,7 +80,8 @@ _STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
 ROUTED_STATUSES = frozenset({"unknown_code", "not_priced"})
 #: Row statuses of a place that cannot be priced: no other schedule is tried for them.
 PLACE_ERRORS = ("unknown_locality", "split_zip", "gpci_missing")
-#: Options the other schedules take (xlrate.medicare.schedules.OPTION_NAMES), not the PFS.
+#: Options the other schedules take (the fields of xlrate.medicare.schedules.ScheduleOptions;
+#: named here so that a single price need not load that module), not the PFS.
 SCHEDULE_OPTIONS = frozenset({"units", "state", "minutes", "base_units"})
 
 PCTC_MEANING = {

@@ -37,7 +37,6 @@ from xlrate.errors import InputError
 
 QUARTER_LETTERS = "ABCD"
 QUARTER_MONTH = {"A": 1, "B": 4, "C": 7, "D": 10}
-QUARTER_NAME = {"A": "January", "B": "April", "C": "July", "D": "October"}
 TODAY_ENV = "XLRATE_TODAY"
 
 _ID_RE = re.compile(r"^\s*(\d{4})\s*([A-D])(R\d*)?\s*$", re.I)

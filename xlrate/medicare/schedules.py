@@ -44,7 +44,6 @@ SCHEDULES = ("PFS", "CLFS", "ASP", "DMEPOS", "PEN", "ANES")
 PFS, CLFS, ASP, DMEPOS, PEN, ANES = range(6)
 _STORE_DIR = {CLFS: "clfs", ASP: "asp", DMEPOS: "dmepos", PEN: "pen"}
 ROUTED_STATUSES = frozenset({"unknown_code", "not_priced"})
-OPTION_NAMES = ("units", "state", "minutes", "base_units")
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,6 @@ class ScheduleOptions:
     state: object = None  # DMEPOS/PEN state for rows without a ZIP or state column
     minutes: object = None  # anesthesia time for rows without a minutes column
     base_units: anesthesia.BaseUnitsSource = None  # CMS's anesthesia base units file
-
-
-def pop_options(options: dict[str, Any]) -> ScheduleOptions:
-    """Take this module's options out of ``options`` (the rest go to the PFS engine)."""
-    return ScheduleOptions(**{k: options.pop(k) for k in OPTION_NAMES if k in options})
 
 
 # --------------------------------------------------------------------------- schedules
@@ -104,16 +98,6 @@ class _Context:
         if code in self.anesthesia_codes():
             return ANES
         return PFS
-
-
-def other_schedule_codes(rel: MedicareRelease) -> frozenset[str]:
-    """Every code another schedule of ``rel``'s quarter prices (for coverage figures)."""
-    ctx = _Context(rel, ScheduleOptions())
-    codes: set[str] = set(ctx.anesthesia_codes())
-    for release in ctx.releases.values():
-        if release is not None:
-            codes |= release.codes
-    return frozenset(codes)
 
 
 @dataclass
@@ -276,17 +260,14 @@ def _resolve_place_uncached(
     loc = "" if is_blank(locality) else str(locality)
     if not is_blank(state):
         place.state = str(state).strip().upper()
-        place.state_note = f"state {place.state}"
+        place.state_note = "the state given"
     elif z:
         place.state = _zip_states().get(z, "")
-        place.state_note = f"ZIP {z} ({place.state})" if place.state else ""
     elif loc and loc != NATIONAL and ctx.rel.has_gpci:
         i = ctx.rel.locality_index.get(loc)
         if i is not None and i < len(ctx.rel.localities):
             place.state = str(ctx.rel.arrays["gpci.state"][i])
-            place.state_note = (
-                f"state {place.state} of locality {loc}; give a ZIP for the rural fee"
-            )
+            place.state_note = f"the state of locality {loc}"
     place.zip = z
     dme = ctx.releases.get(DMEPOS) or ctx.releases.get(PEN)
     place.rural = bool(z) and dme is not None and z in dmepos.rural_zips(dme)
@@ -481,7 +462,11 @@ def _price_routed(
             if extra == 1:
                 texts_b.append(f"; {p.state} rural fee (the ZIP is in CMS's rural ZIP file)")
             elif extra == 2:
-                texts_b.append(f"; {p.state} non-rural fee")
+                texts_b.append(
+                    f"; {p.state} non-rural fee"
+                    # No ZIP: the rural fee may be the one that applies.
+                    + (f" ({p.state_note}: give a ZIP for the rural fee)" if not p.zip else "")
+                )
             elif extra == 3:
                 texts_b.append(
                     "; fees are per state: give a ZIP (--zip) or a state (--state)"

@@ -657,12 +657,6 @@ def _load(info: ReleaseInfo) -> MedicareRelease:
     return MedicareRelease(info, tables)
 
 
-def store_notes() -> list[str]:
-    """What the store had to work around (damaged installs served from the embedded copy)."""
-    notes = [i.note for kind in _PATTERNS for i in _scan(kind).values() if i.note]
-    return sorted(set(notes))
-
-
 def clear_cache() -> None:
     """Forget loaded releases and every answer computed from them (after an install)."""
     _cache.clear()

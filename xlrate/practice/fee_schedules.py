@@ -59,7 +59,6 @@ FIELDS = (
 OUTPUT_COLUMNS = ["payer", "code", "modifier", "setting", "amount", "note"]
 OPTIONAL_COLUMNS = ["description", "volume", "pos"]
 HEADER_SCAN_ROWS = 60
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 _CODE_WORDS = {
     "code",

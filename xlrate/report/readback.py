@@ -115,15 +115,6 @@ def set_named(wb: Workbook, name: str, value: Any) -> bool:
     return True
 
 
-def column_values(wb: Workbook, name: str) -> list[Any]:
-    """The values of a named column (first column of the area), top to bottom."""
-    where = area(wb, name)
-    if where is None:
-        return []
-    ws = wb[where.sheet]
-    return [ws.cell(r, where.min_col).value for r in range(where.min_row, where.max_row + 1)]
-
-
 @dataclass(frozen=True)
 class MedicareTable:
     """The Medicare sheet's table as the Refresh button needs it."""
