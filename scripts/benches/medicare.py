@@ -260,7 +260,7 @@ def _process_rows() -> list[dict[str, Any]]:
     for cmd in (library, command, bare):  # once first: compiled modules and disk cache warm
         _timed_run(cmd, env=env)
     runs: dict[str, list[float]] = {"library": [], "command": [], "bare": []}
-    for _ in range(11):  # interleaved, so load on the machine hits each alike
+    for _ in range(25):  # interleaved, so load on the machine hits each alike
         runs["library"].append(_timed_run(library, env=env))
         runs["command"].append(_timed_run(command, env=env))
         runs["bare"].append(_timed_run(bare, env=env))
