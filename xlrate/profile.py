@@ -232,16 +232,25 @@ def _location(value: Any, base: Path, where: str) -> str | None:
     return _locations(value, base, where)[0]
 
 
+def _id_items(value: Any) -> list[tuple[Any, str]]:
+    """An identifier setting (one value or a list) as (item, its text): text and whole
+    numbers only; anything else (true, 1.5, a table) has no text and is refused by the caller."""
+    items = [] if value is None else value if isinstance(value, list) else [value]
+    return [
+        (
+            item,
+            str(item).strip()
+            if isinstance(item, (str, int)) and not isinstance(item, bool)
+            else "",
+        )
+        for item in items
+    ]
+
+
 def _tins(value: Any, where: str) -> tuple[str, ...]:
     """``practice.tin``: one TIN or a list; ``12-3456789`` and ``123456789`` are the same."""
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
     out = []
-    for item in items:
-        text = (
-            str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
-        )
+    for item, text in _id_items(value):
         digits = "".join(ch for ch in text if ch.isdigit())
         # The market store keeps TINs as digits only (xlrate.market.reader.normalize_tin).
         if (
@@ -259,14 +268,8 @@ def _tins(value: Any, where: str) -> tuple[str, ...]:
 
 def _npis(value: Any, where: str) -> tuple[int, ...]:
     """``practice.npi``: one NPI or a list, 10 digits each."""
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
     out = []
-    for item in items:
-        text = (
-            str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
-        )
+    for item, text in _id_items(value):
         if not (text.isdigit() and len(text) == 10):
             raise ProfileError(
                 f"{where} {item!r} is not an NPI (10 digits); write it like "
