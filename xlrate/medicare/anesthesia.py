@@ -20,20 +20,18 @@ Everything is exact: units in tenths x CF x 10**4 x percent, rounded half-up to 
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from xlrate.codes import clean_code, is_valid_code
 from xlrate.errors import InputError, LayoutError
+from xlrate.medicare import layouts
 from xlrate.medicare import schedule_files as sf
 from xlrate.settings import medicare_home
 
@@ -54,11 +52,6 @@ class ModifierRule:
 
 @cache
 def modifier_rules() -> dict[str, ModifierRule]:
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath("anesthesia_modifiers.csv")
-        .read_text("utf-8")
-    )
     return {
         r["modifier"]: ModifierRule(
             int(r["percent"]),
@@ -66,21 +59,16 @@ def modifier_rules() -> dict[str, ModifierRule]:
             r["time_units"] != "0",
             r["note"],
         )
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("anesthesia_modifiers.csv")
     }
 
 
 @cache
 def national_cf() -> dict[int, int]:
     """{year: national anesthesia CF x 10**4}."""
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath("anesthesia_conversion_factors.csv")
-        .read_text("utf-8")
-    )
     return {
         int(r["year"]): int(Decimal(r["national_cf"]).scaleb(4))
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("anesthesia_conversion_factors.csv")
     }
 
 

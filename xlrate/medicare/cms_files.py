@@ -23,7 +23,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import pandas as pd
 
 from xlrate.errors import LayoutError
 from xlrate.files import sha256_hex
+from xlrate.medicare import layouts
 from xlrate.text import decode_text
 from xlrate.xlsx import XlsxError, read_sheets
 
@@ -93,13 +93,12 @@ class Bundle:
 @cache
 def _column_maps() -> dict[str, dict[str, tuple[dict[str, str], frozenset[str]]]]:
     """{table: {layout: ({normalised source name: standard}, kept standard names)}}."""
-    text = resources.files("xlrate.medicare.layouts").joinpath("columns.csv").read_text("utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    layouts = [k for k in rows[0] if k not in ("table", "standard", "keep")]
+    rows = layouts.rows("columns.csv")
+    names = [k for k in rows[0] if k not in ("table", "standard", "keep")]
     maps: dict[str, dict[str, tuple[dict[str, str], frozenset[str]]]] = {}
     for table in {r["table"] for r in rows}:
         maps[table] = {}
-        for layout in layouts:
+        for layout in names:
             mapping = {r[layout]: r["standard"] for r in rows if r["table"] == table and r[layout]}
             kept = frozenset(
                 r["standard"] for r in rows if r["table"] == table and r["keep"] == "1"
@@ -110,10 +109,7 @@ def _column_maps() -> dict[str, dict[str, tuple[dict[str, str], frozenset[str]]]
 
 @cache
 def _file_patterns() -> dict[str, tuple[str, bool]]:
-    text = resources.files("xlrate.medicare.layouts").joinpath("files.csv").read_text("utf-8")
-    return {
-        r["table"]: (r["pattern"], r["required"] == "1") for r in csv.DictReader(io.StringIO(text))
-    }
+    return {r["table"]: (r["pattern"], r["required"] == "1") for r in layouts.rows("files.csv")}
 
 
 def normalize_header(name: str) -> str:
@@ -220,12 +216,9 @@ def _frame_after(text: str, header_index: int, width: int) -> pd.DataFrame:
 def blank_policy() -> dict[tuple[str, str], str]:
     """{(table, column): "refuse" | "zero"} from ``layouts/plausibility.csv``: a blank GPCI
     is an error in the file, never 0."""
-    text = (
-        resources.files("xlrate.medicare.layouts").joinpath("plausibility.csv").read_text("utf-8")
-    )
     return {
         (r["table"], r["column"]): r["blank"]
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("plausibility.csv")
         if r["kind"] == "range" and r["blank"]
     }
 

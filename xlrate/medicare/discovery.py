@@ -24,20 +24,17 @@ missing (CMS answers 403 for some pages it moved) and is noted in the result.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
-from importlib import resources
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import requests
 
-from xlrate.medicare import releases
+from xlrate.medicare import layouts, releases
 from xlrate.medicare.download import HttpOptions, get_page_status
 from xlrate.settings import CMS_BASE_URL
 
@@ -65,9 +62,8 @@ class Site:
 @cache
 def sites() -> dict[str, Site]:
     """Every schedule's site description, from ``layouts/cms_pages.csv``."""
-    text = resources.files("xlrate.medicare.layouts").joinpath("cms_pages.csv").read_text("utf-8")
     out = {}
-    for row in csv.DictReader(io.StringIO(text)):
+    for row in layouts.rows("cms_pages.csv"):
 
         def pattern(name: str, row: dict[str, str] = row) -> re.Pattern[str] | None:
             return re.compile(row[name], re.I) if row[name].strip() else None

@@ -26,14 +26,12 @@ locality's state.
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import cache
-from importlib import resources
 
 import numpy as np
 
 from xlrate.errors import LayoutError
+from xlrate.medicare import layouts
 from xlrate.medicare import schedule_files as sf
 from xlrate.medicare.clfs import Quote
 from xlrate.medicare.schedule_store import ScheduleRelease
@@ -41,22 +39,12 @@ from xlrate.medicare.schedule_store import ScheduleRelease
 
 @cache
 def modifier_meanings() -> dict[str, str]:
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath("dmepos_modifiers.csv")
-        .read_text("utf-8")
-    )
-    return {r["modifier"]: r["meaning"] for r in csv.DictReader(io.StringIO(text))}
+    return {r["modifier"]: r["meaning"] for r in layouts.rows("dmepos_modifiers.csv")}
 
 
 @cache
 def category_meanings() -> dict[str, str]:
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath("dmepos_categories.csv")
-        .read_text("utf-8")
-    )
-    return {r["category"]: r["meaning"] for r in csv.DictReader(io.StringIO(text))}
+    return {r["category"]: r["meaning"] for r in layouts.rows("dmepos_categories.csv")}
 
 
 def read(

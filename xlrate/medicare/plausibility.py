@@ -9,18 +9,15 @@ A failure is one line naming the file, the row and the value.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from xlrate.errors import InputError, UpdateError
-from xlrate.medicare import releases, store
+from xlrate.medicare import layouts, releases, store
 
 if TYPE_CHECKING:
     from xlrate.medicare.cms_files import Bundle
@@ -50,9 +47,6 @@ class Bound:
 
 @functools.cache
 def bounds() -> tuple[Bound, ...]:
-    text = (
-        resources.files("xlrate.medicare.layouts").joinpath("plausibility.csv").read_text("utf-8")
-    )
     return tuple(
         Bound(
             r["kind"],
@@ -63,7 +57,7 @@ def bounds() -> tuple[Bound, ...]:
             Decimal(r["min"]),
             Decimal(r["max"]),
         )  # fmt: skip
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("plausibility.csv")
     )
 
 

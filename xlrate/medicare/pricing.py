@@ -28,13 +28,10 @@ tests/medicare/test_executors.py checks the two agree to the cent.
 from __future__ import annotations
 
 import builtins
-import csv
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from xlrate.codes import (
@@ -46,7 +43,7 @@ from xlrate.codes import (
     request_key,
 )
 from xlrate.errors import CodeError, InputError, RowError
-from xlrate.medicare import store
+from xlrate.medicare import layouts, store
 from xlrate.medicare.localities import normalize_locality, resolve_zip
 from xlrate.medicare.store import NATIONAL, MedicareRelease, load_release
 
@@ -157,10 +154,7 @@ def make_options(**options: Any) -> Options:
 
 @cache
 def _status_notes() -> dict[str, tuple[bool, str]]:
-    text = (
-        resources.files("xlrate.medicare.layouts").joinpath("status_codes.csv").read_text("utf-8")
-    )
-    return {r["status"]: (r["priced"] == "1", r["note"]) for r in csv.DictReader(io.StringIO(text))}
+    return {r["status"]: (r["priced"] == "1", r["note"]) for r in layouts.rows("status_codes.csv")}
 
 
 # --------------------------------------------------------------------------- resolution
@@ -195,11 +189,6 @@ class _PolicyRule:
 
 @cache
 def _policy_rules() -> tuple[_PolicyRule, ...]:
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath("modifier_policy.csv")
-        .read_text("utf-8")
-    )
     return tuple(
         _PolicyRule(
             modifiers=frozenset(r["modifier"].split()),
@@ -209,7 +198,7 @@ def _policy_rules() -> tuple[_PolicyRule, ...]:
             status=r["status"],
             note=r["note"],
         )
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("modifier_policy.csv")
     )
 
 

@@ -21,19 +21,17 @@ pricing "as of" another day.
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
 import functools
-import io
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Protocol, TypeVar
 
 from xlrate.errors import InputError
+from xlrate.medicare import layouts
 
 QUARTER_LETTERS = "ABCD"
 QUARTER_MONTH = {"A": 1, "B": 4, "C": 7, "D": 10}
@@ -119,12 +117,9 @@ def is_release_id(text: object) -> bool:
 @cache
 def published_dates() -> dict[str, dt.date]:
     """{release id: effective date} for releases whose date is not their quarter's start."""
-    text = (
-        resources.files("xlrate.medicare.layouts").joinpath("release_dates.csv").read_text("utf-8")
-    )
     return {
         r["release"].strip().upper(): dt.date.fromisoformat(r["effective"].strip())
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("release_dates.csv")
     }
 
 

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from importlib import resources
 
 from xlrate.errors import LayoutError
+from xlrate.medicare import layouts
 from xlrate.text import decode_text
 
 STATE_RE = re.compile(r"^[A-Z]{2}$")
@@ -45,12 +45,7 @@ def normalize(name: object) -> str:
 @cache
 def layout(schedule: str) -> dict[str, list[Column]]:
     """{layout year (or "any"): columns} from ``layouts/<schedule>_columns.csv``."""
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath(f"{schedule}_columns.csv")
-        .read_text("utf-8")
-    )
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = layouts.rows(f"{schedule}_columns.csv")
     years = [k for k in rows[0] if k not in ("standard", "required")]
     return {
         year: [

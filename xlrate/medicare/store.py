@@ -583,18 +583,11 @@ class MedicareRelease:
 @cache
 def published_conversion_factors() -> dict[tuple[int, bool], int]:
     """{(year, qualifying APM participant): CF x 10000} from the PFS final rules."""
-    import csv  # lazy: used only here
-    import io  # lazy: used only here
-    from importlib import resources  # lazy: used only here
+    from xlrate.medicare import layouts  # lazy: the CSV reader loads only here
 
-    text = (
-        resources.files("xlrate.medicare.layouts")
-        .joinpath("conversion_factors.csv")
-        .read_text("utf-8")
-    )
     return {
         (int(r["year"]), r["qp"] == "1"): int(r["conversion_factor"].replace(".", ""))
-        for r in csv.DictReader(io.StringIO(text))
+        for r in layouts.rows("conversion_factors.csv")
     }
 
 
