@@ -14,12 +14,12 @@ from tests.cli.helpers import run_main
 def test_unexpected_exception_is_one_line_and_debug_shows_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import xlrate.cli.medicare as medicare_cli
+    from xlrate.cli import prices
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(medicare_cli, "emit", broken)
+    monkeypatch.setattr(prices, "render", broken)
     code, out, err = run_main(capsys, "price", "99213", "--national")
     assert code == 1 and "Traceback" not in err
     assert err.strip().count("\n") == 0 and "--debug" in err and "ZeroDivisionError" in err

@@ -4,49 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Any
 
 import click
 
+from xlrate.cli import prices
 from xlrate.errors import InputError
-from xlrate.text import csv_text, terminal_text
-
-PRICE_COLUMNS = [
-    "code",
-    "modifier",
-    "locality",
-    "year",
-    "release",
-    "nonfacility_amount",
-    "facility_amount",
-    "status",
-    "note",
-    "schedule",
-    "units",
-]
+from xlrate.text import terminal_text
 
 
 def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
     """Print rows as an aligned table, CSV or JSON."""
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if fmt == "csv":
-        sys.stdout.write(csv_text(columns, ([r.get(c, "") for c in columns] for r in rows)))
-        return
-    rows = [{c: terminal_text(r.get(c, "")) for c in columns} for r in rows]
-    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for r in rows:
-        click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+    click.echo(prices.render(rows, columns, fmt), nl=False)
 
 
 @click.command("price")
@@ -141,9 +112,7 @@ def price_cmd(
       xlrate price 99213 --national --date 2025-02-14
       xlrate price --input requests.csv --zip 94110 --format csv
     """
-    # lazy: the CLI loads only the command being run
-    from xlrate.medicare.localities import check_locality, resolve_zip
-    from xlrate.medicare.store import load_release
+    from xlrate.medicare.store import load_release  # lazy: the CLI loads only what it runs
 
     if sum(bool(x) for x in (locality, zip_code, national)) > 1:
         raise InputError("give only one of --locality, --zip and --national")
@@ -151,23 +120,18 @@ def price_cmd(
         raise click.UsageError("give codes (xlrate price 99213 99214-25) or --input FILE")
     if service_date and (year or release):
         raise InputError("give --date or --year/--release, not both")
-    options: dict[str, Any] = {
-        "participating": not non_participating,
-        "limiting_charge": limiting_charge,
-        "npp": npp,
-        "sequestration": sequestration,
-        "qp": qp,
-    }
-    schedule_options = {
-        "units": units,
-        "minutes": minutes,
-        "base_units": base_units,
-        "state": state,
-    }
-    options.update({k: v for k, v in schedule_options.items() if v is not None})
-    columns = list(PRICE_COLUMNS)
-    if setting != "both":
-        columns.remove("facility_amount" if setting == "nonfacility" else "nonfacility_amount")
+    options = prices.pricing_options(
+        non_participating=non_participating,
+        limiting_charge=limiting_charge,
+        npp=npp,
+        sequestration=sequestration,
+        qp=qp,
+        units=units,
+        minutes=minutes,
+        base_units=base_units,
+        state=state,
+    )
+    columns = prices.price_columns(setting)
     with say_store_warnings():
         # An unknown year or release fails here, in one line.
         rel = load_release(year, release, service_date)
@@ -175,12 +139,7 @@ def price_cmd(
             from xlrate.medicare.releases import date_note  # lazy: only with --date
 
             click.echo(date_note(rel.release_id, service_date), err=True)
-        if locality:
-            locality = check_locality(locality)
-        if zip_code:
-            match = resolve_zip(zip_code)
-            if match.locality is None:
-                raise InputError(match.note)
+        locality = prices.checked_place(locality, zip_code)
         if input_path:
             from xlrate.medicare.bulk import price_csv  # lazy: pandas, for files only
 
@@ -198,86 +157,22 @@ def price_cmd(
                 **options,
             )
             return
-        if not (locality or zip_code or national):
-            raise InputError("say where: --locality 01112-05, --zip 94110 or --national")
-        emit(
-            _price_codes(
-                codes, rel.year, rel.quarter, locality, zip_code, national, setting, options
-            ),
-            columns,
-            fmt,
+        rows = prices.price_codes(
+            codes, rel.year, rel.quarter, locality, zip_code, national, setting, options
         )
-
-
-def _price_codes(
-    codes: tuple[str, ...],
-    year: int,
-    release: str,
-    locality: str | None,
-    zip_code: str | None,
-    national: bool,
-    setting: str,
-    options: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """Typed codes through the scalar engine (``medicare_amount``): no pandas, no numpy."""
-    # lazy: the CLI loads only the command being run
-    from xlrate.codes import split_code_modifier
-    from xlrate.medicare.pricing import medicare_amount
-
-    rows: list[dict[str, Any]] = []
-    for typed in codes:
-        code, modifier = split_code_modifier(typed)
-        if not typed.strip().upper().startswith(code):
-            raise InputError(
-                f"{typed!r} is not a HCPCS/CPT code: codes have 5 characters, such as 99213, 00100 or G0008"
-            )
-        result = medicare_amount(
-            code,
-            modifier,
-            locality="NATIONAL" if national else locality,
-            zip=zip_code,
-            setting=setting,
-            year=year,
-            release=release,
-            **options,
-        )
-        amount = result.amount
-        rows.append(
-            {
-                "code": code,
-                "modifier": modifier,
-                "locality": result.locality,
-                "year": result.year,
-                "release": result.release,
-                "nonfacility_amount": _money(result.nonfacility),
-                "facility_amount": _money(result.facility),
-                "amount": None if amount is None else float(amount),
-                "status": result.status,
-                "note": result.note,
-                "schedule": result.schedule,
-                "units": f"{result.units:g}",
-            }
-        )
-    return rows
+        emit(rows, columns, fmt)
 
 
 @contextmanager
 def say_store_warnings() -> Iterator[None]:
     """Show the store's warnings (a damaged install served from the embedded copy) as one line each."""
-    from xlrate.medicare.store import StoreWarning  # lazy: the CLI loads only what it runs
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StoreWarning)
-        try:
+    lines: list[str] = []
+    try:
+        with prices.store_warnings() as lines:
             yield
-        finally:
-            said: set[str] = set()
-            for w in caught:
-                if not issubclass(w.category, StoreWarning):
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-                elif str(w.message) not in said:
-                    said.add(str(w.message))
-                    click.echo(f"Warning: {terminal_text(str(w.message))}", err=True)
+    finally:
+        for line in lines:
+            click.echo(line, err=True)
 
 
 @click.command("repair")
