@@ -7,7 +7,6 @@ exit code, stdout and stderr, byte for byte.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from typing import Any
 
@@ -119,19 +118,6 @@ def test_the_quick_path_reads_a_command_line_as_click_does(args: list[str]) -> N
     read = {**absent, **read, "codes": tuple(read["codes"])}
     assert {k: v for k, v in clicks.items() if k in read} == read
     assert all(clicks[k] is None for k in clicks if k not in read)
-
-
-def test_a_plain_price_command_loads_neither_click_nor_pandas() -> None:
-    code = (
-        "import sys\n"
-        "from xlrate.cli import main\n"
-        "main(['price', '99213', '99214-25', '--zip', '94110', '--format', 'csv'])\n"
-        "print(sorted(m for m in ('click', 'pandas', 'numpy') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
-    assert "99214,25,01112-05" in out.stdout
 
 
 def test_a_closed_output_is_one_line(

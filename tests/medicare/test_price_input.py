@@ -182,13 +182,14 @@ def test_json_input_output_is_valid_json(tmp_path: Path) -> None:
 
 
 def test_price_codes_does_not_load_pandas() -> None:
+    """Typed codes go through the scalar engine, and the quick path skips click too."""
     code = (
         "import sys\n"
         "from xlrate.cli import main\n"
         "try:\n"
         "    main(['price', '99213', '99214-25', '--national'])\n"
         "finally:\n"
-        "    print(sorted(m for m in ('pandas', 'numpy') if m in sys.modules))\n"
+        "    print(sorted(m for m in ('pandas', 'numpy', 'click') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -114,8 +114,7 @@ def price_cmd(
     """
     from xlrate.medicare.store import load_release  # lazy: the CLI loads only what it runs
 
-    if sum(bool(x) for x in (locality, zip_code, national)) > 1:
-        raise InputError("give only one of --locality, --zip and --national")
+    prices.one_place(locality, zip_code, national)
     if not codes and not input_path:
         raise click.UsageError("give codes (xlrate price 99213 99214-25) or --input FILE")
     if service_date and (year or release):

@@ -7,7 +7,6 @@ the codes and print the rows through these functions, so the two print the same 
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +76,12 @@ def store_warnings() -> Iterator[list[str]]:
                 line = f"Warning: {terminal_text(str(w.message))}"
                 if line not in lines:
                     lines.append(line)
+
+
+def one_place(locality: str | None, zip_code: str | None, national: bool) -> None:
+    """:class:`InputError` when more than one of ``--locality``, ``--zip`` and ``--national`` is given."""
+    if sum(bool(x) for x in (locality, zip_code, national)) > 1:
+        raise InputError("give only one of --locality, --zip and --national")
 
 
 def checked_place(locality: str | None, zip_code: str | None) -> str | None:
@@ -164,14 +169,6 @@ def pricing_options(
     }
     options.update({k: v for k, v in schedule_options.items() if v is not None})
     return options
-
-
-def write(out: str, err: list[str] | tuple[str, ...] = ()) -> None:
-    """Print the warnings on stderr, then the answer on stdout."""
-    for line in err:
-        print(line, file=sys.stderr)
-    sys.stdout.write(out)
-    sys.stdout.flush()
 
 
 def _money(value: Decimal | None) -> str:

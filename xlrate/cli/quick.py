@@ -12,6 +12,7 @@ command line and reports what went wrong as it always does. Both print through
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 # option -> the click command's parameter name (xlrate.cli.medicare.price_cmd)
@@ -48,9 +49,11 @@ class Answer:
         self.warnings = warnings
 
     def write(self) -> None:
-        from xlrate.cli.prices import write  # lazy: loaded with the answer
-
-        write(self.out, self.warnings)
+        """Print the warnings on stderr, then the answer on stdout (as click.echo would)."""
+        for line in self.warnings:
+            print(line, file=sys.stderr)
+        sys.stdout.write(self.out)
+        sys.stdout.flush()
 
 
 def parse(args: list[str]) -> dict[str, Any] | None:
@@ -107,9 +110,10 @@ def _price(
     year: int | None = None,
     release: str | None = None,
     **flags: Any,
-) -> Answer | None:
+) -> Answer:
     from xlrate.cli.prices import (  # lazy: imported after the command line is read
         checked_place,
+        one_place,
         price_codes,
         price_columns,
         pricing_options,
@@ -118,8 +122,7 @@ def _price(
     )
     from xlrate.medicare.store import load_release  # lazy: after the command line is read
 
-    if sum(bool(x) for x in (locality, zip_code, national)) > 1:
-        return None
+    one_place(locality, zip_code, national)
     with store_warnings() as said:
         rel = load_release(year, release)
         locality = checked_place(locality, zip_code)

@@ -448,13 +448,7 @@ class MedicareRelease:
     @cached_property
     def arrays(self) -> dict[str, np.ndarray]:
         """The same tables as numpy arrays, for the vectorised engine."""
-        # numpy here, not at the top: the scalar core runs without it (Pyodide).
-        import numpy as np  # lazy: numpy loads on use
-
-        tables = self.columns
-        if isinstance(tables, Tables):
-            return {k: tables.numpy(k) for k in tables}
-        return {k: np.asarray(v) for k, v in tables.items()}
+        return _numpy_tables(self.columns)
 
     def table(self, name: str) -> dict[str, np.ndarray]:
         prefix = name + "."
@@ -670,6 +664,16 @@ def on_clear(hook: Callable[[], None]) -> None:
 # --------------------------------------------------------------------------- ZIP codes
 
 
+def _numpy_tables(tables: Mapping[str, Column]) -> dict[str, np.ndarray]:
+    """Columns as numpy arrays (read-only views of the .npz bytes when read from one)."""
+    # numpy here, not at the top: the scalar core runs without it (Pyodide).
+    import numpy as np  # lazy: numpy loads on use
+
+    if isinstance(tables, Tables):
+        return {k: tables.numpy(k) for k in tables}
+    return {k: np.asarray(v) for k, v in tables.items()}
+
+
 class ZipTable:
     """ZIP5 -> locality, with the plus-four (split ZIP) flag."""
 
@@ -683,12 +687,8 @@ class ZipTable:
 
     @cached_property
     def arrays(self) -> dict[str, np.ndarray]:
-        import numpy as np  # lazy: only for callers that want arrays; lookups use the lists
-
-        tables = self.columns
-        if isinstance(tables, Tables):
-            return {k: tables.numpy(k) for k in tables}
-        return {k: np.asarray(v) for k, v in tables.items()}
+        """The ZIP columns as numpy arrays (lookups use the lists)."""
+        return _numpy_tables(self.columns)
 
     @cached_property
     def index(self) -> dict[str, int]:
